@@ -1,0 +1,39 @@
+"""Time, identifiers, secrets and outgoing webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """The only source of the current time, so tests can move it."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    """Public identifiers such as `pay_...`; unique across processes and hosts."""
+
+    def new_id(self, prefix: str) -> str: ...
+
+    def new_secret(self) -> str:
+        """A fresh random secret for a merchant key or a webhook signature."""
+        ...
+
+
+class SecretVault(Protocol):
+    """Seals merchant secrets so they are never stored in plain text."""
+
+    def seal(self, plaintext: str) -> str: ...
+
+    def open(self, sealed: str) -> str: ...
+
+
+class WebhookSender(Protocol):
+    """POSTs one signed merchant webhook; returns the HTTP status, raises on a network error."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int: ...

@@ -1,0 +1,216 @@
+"""Persistence: repositories, the unit of work that owns their transaction, idempotency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
+
+from domain.ledger import Posting
+from domain.merchant import Merchant
+from domain.money import Money
+from domain.payment import Payment, PaymentStatus
+from domain.refund import Refund, RefundStatus
+from domain.settlement import Settlement
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Position after the last row of a page: newest first, ties broken by the id."""
+
+    created_at: datetime
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: Cursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentQuery:
+    merchant_id: str | None = None  # None: every merchant (operators only)
+    status: PaymentStatus | None = None
+    order_no: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    limit: int = 20
+    cursor: Cursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundQuery:
+    merchant_id: str | None = None
+    payment_no: str | None = None
+    status: RefundStatus | None = None
+    limit: int = 20
+    cursor: Cursor | None = None
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment) -> None:
+        """Insert; raises `DuplicateOrder` when the merchant already used the order_no."""
+        ...
+
+    async def get(
+        self, payment_no: str, merchant_id: str | None = None, *, for_update: bool = False
+    ) -> Payment | None:
+        """`merchant_id` scopes the lookup; `for_update` locks the row until commit."""
+        ...
+
+    async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None: ...
+
+    async def update(self, payment: Payment) -> None:
+        """Write back; raises `ConcurrentUpdate` when `payment.version` is stale."""
+        ...
+
+    async def list(self, query: PaymentQuery) -> Page[Payment]: ...
+
+    async def list_unresolved(self, updated_before: datetime, limit: int) -> list[Payment]:
+        """`pending` and `processing` payments untouched since `updated_before`, oldest first."""
+        ...
+
+    async def captured_on(self, merchant_id: str, day: date) -> list[Money]:
+        """Amounts of the merchant's payments captured during the UTC day."""
+        ...
+
+
+class RefundRepository(Protocol):
+    async def add(self, refund: Refund) -> None: ...
+
+    async def get(self, refund_no: str, merchant_id: str | None = None) -> Refund | None: ...
+
+    async def update(self, refund: Refund) -> None: ...
+
+    async def list(self, query: RefundQuery) -> Page[Refund]: ...
+
+    async def list_pending(self, updated_before: datetime, limit: int) -> list[Refund]: ...
+
+    async def succeeded_on(self, merchant_id: str, day: date) -> list[Money]:
+        """Amounts of the merchant's refunds that succeeded during the UTC day."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    """Append-only: entries are never updated or deleted."""
+
+    async def append(self, postings: list[Posting]) -> None: ...
+
+    async def balances(self, merchant_id: str | None = None) -> dict[tuple[str, str], int]:
+        """Debits minus credits per (account, currency)."""
+        ...
+
+
+class SettlementRepository(Protocol):
+    async def add(self, settlement: Settlement) -> None:
+        """Raises `AlreadySettled` for a second settlement of a merchant, currency and day."""
+        ...
+
+    async def list(self, merchant_id: str | None = None, day: date | None = None) -> list[Settlement]:
+        ...
+
+
+class MerchantRepository(Protocol):
+    async def add(self, merchant: Merchant) -> None: ...
+
+    async def get(self, merchant_id: str) -> Merchant | None: ...
+
+    async def get_by_api_key(self, api_key: str) -> Merchant | None: ...
+
+
+class WebhookStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+@dataclass(slots=True, kw_only=True)
+class WebhookEvent:
+    """An outgoing merchant notification, written in the same transaction as its cause."""
+
+    event_id: str
+    merchant_id: str
+    type: str
+    url: str
+    body: str  # frozen JSON: the same event is never sent with another body
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    status: WebhookStatus = WebhookStatus.PENDING
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+class WebhookRepository(Protocol):
+    async def add(self, event: WebhookEvent) -> None: ...
+
+    async def get(self, event_id: str) -> WebhookEvent | None: ...
+
+    async def update(self, event: WebhookEvent) -> None: ...
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[WebhookEvent]:
+        """Pending events due by `now`, pushed to `lease_until` so no other worker takes them."""
+        ...
+
+    async def list(
+        self, merchant_id: str | None = None, status: WebhookStatus | None = None, limit: int = 50
+    ) -> list[WebhookEvent]: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Leaving the block without `commit()` rolls everything back."""
+
+    payments: PaymentRepository
+    refunds: RefundRepository
+    ledger: LedgerRepository
+    settlements: SettlementRepository
+    merchants: MerchantRepository
+    webhooks: WebhookRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """A fresh unit of work per call. `read_only` units never take the write lock."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class IdempotencyStore(Protocol):
+    """Idempotency keys per scope (a merchant), kept 24 h, shared by every process.
+
+    `begin` either claims the key (returns None: the caller runs the request, then calls
+    `complete` or `release`), replays a finished request (returns its response), or raises
+    `IdempotencyKeyReused` (another fingerprint) / `IdempotencyKeyInUse` (still running).
+    """
+
+    async def begin(
+        self, scope: str, key: str, fingerprint: str, now: datetime
+    ) -> StoredResponse | None: ...
+
+    async def complete(
+        self, scope: str, key: str, response: StoredResponse, now: datetime
+    ) -> None: ...
+
+    async def release(self, scope: str, key: str) -> None: ...

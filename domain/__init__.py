@@ -1,0 +1,1 @@
+"""The pure payment rules of paygate. Standard library only; no I/O, no clock reads."""

@@ -75,22 +75,37 @@ def balances(entries: tuple[Entry, ...] | list[Entry]) -> dict[str, int]:
     return {currency: total for currency, total in totals.items() if total}
 
 
-def _transfer(posting_id: str, merchant_id: str, debit: str, credit: str, amount: Money,
-              now: datetime) -> Posting:
+def _transfer(
+    posting_id: str, merchant_id: str, debit: str, credit: str, amount: Money, now: datetime
+) -> Posting:
     return Posting(
-        posting_id, merchant_id,
-        (Entry(debit, Side.DEBIT, amount), Entry(credit, Side.CREDIT, amount)), now,
+        posting_id,
+        merchant_id,
+        (Entry(debit, Side.DEBIT, amount), Entry(credit, Side.CREDIT, amount)),
+        now,
     )
 
 
 def capture_posting(payment: Payment, now: datetime) -> Posting:
-    return _transfer(f"capture:{payment.payment_no}", payment.merchant_id, ACQUIRER_RECEIVABLE,
-                     merchant_balance(payment.merchant_id), payment.amount, now)
+    return _transfer(
+        f"capture:{payment.payment_no}",
+        payment.merchant_id,
+        ACQUIRER_RECEIVABLE,
+        merchant_balance(payment.merchant_id),
+        payment.amount,
+        now,
+    )
 
 
 def refund_posting(refund: Refund, now: datetime) -> Posting:
-    return _transfer(f"refund:{refund.refund_no}", refund.merchant_id,
-                     merchant_balance(refund.merchant_id), ACQUIRER_RECEIVABLE, refund.amount, now)
+    return _transfer(
+        f"refund:{refund.refund_no}",
+        refund.merchant_id,
+        merchant_balance(refund.merchant_id),
+        ACQUIRER_RECEIVABLE,
+        refund.amount,
+        now,
+    )
 
 
 def settlement_postings(settlement: Settlement, now: datetime) -> list[Posting]:
@@ -98,12 +113,36 @@ def settlement_postings(settlement: Settlement, now: datetime) -> list[Posting]:
     merchant, currency, sid = settlement.merchant_id, settlement.currency, settlement.settlement_id
     postings = []
     if settlement.fees:
-        postings.append(_transfer(f"fee:{sid}", merchant, merchant_balance(merchant), FEE_REVENUE,
-                                  Money(settlement.fees, currency), now))
+        postings.append(
+            _transfer(
+                f"fee:{sid}",
+                merchant,
+                merchant_balance(merchant),
+                FEE_REVENUE,
+                Money(settlement.fees, currency),
+                now,
+            )
+        )
     if settlement.net > 0:
-        postings.append(_transfer(f"payout:{sid}", merchant, merchant_balance(merchant),
-                                  merchant_payout(merchant), Money(settlement.net, currency), now))
+        postings.append(
+            _transfer(
+                f"payout:{sid}",
+                merchant,
+                merchant_balance(merchant),
+                merchant_payout(merchant),
+                Money(settlement.net, currency),
+                now,
+            )
+        )
     elif settlement.net < 0:
-        postings.append(_transfer(f"payout:{sid}", merchant, merchant_payout(merchant),
-                                  merchant_balance(merchant), Money(-settlement.net, currency), now))
+        postings.append(
+            _transfer(
+                f"payout:{sid}",
+                merchant,
+                merchant_payout(merchant),
+                merchant_balance(merchant),
+                Money(-settlement.net, currency),
+                now,
+            )
+        )
     return postings

@@ -13,6 +13,7 @@ from typing import Any
 from domain.errors import InvalidAmount, InvalidCurrency
 
 # ISO 4217 active currencies and the number of digits of their minor unit.
+# fmt: off
 _EXPONENTS: dict[str, int] = {
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
     **dict.fromkeys(
@@ -35,6 +36,7 @@ _EXPONENTS: dict[str, int] = {
         2,
     ),
 }
+# fmt: on
 
 MAX_MINOR_UNITS = 2**63 - 1  # what a BIGINT column holds
 
@@ -42,7 +44,9 @@ MAX_MINOR_UNITS = 2**63 - 1  # what a BIGINT column holds
 def exponent_of(currency: str) -> int:
     """The minor-unit exponent of an ISO 4217 code; `InvalidCurrency` for anything else."""
     if not isinstance(currency, str) or currency not in _EXPONENTS:
-        raise InvalidCurrency(f"unknown currency {currency!r}: expected an ISO 4217 code such as USD")
+        raise InvalidCurrency(
+            f"unknown currency {currency!r}: expected an ISO 4217 code such as USD"
+        )
     return _EXPONENTS[currency]
 
 
@@ -56,7 +60,8 @@ def check_minor_units(amount: Any, *, positive: bool = False) -> int:
     `bool` is rejected although it subclasses `int`, and floats are never rounded.
     """
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidAmount(f"amount must be an integer of minor units, not {type(amount).__name__}")
+        kind = type(amount).__name__
+        raise InvalidAmount(f"amount must be an integer of minor units, not {kind}")
     if amount < 0:
         raise InvalidAmount(f"amount must not be negative, got {amount}")
     if positive and amount == 0:
@@ -97,7 +102,7 @@ class Money:
 
     def major_float(self) -> float:
         """Major units as a float, for metrics only (never for arithmetic)."""
-        return self.amount / 10**self.exponent
+        return self.amount / float(10**self.exponent)
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)

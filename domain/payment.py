@@ -157,8 +157,9 @@ class Payment:
                 status=str(self.status),
             )
         if requested > self.refundable or requested == 0:
+            left = f"{self.refundable} {self.currency}"
             raise AmountExceeded(
-                f"refund of {requested} exceeds the {self.refundable} {self.currency} left to refund",
+                f"refund of {requested} exceeds what is left to refund ({left})",
                 remaining=self.refundable,
             )
         self.refund_reserved += requested
@@ -182,4 +183,6 @@ class Payment:
         if refund.payment_no != self.payment_no:
             raise InvalidStatus(f"refund {refund.refund_no} belongs to another payment")
         if refund.amount.amount > self.refund_reserved - self.refunded_amount:
-            raise AmountExceeded(f"refund {refund.refund_no} was never reserved on {self.payment_no}")
+            raise AmountExceeded(
+                f"refund {refund.refund_no} was never reserved on {self.payment_no}"
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -71,11 +72,11 @@ class PaymentRepository(Protocol):
 
     async def list(self, query: PaymentQuery) -> Page[Payment]: ...
 
-    async def list_unresolved(self, updated_before: datetime, limit: int) -> list[Payment]:
+    async def list_unresolved(self, updated_before: datetime, limit: int) -> builtins.list[Payment]:
         """`pending` and `processing` payments untouched since `updated_before`, oldest first."""
         ...
 
-    async def captured_on(self, merchant_id: str, day: date) -> list[Money]:
+    async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         """Amounts of the merchant's payments captured during the UTC day."""
         ...
 
@@ -89,9 +90,9 @@ class RefundRepository(Protocol):
 
     async def list(self, query: RefundQuery) -> Page[Refund]: ...
 
-    async def list_pending(self, updated_before: datetime, limit: int) -> list[Refund]: ...
+    async def list_pending(self, updated_before: datetime, limit: int) -> builtins.list[Refund]: ...
 
-    async def succeeded_on(self, merchant_id: str, day: date) -> list[Money]:
+    async def succeeded_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         """Amounts of the merchant's refunds that succeeded during the UTC day."""
         ...
 
@@ -99,7 +100,7 @@ class RefundRepository(Protocol):
 class LedgerRepository(Protocol):
     """Append-only: entries are never updated or deleted."""
 
-    async def append(self, postings: list[Posting]) -> None: ...
+    async def append(self, postings: builtins.list[Posting]) -> None: ...
 
     async def balances(self, merchant_id: str | None = None) -> dict[tuple[str, str], int]:
         """Debits minus credits per (account, currency)."""
@@ -111,8 +112,9 @@ class SettlementRepository(Protocol):
         """Raises `AlreadySettled` for a second settlement of a merchant, currency and day."""
         ...
 
-    async def list(self, merchant_id: str | None = None, day: date | None = None) -> list[Settlement]:
-        ...
+    async def list(
+        self, merchant_id: str | None = None, day: date | None = None
+    ) -> builtins.list[Settlement]: ...
 
 
 class MerchantRepository(Protocol):
@@ -153,13 +155,15 @@ class WebhookRepository(Protocol):
 
     async def update(self, event: WebhookEvent) -> None: ...
 
-    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[WebhookEvent]:
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[WebhookEvent]:
         """Pending events due by `now`, pushed to `lease_until` so no other worker takes them."""
         ...
 
     async def list(
         self, merchant_id: str | None = None, status: WebhookStatus | None = None, limit: int = 50
-    ) -> list[WebhookEvent]: ...
+    ) -> builtins.list[WebhookEvent]: ...
 
 
 class UnitOfWork(Protocol):

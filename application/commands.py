@@ -1,0 +1,55 @@
+"""The inputs of the use cases: plain values, validated by the domain when used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from domain.card import CardDetails
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreatePaymentCommand:
+    merchant_id: str
+    order_no: str
+    amount: Any  # checked by Money: an int of minor units, nothing else
+    currency: str
+    channel: str
+    card: CardDetails
+    customer_id: str | None = None
+    email: str | None = None
+    ip: str | None = None
+    description: str | None = None
+    notify_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewPaymentCommand:
+    payment_no: str
+    decision: Literal["approve", "reject"]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateRefundCommand:
+    """`merchant_id=None` is an operator acting on any merchant's payment."""
+
+    payment_no: str
+    merchant_id: str | None
+    amount: Any = None  # None refunds everything that is left
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettleCommand:
+    merchant_id: str
+    day: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateMerchantCommand:
+    name: str
+    fee_basis_points: int = 290
+    fee_fixed: int = 30

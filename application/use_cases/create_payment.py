@@ -1,0 +1,108 @@
+"""Take a payment: duplicate check, risk, order, persist `pending`, charge, record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.charging import ChargeRecorder, charge_safely
+from application.commands import CreatePaymentCommand
+from application.outbox import announce_payment
+from application.ports.channel import ChannelPort, Channels, ChargeRequest
+from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
+from application.ports.platform import Clock, IdGenerator
+from application.ports.storage import UnitOfWorkFactory
+from domain.errors import DuplicateOrder, InvalidChannel
+from domain.money import Money
+from domain.payment import Payment, PaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePayment:
+    """Every attempt that passes validation creates a payment, whatever its outcome.
+
+    The charge happens outside any transaction: the payment is committed as `pending`
+    first, so a crash mid-charge leaves a row the reconciler can resolve.
+    """
+
+    uow: UnitOfWorkFactory
+    risk: RiskPort
+    orders: OrderPort
+    channels: Channels
+    clock: Clock
+    ids: IdGenerator
+    recorder: ChargeRecorder
+
+    async def __call__(self, command: CreatePaymentCommand) -> Payment:
+        payment = self._new_payment(command)
+        channel = self._channel(command.channel)
+        async with self.uow(read_only=True) as uow:
+            if await uow.payments.get_by_order_no(command.merchant_id, command.order_no):
+                raise DuplicateOrder(f"order_no {command.order_no!r} was already used")
+        payment.apply_risk(
+            await self.risk.assess(self._risk_request(payment, command)), self.clock.now()
+        )
+        await self.orders.create_order(
+            OrderRequest(
+                command.merchant_id,
+                command.order_no,
+                payment.payment_no,
+                payment.amount,
+                command.description,
+                command.metadata,
+            )
+        )
+        if payment.status is PaymentStatus.REQUIRES_REVIEW:
+            payment.payment_token = await channel.tokenize(command.card)
+        async with self.uow() as uow:
+            await uow.payments.add(payment)
+            await announce_payment(uow, self.ids, payment, payment.updated_at)
+            await uow.commit()
+        if payment.status is not PaymentStatus.PENDING:
+            return payment
+        result = await charge_safely(
+            channel,
+            ChargeRequest(
+                payment.payment_no,
+                payment.merchant_id,
+                payment.amount,
+                card=command.card,
+                description=command.description,
+            ),
+        )
+        return await self.recorder.record(payment, result)
+
+    def _new_payment(self, command: CreatePaymentCommand) -> Payment:
+        now = self.clock.now()
+        return Payment(
+            payment_no=self.ids.new_id("pay"),
+            merchant_id=command.merchant_id,
+            order_no=command.order_no,
+            amount=Money.positive(command.amount, command.currency),
+            channel=command.channel,
+            created_at=now,
+            updated_at=now,
+            card=command.card.summary,
+            description=command.description,
+            notify_url=command.notify_url,
+            customer_id=command.customer_id,
+            metadata=dict(command.metadata),
+        )
+
+    def _channel(self, name: str) -> ChannelPort:
+        channel = self.channels.get(name)
+        if channel is None:
+            raise InvalidChannel(f"unknown channel {name!r}; use one of {sorted(self.channels)}")
+        return channel
+
+    @staticmethod
+    def _risk_request(payment: Payment, command: CreatePaymentCommand) -> RiskRequest:
+        return RiskRequest(
+            payment.merchant_id,
+            payment.payment_no,
+            payment.order_no,
+            payment.amount,
+            card=command.card,
+            customer_id=command.customer_id,
+            email=command.email,
+            ip=command.ip,
+        )

@@ -1,0 +1,42 @@
+"""A channel tells us how a charge or a refund ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.charging import ChargeRecorder
+from application.errors import NotFound, ValidationFailed
+from application.ports.channel import ChannelEvent, ChargeResult, Outcome, RefundResult
+from application.ports.storage import UnitOfWorkFactory
+from application.refunding import RefundRecorder
+
+_OUTCOMES = {"succeeded": Outcome.SUCCEEDED, "failed": Outcome.FAILED}
+
+
+@dataclass(frozen=True, slots=True)
+class HandleChannelNotification:
+    """Idempotent and order-safe: the state machine ignores what is late or repeated."""
+
+    uow: UnitOfWorkFactory
+    charges: ChargeRecorder
+    refunds: RefundRecorder
+
+    async def __call__(self, channel: str, event: ChannelEvent) -> None:
+        kind, _, verdict = event.type.partition(".")
+        outcome = _OUTCOMES.get(verdict)
+        if outcome is None or kind not in ("charge", "refund"):
+            raise ValidationFailed(f"unknown notification type {event.type!r}")
+        if kind == "refund":
+            if not event.refund_no:
+                raise ValidationFailed("a refund notification needs a refund_no")
+            await self.refunds.record(
+                event.refund_no, RefundResult(outcome, event.reference, event.failure_code)
+            )
+            return
+        async with self.uow(read_only=True) as uow:
+            payment = await uow.payments.get(event.payment_no)
+        if payment is None or payment.channel != channel:
+            raise NotFound(f"no {channel} payment {event.payment_no}")
+        await self.charges.record(
+            payment, ChargeResult(outcome, event.reference, event.failure_code)
+        )

@@ -1,0 +1,55 @@
+"""Resolve payments and refunds whose outcome we never heard, by asking the channel."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.charging import ChargeRecorder
+from application.ports.channel import Channels
+from application.ports.platform import Clock
+from application.ports.storage import UnitOfWorkFactory
+from application.refunding import RefundRecorder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilePayments:
+    """`grace` keeps it away from payments whose charge may still be in flight."""
+
+    uow: UnitOfWorkFactory
+    channels: Channels
+    clock: Clock
+    charges: ChargeRecorder
+    refunds: RefundRecorder
+    grace: timedelta = timedelta(seconds=60)
+    batch: int = 100
+
+    async def __call__(self) -> dict[str, int]:
+        """Counts by resulting status, e.g. {"succeeded": 3, "processing": 1}."""
+        before = self.clock.now() - self.grace
+        async with self.uow(read_only=True) as uow:
+            payments = await uow.payments.list_unresolved(before, self.batch)
+            refunds = await uow.refunds.list_pending(before, self.batch)
+        counts: Counter[str] = Counter()
+        for payment in payments:
+            channel = self.channels.get(payment.channel)
+            if channel is None:
+                counts["skipped"] += 1
+                continue
+            result = await channel.query_charge(payment.payment_no, payment.channel_reference)
+            counts[(await self.charges.record(payment, result)).status.value] += 1
+        for refund in refunds:
+            async with self.uow(read_only=True) as uow:
+                owner = await uow.payments.get(refund.payment_no)
+            channel = self.channels.get(owner.channel) if owner else None
+            if channel is None:
+                counts["skipped"] += 1
+                continue
+            answer = await channel.query_refund(refund.refund_no, refund.channel_reference)
+            outcome = await self.refunds.record(refund.refund_no, answer)
+            counts[f"refund_{outcome.refund.status.value}"] += 1
+        return dict(counts)

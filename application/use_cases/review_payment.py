@@ -1,0 +1,57 @@
+"""An operator's verdict on a payment that risk sent to manual review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.charging import ChargeRecorder, charge_safely
+from application.commands import ReviewPaymentCommand
+from application.errors import NotFound, ValidationFailed
+from application.outbox import announce_payment
+from application.ports.channel import Channels, ChargeRequest
+from application.ports.platform import Clock, IdGenerator
+from application.ports.storage import UnitOfWorkFactory
+from domain.errors import InvalidChannel
+from domain.payment import Payment
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPayment:
+    """Approve charges the card token kept at review time; reject ends the payment."""
+
+    uow: UnitOfWorkFactory
+    channels: Channels
+    clock: Clock
+    ids: IdGenerator
+    recorder: ChargeRecorder
+
+    async def __call__(self, command: ReviewPaymentCommand) -> Payment:
+        if command.decision not in ("approve", "reject"):
+            raise ValidationFailed("decision must be approve or reject")
+        async with self.uow() as uow:
+            payment = await uow.payments.get(command.payment_no, for_update=True)
+            if payment is None:
+                raise NotFound(f"no payment {command.payment_no}")
+            if command.decision == "approve":
+                payment.approve_review(self.clock.now())
+            else:
+                payment.reject_review(self.clock.now(), command.note)
+            await uow.payments.update(payment)
+            await announce_payment(uow, self.ids, payment, payment.updated_at)
+            await uow.commit()
+        if command.decision == "reject":
+            return payment
+        channel = self.channels.get(payment.channel)
+        if channel is None:
+            raise InvalidChannel(f"channel {payment.channel!r} is no longer configured")
+        result = await charge_safely(
+            channel,
+            ChargeRequest(
+                payment.payment_no,
+                payment.merchant_id,
+                payment.amount,
+                token=payment.payment_token,
+                description=payment.description,
+            ),
+        )
+        return await self.recorder.record(payment, result)

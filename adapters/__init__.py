@@ -1,0 +1,1 @@
+"""Driven adapters: the implementations of the application's ports."""

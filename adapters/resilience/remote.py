@@ -1,0 +1,120 @@
+"""One remote dependency over HTTP: timeout, breaker, trace context, and safe retries.
+
+Every call has a per-attempt timeout and passes through the dependency's circuit breaker.
+Only calls the caller declares idempotent are retried (with exponential backoff and
+jitter, by stamina), because a retry of anything else could do the same thing twice. A
+POST that carries an idempotency key is idempotent; so is a GET.
+
+Failures surface as `DependencyError` with `sent` telling whether the request may have
+reached the dependency: connection refused or a connect timeout means it did not; a read
+timeout, a dropped connection or a 5xx answer means it may have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import stamina
+from opentelemetry.propagate import inject
+
+from adapters.resilience.breakers import Breakers
+from adapters.resilience.errors import CircuitOpen, DependencyError
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How long to wait and how hard to try. `deadline` bounds all attempts together."""
+
+    timeout: float = 5.0
+    attempts: int = 3
+    deadline: float = 15.0
+    wait_initial: float = 0.1
+    wait_max: float = 2.0
+    wait_jitter: float = 0.5
+
+
+def _retryable(exc: Exception) -> bool:
+    """A fast failure from an open breaker is not worth retrying: it would fail again."""
+    return isinstance(exc, DependencyError) and not isinstance(exc, CircuitOpen)
+
+
+class RemoteService:
+    """An `httpx.AsyncClient` for one named dependency, guarded by its breaker."""
+
+    def __init__(
+        self, name: str, client: httpx.AsyncClient, breakers: Breakers, policy: Policy = Policy()
+    ) -> None:
+        self.name = name
+        self._client = client
+        self._breakers = breakers
+        self._policy = policy
+        breakers.register(name)
+
+    @classmethod
+    def open(
+        cls,
+        name: str,
+        base_url: str,
+        breakers: Breakers,
+        policy: Policy = Policy(),
+        *,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> RemoteService:
+        """Build the client too; `transport` lets tests answer without a network."""
+        client = httpx.AsyncClient(
+            base_url=base_url, headers=dict(headers or {}), transport=transport
+        )
+        return cls(name, client, breakers, policy)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self, method: str, path: str, *, idempotent: bool, **kwargs: Any
+    ) -> httpx.Response:
+        """Send, retrying only when `idempotent`; 4xx answers are returned, not raised."""
+        policy = self._policy
+        attempts = stamina.retry_context(
+            on=_retryable,
+            attempts=policy.attempts if idempotent else 1,
+            timeout=policy.deadline,
+            wait_initial=policy.wait_initial,
+            wait_max=policy.wait_max,
+            wait_jitter=policy.wait_jitter,
+        )
+        response: httpx.Response | None = None
+        async for attempt in attempts:
+            with attempt:
+                response = await self._once(method, path, **kwargs)
+        assert response is not None  # stamina either ran the block to success or raised
+        return response
+
+    async def _once(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        outgoing = dict(headers or {})
+        inject(outgoing)
+        async with self._breakers.guard(self.name):
+            try:
+                response = await self._client.request(
+                    method, path, headers=outgoing, timeout=self._policy.timeout, **kwargs
+                )
+            except _NOT_SENT as exc:
+                raise DependencyError(self.name, type(exc).__name__, sent=False) from exc
+            except httpx.TransportError as exc:
+                raise DependencyError(self.name, type(exc).__name__, sent=True) from exc
+            if response.status_code in _RETRYABLE_STATUS:
+                raise DependencyError(
+                    self.name,
+                    f"answered {response.status_code}",
+                    sent=response.status_code != 429,
+                    status=response.status_code,
+                )
+        return response

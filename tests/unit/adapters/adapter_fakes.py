@@ -1,0 +1,21 @@
+"""Small fakes shared by the adapter unit tests (a uniquely named module, not a package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ManualClock:
+    """Stands in for `time` inside purgatory, so recovery timeouts pass when a test says."""
+
+    now: float = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -1,0 +1,103 @@
+"""Timeouts, idempotent-only retries, `sent` classification and trace context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from adapter_fakes import ManualClock
+from opentelemetry.sdk.trace import TracerProvider
+
+from adapters.resilience import Breakers, DependencyError, Policy, RemoteService
+
+RETRYING = Policy(timeout=1.0, attempts=3, wait_initial=0.001, wait_max=0.002, wait_jitter=0)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Script:
+    """Answers each request with the next step: a status code or an exception to raise."""
+
+    def __init__(self, *steps: int | Exception) -> None:
+        self.steps = list(steps)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        step = self.steps.pop(0) if len(self.steps) > 1 else self.steps[0]
+        if isinstance(step, Exception):
+            raise step
+        return httpx.Response(step, json={"ok": step < 400})
+
+
+def remote(script: Handler, clock: ManualClock) -> RemoteService:
+    breakers = Breakers(failure_threshold=10, clock=clock)
+    return RemoteService.open(
+        "order", "http://order.test", breakers, RETRYING, transport=httpx.MockTransport(script)
+    )
+
+
+async def test_idempotent_call_is_retried_until_it_succeeds(clock: ManualClock) -> None:
+    script = Script(503, 502, 200)
+    response = await remote(script, clock).request("GET", "/v1/x", idempotent=True)
+    assert response.status_code == 200
+    assert len(script.requests) == 3
+
+
+async def test_retries_are_bounded_and_the_last_failure_is_raised(clock: ManualClock) -> None:
+    script = Script(500)
+    with pytest.raises(DependencyError) as raised:
+        await remote(script, clock).request("GET", "/v1/x", idempotent=True)
+    assert len(script.requests) == RETRYING.attempts
+    assert (raised.value.status, raised.value.sent) == (500, True)
+
+
+async def test_non_idempotent_call_is_sent_once(clock: ManualClock) -> None:
+    script = Script(503, 200)
+    with pytest.raises(DependencyError):
+        await remote(script, clock).request("POST", "/v1/x", idempotent=False)
+    assert len(script.requests) == 1
+
+
+async def test_connection_refused_means_nothing_was_sent(clock: ManualClock) -> None:
+    script = Script(httpx.ConnectError("refused"))
+    with pytest.raises(DependencyError) as raised:
+        await remote(script, clock).request("POST", "/v1/x", idempotent=False)
+    assert raised.value.sent is False
+
+
+async def test_read_timeout_means_the_request_may_have_arrived(clock: ManualClock) -> None:
+    script = Script(httpx.ReadTimeout("slow"))
+    with pytest.raises(DependencyError) as raised:
+        await remote(script, clock).request("POST", "/v1/x", idempotent=False)
+    assert raised.value.sent is True
+
+
+async def test_rate_limited_answer_counts_as_not_sent(clock: ManualClock) -> None:
+    with pytest.raises(DependencyError) as raised:
+        await remote(Script(429), clock).request("POST", "/v1/x", idempotent=False)
+    assert (raised.value.status, raised.value.sent) == (429, False)
+
+
+async def test_headers_survive_every_retry(clock: ManualClock) -> None:
+    script = Script(503, 200)
+    await remote(script, clock).request(
+        "POST", "/v1/x", idempotent=True, headers={"Idempotency-Key": "pay_1"}
+    )
+    assert [r.headers.get("Idempotency-Key") for r in script.requests] == ["pay_1", "pay_1"]
+
+
+async def test_outgoing_request_carries_the_current_trace(clock: ManualClock) -> None:
+    script = Script(200)
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("CreatePayment") as span:
+        await remote(script, clock).request("GET", "/v1/x", idempotent=True)
+        trace_id = format(span.get_span_context().trace_id, "032x")
+    assert script.requests[0].headers["traceparent"].split("-")[1] == trace_id
+
+
+async def test_without_a_current_span_no_trace_header_is_invented(clock: ManualClock) -> None:
+    script = Script(200)
+    await remote(script, clock).request("GET", "/v1/x", idempotent=True)
+    assert "traceparent" not in script.requests[0].headers

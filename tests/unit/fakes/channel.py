@@ -1,0 +1,156 @@
+"""A scriptable payment channel that behaves like the sandbox acquirer's test cards.
+
+It remembers what "really" happened to each charge and refund, so the reconciler's
+queries get the truth: an outcome that was unknown to the gateway turned out a success.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, deque
+from collections.abc import Mapping
+from datetime import datetime
+
+from application.errors import InvalidSignature
+from application.ports.channel import (
+    ChannelEvent,
+    ChargeRequest,
+    ChargeResult,
+    Outcome,
+    RefundRequest,
+    RefundResult,
+)
+from domain.card import CardDetails
+from tests.unit.fakes.storage import FakeDatabase
+
+SUCCEEDS = "4242424242424242"
+DECLINED = "4000000000000002"
+INSUFFICIENT_FUNDS = "4000000000009995"
+PROCESSING_ERROR = "4000000000000119"
+TIMES_OUT = "4000000000000259"
+
+ChargeScript = ChargeResult | Exception
+RefundScript = RefundResult | Exception
+
+
+def declined(code: str) -> ChargeResult:
+    return ChargeResult(Outcome.FAILED, failure_code=code, failure_message=code.replace("_", " "))
+
+
+def _test_cards() -> dict[str, ChargeScript]:
+    return {
+        DECLINED: declined("card_declined"),
+        INSUFFICIENT_FUNDS: declined("insufficient_funds"),
+        PROCESSING_ERROR: declined("processing_error"),
+        TIMES_OUT: ChargeResult(Outcome.UNKNOWN),
+    }
+
+
+class FakeChannel:
+    """Charges succeed unless the card or the script says otherwise; calls are counted."""
+
+    def __init__(self, name: str = "sandbox", db: FakeDatabase | None = None) -> None:
+        self.name = name
+        self.db = db
+        self.by_card: dict[str, ChargeScript] = _test_cards()
+        self.charge_script: deque[ChargeScript] = deque()
+        self.refund_script: deque[RefundScript] = deque()
+        self.charges: Counter[str] = Counter()
+        self.refunds: Counter[str] = Counter()
+        self.charge_requests: list[ChargeRequest] = []
+        self.refund_requests: list[RefundRequest] = []
+        self.charge_truth: dict[str, ChargeResult] = {}
+        self.refund_truth: dict[str, RefundResult] = {}
+        self.query_failure: Exception | None = None
+        self.calls_in_transaction = 0
+        self._tokens: dict[str, CardDetails] = {}
+
+    # -- scripting ---------------------------------------------------------------------
+    def script_charges(self, *replies: ChargeScript) -> None:
+        self.charge_script.extend(replies)
+
+    def script_refunds(self, *replies: RefundScript) -> None:
+        self.refund_script.extend(replies)
+
+    def settle_charge(self, payment_no: str, result: ChargeResult) -> None:
+        """What the channel will say when asked about this charge."""
+        self.charge_truth[payment_no] = result
+
+    def settle_refund(self, refund_no: str, result: RefundResult) -> None:
+        self.refund_truth[refund_no] = result
+
+    # -- the port ------------------------------------------------------------------------
+    async def tokenize(self, card: CardDetails) -> str:
+        self._observe()
+        token = f"tok_{len(self._tokens) + 1}"
+        self._tokens[token] = card
+        return token
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        self._observe()
+        self.charges[request.idempotency_key] += 1
+        self.charge_requests.append(request)
+        card = request.card or self._tokens[request.token or ""]
+        reply = (
+            self.charge_script.popleft() if self.charge_script else self.by_card.get(card.number)
+        )
+        reference = f"ch_{request.payment_no}"
+        if reply is None:
+            reply = ChargeResult(Outcome.SUCCEEDED, reference)
+        known = isinstance(reply, ChargeResult) and reply.outcome is not Outcome.UNKNOWN
+        self.charge_truth.setdefault(
+            request.payment_no, reply if known else ChargeResult(Outcome.SUCCEEDED, reference)
+        )
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        self._observe()
+        self.refunds[request.idempotency_key] += 1
+        self.refund_requests.append(request)
+        reference = f"re_{request.refund_no}"
+        reply = (
+            self.refund_script.popleft()
+            if self.refund_script
+            else RefundResult(Outcome.SUCCEEDED, reference)
+        )
+        known = isinstance(reply, RefundResult) and reply.outcome is not Outcome.UNKNOWN
+        self.refund_truth.setdefault(
+            request.refund_no, reply if known else RefundResult(Outcome.SUCCEEDED, reference)
+        )
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    async def query_charge(self, payment_no: str, reference: str | None) -> ChargeResult:
+        self._observe()
+        if self.query_failure is not None:
+            raise self.query_failure
+        never_sent = ChargeResult(Outcome.FAILED, failure_code="charge_not_found")
+        return self.charge_truth.get(payment_no, never_sent)
+
+    async def query_refund(self, refund_no: str, reference: str | None) -> RefundResult:
+        self._observe()
+        if self.query_failure is not None:
+            raise self.query_failure
+        never_sent = RefundResult(Outcome.FAILED, failure_code="refund_not_found")
+        return self.refund_truth.get(refund_no, never_sent)
+
+    def parse_notification(
+        self, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> ChannelEvent:
+        if headers.get("x-fake-signature") != "valid":
+            raise InvalidSignature("bad signature")
+        data = json.loads(body)
+        return ChannelEvent(
+            data["id"],
+            data["type"],
+            data["payment_no"],
+            data.get("refund_no"),
+            data.get("reference"),
+            data.get("failure_code"),
+        )
+
+    def _observe(self) -> None:
+        self.calls_in_transaction += bool(self.db and self.db.open_units)

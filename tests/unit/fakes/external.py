@@ -1,0 +1,63 @@
+"""Scriptable risk and order services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from application.ports.external import OrderRequest, RiskRequest
+from domain.risk import RiskDecision, Verdict
+from tests.unit.fakes.storage import FakeDatabase
+
+REVIEW_CARD = "4000000000004954"
+REJECT_CARD = "4100000000000019"
+
+
+def _default_rules() -> dict[str, RiskDecision]:
+    return {
+        REVIEW_CARD: RiskDecision(Verdict.REVIEW, 60, ("manual_review_card",)),
+        REJECT_CARD: RiskDecision(Verdict.REJECT, 95, ("blocked_card",)),
+    }
+
+
+@dataclass
+class FakeRisk:
+    """Approves with score 10 unless the card has a rule; raises `failure` when set."""
+
+    by_card: dict[str, RiskDecision] = field(default_factory=_default_rules)
+    failure: Exception | None = None
+    requests: list[RiskRequest] = field(default_factory=list)
+    db: FakeDatabase | None = None
+    calls_in_transaction: int = 0
+
+    async def assess(self, request: RiskRequest) -> RiskDecision:
+        self.requests.append(request)
+        self.calls_in_transaction += bool(self.db and self.db.open_units)
+        if self.failure is not None:
+            raise self.failure
+        number = request.card.number if request.card else ""
+        return self.by_card.get(number, RiskDecision(Verdict.APPROVE, 10))
+
+
+@dataclass
+class FakeOrders:
+    """The order book: orders by (merchant, order_no) and the status each followed."""
+
+    orders: dict[tuple[str, str], OrderRequest] = field(default_factory=dict)
+    statuses: dict[tuple[str, str], str] = field(default_factory=dict)
+    create_failure: Exception | None = None
+    update_failure: Exception | None = None
+    db: FakeDatabase | None = None
+    calls_in_transaction: int = 0
+
+    async def create_order(self, request: OrderRequest) -> str:
+        self.calls_in_transaction += bool(self.db and self.db.open_units)
+        if self.create_failure is not None:
+            raise self.create_failure
+        self.orders[(request.merchant_id, request.order_no)] = request
+        return f"ord_{request.order_no}"
+
+    async def update_status(self, merchant_id: str, order_no: str, status: str) -> None:
+        self.calls_in_transaction += bool(self.db and self.db.open_units)
+        if self.update_failure is not None:
+            raise self.update_failure
+        self.statuses[(merchant_id, order_no)] = status

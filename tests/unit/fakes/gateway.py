@@ -1,0 +1,200 @@
+"""The use cases wired to fakes, the way the composition root wires them to adapters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from application.charging import ChargeRecorder
+from application.commands import (
+    CreateMerchantCommand,
+    CreatePaymentCommand,
+    CreateRefundCommand,
+    ReviewPaymentCommand,
+)
+from application.ports.channel import ChannelEvent
+from application.refunding import RefundOutcome, RefundRecorder
+from application.use_cases.create_merchant import CreateMerchant, NewMerchant
+from application.use_cases.create_payment import CreatePayment
+from application.use_cases.create_refund import CreateRefund
+from application.use_cases.deliver_webhooks import DeliverWebhooks
+from application.use_cases.get_payment import GetPayment
+from application.use_cases.get_refund import GetRefund
+from application.use_cases.handle_notification import HandleChannelNotification
+from application.use_cases.list_payments import ListPayments
+from application.use_cases.list_refunds import ListRefunds
+from application.use_cases.process_settlement import ProcessSettlement
+from application.use_cases.reconcile import ReconcilePayments
+from application.use_cases.retry_webhook import RetryWebhook
+from application.use_cases.review_payment import ReviewPayment
+from domain.card import CardDetails
+from domain.ledger import Side, merchant_balance
+from domain.payment import Payment
+from tests.unit.fakes.channel import SUCCEEDS, FakeChannel
+from tests.unit.fakes.external import FakeOrders, FakeRisk
+from tests.unit.fakes.platform import FakeClock, FakeVault, FakeWebhookSender, SequentialIds
+from tests.unit.fakes.storage import FakeDatabase, FakeUnitOfWorkFactory
+
+
+def card(number: str = SUCCEEDS) -> CardDetails:
+    return CardDetails(number=number, exp_month=12, exp_year=2030, cvc="123")
+
+
+@dataclass
+class Gateway:
+    db: FakeDatabase = field(default_factory=FakeDatabase)
+    clock: FakeClock = field(default_factory=FakeClock)
+    ids: SequentialIds = field(default_factory=SequentialIds)
+    vault: FakeVault = field(default_factory=FakeVault)
+    sender: FakeWebhookSender = field(default_factory=FakeWebhookSender)
+    risk: FakeRisk = field(init=False)
+    orders: FakeOrders = field(init=False)
+    channel: FakeChannel = field(init=False)
+    _orders: count[int] = field(default_factory=lambda: count(1))
+
+    def __post_init__(self) -> None:
+        self.risk = FakeRisk(db=self.db)
+        self.orders = FakeOrders(db=self.db)
+        self.channel = FakeChannel("sandbox", db=self.db)
+
+    # -- wiring --------------------------------------------------------------------------
+    @property
+    def uow(self) -> FakeUnitOfWorkFactory:
+        return FakeUnitOfWorkFactory(self.db)
+
+    @property
+    def channels(self) -> dict[str, FakeChannel]:
+        return {self.channel.name: self.channel}
+
+    @property
+    def charge_recorder(self) -> ChargeRecorder:
+        return ChargeRecorder(self.uow, self.clock, self.ids, self.orders)
+
+    @property
+    def refund_recorder(self) -> RefundRecorder:
+        return RefundRecorder(self.uow, self.clock, self.ids)
+
+    @property
+    def create_payment(self) -> CreatePayment:
+        return CreatePayment(
+            self.uow,
+            self.risk,
+            self.orders,
+            self.channels,
+            self.clock,
+            self.ids,
+            self.charge_recorder,
+        )
+
+    @property
+    def review_payment(self) -> ReviewPayment:
+        return ReviewPayment(self.uow, self.channels, self.clock, self.ids, self.charge_recorder)
+
+    @property
+    def create_refund(self) -> CreateRefund:
+        return CreateRefund(self.uow, self.channels, self.clock, self.ids, self.refund_recorder)
+
+    @property
+    def handle_notification(self) -> HandleChannelNotification:
+        return HandleChannelNotification(self.uow, self.charge_recorder, self.refund_recorder)
+
+    @property
+    def reconcile(self) -> ReconcilePayments:
+        return ReconcilePayments(
+            self.uow, self.channels, self.clock, self.charge_recorder, self.refund_recorder
+        )
+
+    @property
+    def settle(self) -> ProcessSettlement:
+        return ProcessSettlement(self.uow, self.clock, self.ids)
+
+    @property
+    def create_merchant(self) -> CreateMerchant:
+        return CreateMerchant(self.uow, self.clock, self.ids, self.vault)
+
+    @property
+    def deliver_webhooks(self) -> DeliverWebhooks:
+        return DeliverWebhooks(self.uow, self.clock, self.vault, self.sender)
+
+    @property
+    def retry_webhook(self) -> RetryWebhook:
+        return RetryWebhook(self.uow, self.clock)
+
+    @property
+    def get_payment(self) -> GetPayment:
+        return GetPayment(self.uow)
+
+    @property
+    def get_refund(self) -> GetRefund:
+        return GetRefund(self.uow)
+
+    @property
+    def list_payments(self) -> ListPayments:
+        return ListPayments(self.uow)
+
+    @property
+    def list_refunds(self) -> ListRefunds:
+        return ListRefunds(self.uow)
+
+    # -- shortcuts -----------------------------------------------------------------------
+    async def onboard(self, name: str = "Acme", basis_points: int = 290, fixed: int = 30) -> str:
+        command = CreateMerchantCommand(name=name, fee_basis_points=basis_points, fee_fixed=fixed)
+        new: NewMerchant = await self.create_merchant(command)
+        return new.merchant.merchant_id
+
+    def payment_command(self, merchant_id: str, **overrides: Any) -> CreatePaymentCommand:
+        values: dict[str, Any] = {
+            "merchant_id": merchant_id,
+            "order_no": f"ORDER-{next(self._orders):04d}",
+            "amount": 10_000,
+            "currency": "USD",
+            "channel": self.channel.name,
+            "card": card(),
+        }
+        values.update(overrides)
+        return CreatePaymentCommand(**values)
+
+    async def pay(self, merchant_id: str, number: str = SUCCEEDS, **overrides: Any) -> Payment:
+        return await self.create_payment(
+            self.payment_command(merchant_id, card=card(number), **overrides)
+        )
+
+    async def refund(
+        self, payment_no: str, amount: Any = None, merchant_id: str | None = None
+    ) -> RefundOutcome:
+        return await self.create_refund(
+            CreateRefundCommand(payment_no=payment_no, merchant_id=merchant_id, amount=amount)
+        )
+
+    async def review(self, payment_no: str, decision: Any, note: str | None = None) -> Payment:
+        return await self.review_payment(
+            ReviewPaymentCommand(payment_no=payment_no, decision=decision, note=note)
+        )
+
+    async def notify(
+        self,
+        kind: str,
+        payment_no: str,
+        refund_no: str | None = None,
+        failure_code: str | None = None,
+        channel: str | None = None,
+    ) -> None:
+        event = ChannelEvent(
+            self.ids.new_id("evt"), kind, payment_no, refund_no, None, failure_code
+        )
+        await self.handle_notification(channel or self.channel.name, event)
+
+    # -- the books -----------------------------------------------------------------------
+    def debits_and_credits(self) -> dict[str, tuple[int, int]]:
+        """(sum of debits, sum of credits) per currency over every committed entry."""
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for posting in self.db.postings:
+            for entry in posting.entries:
+                totals[entry.amount.currency][entry.side is Side.CREDIT] += entry.amount.amount
+        return {currency: (debit, credit) for currency, (debit, credit) in totals.items()}
+
+    def merchant_balance(self, merchant_id: str, currency: str) -> int:
+        """What the gateway owes the merchant: credits minus debits of its balance account."""
+        return -self.db.account_balance(merchant_balance(merchant_id), currency)

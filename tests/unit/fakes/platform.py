@@ -1,0 +1,79 @@
+"""Time that only moves when a test moves it, predictable ids, a toy vault, a webhook sink."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    current: datetime = START
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+@dataclass
+class SequentialIds:
+    """`pay_000001`, `ref_000002`...: one counter for every prefix, so ids never collide."""
+
+    issued: int = 0
+
+    def new_id(self, prefix: str) -> str:
+        self.issued += 1
+        return f"{prefix}_{self.issued:06d}"
+
+    def new_secret(self) -> str:
+        self.issued += 1
+        return f"secret-{self.issued:06d}"
+
+
+class FakeVault:
+    """Sealing is reversible string wrapping: enough to prove plain secrets are not stored."""
+
+    PREFIX = "sealed:"
+
+    def seal(self, plaintext: str) -> str:
+        return self.PREFIX + plaintext[::-1]
+
+    def open(self, sealed: str) -> str:
+        if not sealed.startswith(self.PREFIX):
+            raise ValueError("not sealed by this vault")
+        return sealed[len(self.PREFIX) :][::-1]
+
+
+@dataclass(frozen=True)
+class Post:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeWebhookSender:
+    """Records every POST; answers the scripted statuses (or raises them), then 200."""
+
+    script: deque[int | Exception] = field(default_factory=deque)
+    posts: list[Post] = field(default_factory=list)
+
+    def answer(self, *replies: int | Exception) -> None:
+        self.script.extend(replies)
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        self.posts.append(Post(url, body, dict(headers)))
+        reply = self.script.popleft() if self.script else 200
+        if isinstance(reply, Exception):
+            raise reply
+        return reply

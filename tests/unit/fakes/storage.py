@@ -1,0 +1,401 @@
+"""An in-memory database whose units of work stage every write until `commit()`.
+
+Leaving a unit of work without committing throws its writes away, so a use case that
+forgets to commit, or fails half way, is caught by the state the tests read back.
+Objects are copied on the way in and out, as rows are: no test shares memory with
+the "database".
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Self
+
+from application.errors import AlreadySettled, ConcurrentUpdate, Unavailable
+from application.ports.storage import (
+    Cursor,
+    Page,
+    PaymentQuery,
+    RefundQuery,
+    WebhookEvent,
+    WebhookStatus,
+)
+from domain.errors import DuplicateOrder
+from domain.ledger import Posting, Side
+from domain.merchant import Merchant
+from domain.money import Money
+from domain.payment import CAPTURED, UNRESOLVED, Payment
+from domain.refund import Refund, RefundStatus
+from domain.settlement import Settlement
+
+
+def _copy_payment(payment: Payment) -> Payment:
+    return dataclasses.replace(payment, metadata=dict(payment.metadata))
+
+
+def _page(rows: list, key: str, cursor: Cursor | None, limit: int) -> Page:
+    """Newest first, ties broken by the id; the cursor is the last row already seen."""
+    rows = sorted(rows, key=lambda row: (row.created_at, getattr(row, key)), reverse=True)
+    if cursor is not None:
+        rows = [
+            r for r in rows if (r.created_at, getattr(r, key)) < (cursor.created_at, cursor.key)
+        ]
+    items = rows[:limit]
+    more = len(rows) > limit
+    last = items[-1] if items else None
+    next_cursor = Cursor(last.created_at, getattr(last, key)) if more and last else None
+    return Page(items, next_cursor)
+
+
+@dataclass
+class FakeDatabase:
+    """What has been committed, plus switches to make the database misbehave."""
+
+    payments: dict[str, Payment] = field(default_factory=dict)
+    refunds: dict[str, Refund] = field(default_factory=dict)
+    postings: list[Posting] = field(default_factory=list)
+    settlements: list[Settlement] = field(default_factory=list)
+    merchants: dict[str, Merchant] = field(default_factory=dict)
+    webhooks: dict[str, WebhookEvent] = field(default_factory=dict)
+    commits: int = 0
+    down: bool = False
+    open_units: int = 0  # units of work entered and not yet left
+    # payment_no -> how many of its next updates find the row changed by another worker
+    racing_writers: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def payment(self, payment_no: str) -> Payment:
+        return _copy_payment(self.payments[payment_no])
+
+    def refund(self, refund_no: str) -> Refund:
+        return dataclasses.replace(self.refunds[refund_no])
+
+    def account_balance(self, account: str, currency: str) -> int:
+        """Debits minus credits of one account."""
+        total = 0
+        for posting in self.postings:
+            for entry in posting.entries:
+                if entry.account == account and entry.amount.currency == currency:
+                    sign = 1 if entry.side is Side.DEBIT else -1
+                    total += sign * entry.amount.amount
+        return total
+
+
+class _Staged:
+    """Writes of one unit of work, not yet visible to anybody else."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.payments: dict[str, Payment] = {}
+        self.payment_bases: dict[str, int] = {}
+        self.refunds: dict[str, Refund] = {}
+        self.postings: list[Posting] = []
+        self.settlements: list[Settlement] = []
+        self.merchants: dict[str, Merchant] = {}
+        self.webhooks: dict[str, WebhookEvent] = {}
+
+    def __bool__(self) -> bool:
+        staged = (self.payments, self.refunds, self.postings, self.settlements, self.merchants)
+        return any(staged) or bool(self.webhooks)
+
+
+class FakePaymentRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    def _all(self) -> dict[str, Payment]:
+        return {**self._db.payments, **self._staged.payments}
+
+    async def add(self, payment: Payment) -> None:
+        for other in self._all().values():
+            if (other.merchant_id, other.order_no) == (payment.merchant_id, payment.order_no):
+                raise DuplicateOrder(f"order_no {payment.order_no!r} was already used")
+        if payment.payment_no in self._all():
+            raise AssertionError(f"payment {payment.payment_no} inserted twice")
+        self._staged.payments[payment.payment_no] = _copy_payment(payment)
+        self._staged.payment_bases[payment.payment_no] = -1
+
+    async def get(
+        self, payment_no: str, merchant_id: str | None = None, *, for_update: bool = False
+    ) -> Payment | None:
+        payment = self._all().get(payment_no)
+        if payment is None or merchant_id not in (None, payment.merchant_id):
+            return None
+        return _copy_payment(payment)
+
+    async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None:
+        for payment in self._all().values():
+            if (payment.merchant_id, payment.order_no) == (merchant_id, order_no):
+                return _copy_payment(payment)
+        return None
+
+    async def update(self, payment: Payment) -> None:
+        current = self._all().get(payment.payment_no)
+        if current is None:
+            raise AssertionError(f"update of payment {payment.payment_no} that was never added")
+        if self._db.racing_writers[payment.payment_no] > 0:
+            self._db.racing_writers[payment.payment_no] -= 1
+            raise ConcurrentUpdate(f"payment {payment.payment_no} changed under us")
+        if current.version != payment.version:
+            raise ConcurrentUpdate(f"payment {payment.payment_no} is at version {current.version}")
+        self._staged.payment_bases.setdefault(payment.payment_no, current.version)
+        payment.version += 1
+        self._staged.payments[payment.payment_no] = _copy_payment(payment)
+
+    async def list(self, query: PaymentQuery) -> Page[Payment]:
+        rows = [
+            _copy_payment(p)
+            for p in self._all().values()
+            if query.merchant_id in (None, p.merchant_id)
+            and query.status in (None, p.status)
+            and query.order_no in (None, p.order_no)
+            and (query.created_from is None or p.created_at >= query.created_from)
+            and (query.created_to is None or p.created_at <= query.created_to)
+        ]
+        return _page(rows, "payment_no", query.cursor, query.limit)
+
+    async def list_unresolved(self, updated_before: datetime, limit: int) -> builtins.list[Payment]:
+        rows = [
+            p
+            for p in self._all().values()
+            if p.status in UNRESOLVED and p.updated_at < updated_before
+        ]
+        return [_copy_payment(p) for p in sorted(rows, key=lambda p: p.updated_at)[:limit]]
+
+    async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
+        return [
+            p.amount
+            for p in self._all().values()
+            if p.merchant_id == merchant_id
+            and p.status in CAPTURED
+            and p.captured_at is not None
+            and p.captured_at.date() == day
+        ]
+
+
+class FakeRefundRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    def _all(self) -> dict[str, Refund]:
+        return {**self._db.refunds, **self._staged.refunds}
+
+    async def add(self, refund: Refund) -> None:
+        if refund.refund_no in self._all():
+            raise AssertionError(f"refund {refund.refund_no} inserted twice")
+        self._staged.refunds[refund.refund_no] = dataclasses.replace(refund)
+
+    async def get(self, refund_no: str, merchant_id: str | None = None) -> Refund | None:
+        refund = self._all().get(refund_no)
+        if refund is None or merchant_id not in (None, refund.merchant_id):
+            return None
+        return dataclasses.replace(refund)
+
+    async def update(self, refund: Refund) -> None:
+        if refund.refund_no not in self._all():
+            raise AssertionError(f"update of refund {refund.refund_no} that was never added")
+        self._staged.refunds[refund.refund_no] = dataclasses.replace(refund)
+
+    async def list(self, query: RefundQuery) -> Page[Refund]:
+        rows = [
+            dataclasses.replace(r)
+            for r in self._all().values()
+            if query.merchant_id in (None, r.merchant_id)
+            and query.payment_no in (None, r.payment_no)
+            and query.status in (None, r.status)
+        ]
+        return _page(rows, "refund_no", query.cursor, query.limit)
+
+    async def list_pending(self, updated_before: datetime, limit: int) -> builtins.list[Refund]:
+        rows = [
+            r
+            for r in self._all().values()
+            if r.status is RefundStatus.PENDING and r.updated_at < updated_before
+        ]
+        return [dataclasses.replace(r) for r in sorted(rows, key=lambda r: r.updated_at)[:limit]]
+
+    async def succeeded_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
+        return [
+            r.amount
+            for r in self._all().values()
+            if r.merchant_id == merchant_id
+            and r.status is RefundStatus.SUCCEEDED
+            and r.completed_at is not None
+            and r.completed_at.date() == day
+        ]
+
+
+class FakeLedgerRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    async def append(self, postings: builtins.list[Posting]) -> None:
+        known = {p.posting_id for p in [*self._db.postings, *self._staged.postings]}
+        for posting in postings:
+            if posting.posting_id in known:
+                raise AssertionError(f"posting {posting.posting_id} recorded twice")
+            known.add(posting.posting_id)
+        self._staged.postings.extend(postings)
+
+    async def balances(self, merchant_id: str | None = None) -> dict[tuple[str, str], int]:
+        totals: dict[tuple[str, str], int] = defaultdict(int)
+        for posting in [*self._db.postings, *self._staged.postings]:
+            if merchant_id not in (None, posting.merchant_id):
+                continue
+            for entry in posting.entries:
+                sign = 1 if entry.side is Side.DEBIT else -1
+                totals[(entry.account, entry.amount.currency)] += sign * entry.amount.amount
+        return dict(totals)
+
+
+class FakeSettlementRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    async def add(self, settlement: Settlement) -> None:
+        key = (settlement.merchant_id, settlement.currency, settlement.day)
+        for other in [*self._db.settlements, *self._staged.settlements]:
+            if (other.merchant_id, other.currency, other.day) == key:
+                raise AlreadySettled(f"{key} is already settled")
+        self._staged.settlements.append(settlement)
+
+    async def list(
+        self, merchant_id: str | None = None, day: date | None = None
+    ) -> builtins.list[Settlement]:
+        rows = [
+            s
+            for s in [*self._db.settlements, *self._staged.settlements]
+            if merchant_id in (None, s.merchant_id) and day in (None, s.day)
+        ]
+        return sorted(rows, key=lambda s: s.currency)
+
+
+class FakeMerchantRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    def _all(self) -> dict[str, Merchant]:
+        return {**self._db.merchants, **self._staged.merchants}
+
+    async def add(self, merchant: Merchant) -> None:
+        if merchant.merchant_id in self._all():
+            raise AssertionError(f"merchant {merchant.merchant_id} inserted twice")
+        self._staged.merchants[merchant.merchant_id] = dataclasses.replace(merchant)
+
+    async def get(self, merchant_id: str) -> Merchant | None:
+        merchant = self._all().get(merchant_id)
+        return None if merchant is None else dataclasses.replace(merchant)
+
+    async def get_by_api_key(self, api_key: str) -> Merchant | None:
+        for merchant in self._all().values():
+            if merchant.api_key == api_key:
+                return dataclasses.replace(merchant)
+        return None
+
+
+class FakeWebhookRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    def _all(self) -> dict[str, WebhookEvent]:
+        return {**self._db.webhooks, **self._staged.webhooks}
+
+    async def add(self, event: WebhookEvent) -> None:
+        if event.event_id in self._all():
+            raise AssertionError(f"webhook event {event.event_id} inserted twice")
+        self._staged.webhooks[event.event_id] = dataclasses.replace(event)
+
+    async def get(self, event_id: str) -> WebhookEvent | None:
+        event = self._all().get(event_id)
+        return None if event is None else dataclasses.replace(event)
+
+    async def update(self, event: WebhookEvent) -> None:
+        if event.event_id not in self._all():
+            raise AssertionError(f"update of webhook event {event.event_id} never added")
+        self._staged.webhooks[event.event_id] = dataclasses.replace(event)
+
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> builtins.list[WebhookEvent]:
+        due = sorted(
+            (
+                e
+                for e in self._all().values()
+                if e.status is WebhookStatus.PENDING and e.next_attempt_at <= now
+            ),
+            key=lambda e: e.next_attempt_at,
+        )[:limit]
+        claimed = [dataclasses.replace(e, next_attempt_at=lease_until) for e in due]
+        for event in claimed:
+            self._staged.webhooks[event.event_id] = dataclasses.replace(event)
+        return claimed
+
+    async def list(
+        self, merchant_id: str | None = None, status: WebhookStatus | None = None, limit: int = 50
+    ) -> builtins.list[WebhookEvent]:
+        rows = [
+            dataclasses.replace(e)
+            for e in self._all().values()
+            if merchant_id in (None, e.merchant_id) and status in (None, e.status)
+        ]
+        return sorted(rows, key=lambda e: e.created_at)[:limit]
+
+
+class FakeUnitOfWork:
+    def __init__(self, db: FakeDatabase, *, read_only: bool) -> None:
+        self._db, self.read_only = db, read_only
+        self._staged = _Staged()
+        self.payments = FakePaymentRepository(db, self._staged)
+        self.refunds = FakeRefundRepository(db, self._staged)
+        self.ledger = FakeLedgerRepository(db, self._staged)
+        self.settlements = FakeSettlementRepository(db, self._staged)
+        self.merchants = FakeMerchantRepository(db, self._staged)
+        self.webhooks = FakeWebhookRepository(db, self._staged)
+
+    async def __aenter__(self) -> Self:
+        if self._db.down:
+            raise Unavailable("the database is down")
+        self._db.open_units += 1
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._db.open_units -= 1
+        self._staged.clear()  # whatever was not committed is rolled back
+
+    async def commit(self) -> None:
+        if self.read_only and self._staged:
+            raise AssertionError("a read-only unit of work tried to write")
+        if self._db.down:
+            raise Unavailable("the database is down")
+        staged, db = self._staged, self._db
+        for payment_no, base in staged.payment_bases.items():
+            committed = db.payments.get(payment_no)
+            if base >= 0 and (committed is None or committed.version != base):
+                raise ConcurrentUpdate(f"payment {payment_no} changed before commit")
+        db.payments.update(staged.payments)
+        db.refunds.update(staged.refunds)
+        db.postings.extend(staged.postings)
+        db.settlements.extend(staged.settlements)
+        db.merchants.update(staged.merchants)
+        db.webhooks.update(staged.webhooks)
+        db.commits += 1
+        staged.clear()
+
+
+@dataclass
+class FakeUnitOfWorkFactory:
+    db: FakeDatabase
+
+    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.db, read_only=read_only)

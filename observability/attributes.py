@@ -1,0 +1,73 @@
+"""Span attributes read from commands, requests and results through an allowlist.
+
+A command may carry a card, a CVC or a customer's e-mail; these functions only ever read
+the fields named here, so such data cannot reach a span whatever the command looks like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from observability.outcomes import currency_of, minor_units
+
+AttributeValue = str | int | float | bool
+Attributes = dict[str, AttributeValue]
+Extractor = Callable[[object], Attributes]
+
+_IDENTIFIERS: Final = ("merchant_id", "payment_no", "order_no", "refund_no", "channel")
+_RESULT_FIELDS: Final = ("status", "outcome", "failure_code")
+
+
+def business_attributes(obj: object) -> Attributes:
+    """merchant_id, payment_no, order_no, refund_no, channel, amount, currency, status..."""
+    attributes: Attributes = {}
+    if obj is None:
+        return attributes
+    for name in _IDENTIFIERS:
+        value = getattr(obj, name, None)
+        if isinstance(value, str):
+            attributes[name] = value
+    amount = minor_units(getattr(obj, "amount", None))
+    if amount is not None:
+        attributes["amount"] = amount
+    currency = currency_of(obj)
+    if isinstance(currency, str):
+        attributes["currency"] = currency
+    for name in _RESULT_FIELDS:
+        value = getattr(obj, name, None)
+        if isinstance(value, str):  # StrEnum included
+            attributes[name] = str(value)
+    attributes.update(risk_attributes(getattr(obj, "risk", None)))
+    return attributes
+
+
+def risk_attributes(decision: object) -> Attributes:
+    """risk.decision and risk.score of a RiskDecision (or of nothing)."""
+    verdict = getattr(decision, "verdict", None)
+    score = getattr(decision, "score", None)
+    attributes: Attributes = {}
+    if isinstance(verdict, str):
+        attributes["risk.decision"] = str(verdict)
+    if isinstance(score, int) and not isinstance(score, bool):
+        attributes["risk.score"] = score
+    return attributes
+
+
+def refund_outcome_attributes(outcome: object) -> Attributes:
+    """The refund's attributes plus the status its payment reached."""
+    attributes = business_attributes(getattr(outcome, "refund", outcome))
+    payment_status = getattr(getattr(outcome, "payment", None), "status", None)
+    if isinstance(payment_status, str):
+        attributes["payment.status"] = str(payment_status)
+    return attributes
+
+
+def settlement_attributes(settlements: object) -> Attributes:
+    if isinstance(settlements, list | tuple):
+        return {"settlement.count": len(settlements)}
+    return {}
+
+
+def no_attributes(_: object) -> Attributes:
+    return {}

@@ -1,0 +1,199 @@
+"""Metrics and tracing wrapped around use cases and ports, from outside the hexagon.
+
+Wrapping, not subclassing: the container builds `metered_create_payment(
+traced_create_payment(CreatePayment(...)), metrics)` and the use case never knows. Any
+async callable can be wrapped, so a use case changing shape only changes its classifier.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from time import perf_counter
+from typing import Any, Generic, TypeVar
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode, Tracer
+
+from observability.attributes import (
+    Extractor,
+    business_attributes,
+    refund_outcome_attributes,
+    settlement_attributes,
+)
+from observability.metrics import Metrics
+from observability.outcomes import DEFAULT_CHANNELS
+from observability.recorders import (
+    OperationRecorder,
+    PaymentRecorder,
+    Recorder,
+    RefundRecorder,
+    success_or_failed,
+)
+
+R = TypeVar("R")
+AsyncCallable = Callable[..., Awaitable[R]]
+TRACER_NAME = "paygate"
+_log = logging.getLogger(__name__)
+
+
+def _first_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+    if args:
+        return args[0]
+    return next(iter(kwargs.values()), None)
+
+
+class MeteredUseCase(Generic[R]):
+    """Calls `inner` and hands the outcome to `record` in a `finally`: errors are counted too."""
+
+    __slots__ = ("_inner", "_record")
+
+    def __init__(self, inner: AsyncCallable[R], record: Recorder) -> None:
+        self._inner = inner
+        self._record = record
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> R:
+        started, result, error = perf_counter(), None, None
+        try:
+            result = await self._inner(*args, **kwargs)
+            return result
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            try:
+                self._record(_first_argument(args, kwargs), result, error, perf_counter() - started)
+            except Exception:  # a broken metric must never turn a payment into an error
+                _log.exception("recording metrics failed")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def record_error(span: Span, error: BaseException) -> None:
+    """The exception as a span event, the span status ERROR, and the domain code if any."""
+    span.record_exception(error)
+    code = getattr(error, "code", None)
+    span.set_attribute("error.type", code if isinstance(code, str) else type(error).__qualname__)
+    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+
+
+async def run_in_span(
+    tracer: Tracer, name: str, call: AsyncCallable[R], args: tuple[Any, ...],
+    kwargs: dict[str, Any], before: Extractor, after: Extractor,
+) -> R:
+    """`call` inside a child span named `name`; attributes are only built when recorded."""
+    with tracer.start_as_current_span(
+        name, record_exception=False, set_status_on_exception=False
+    ) as span:
+        recording = span.is_recording()
+        if recording:
+            span.set_attributes(before(_first_argument(args, kwargs)))
+        try:
+            result = await call(*args, **kwargs)
+        except Exception as exc:
+            if recording:
+                record_error(span, exc)
+            raise
+        if recording:
+            span.set_attributes(after(result))
+        return result
+
+
+class TracedUseCase(Generic[R]):
+    """A business span (`CreatePayment`...) around a use case."""
+
+    __slots__ = ("_after", "_before", "_inner", "_name", "_tracer")
+
+    def __init__(
+        self, inner: AsyncCallable[R], name: str, tracer: Tracer | None = None,
+        before: Extractor = business_attributes, after: Extractor = business_attributes,
+    ) -> None:
+        self._inner, self._name = inner, name
+        self._tracer = tracer or trace.get_tracer(TRACER_NAME)
+        self._before, self._after = before, after
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> R:
+        return await run_in_span(
+            self._tracer, self._name, self._inner, args, kwargs, self._before, self._after)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class TracedPort:
+    """Proxies every attribute of a port; the async methods in `span_names` get a span.
+
+    `TracedPort(risk, {"assess": "RiskCheck"})` behaves exactly like `risk`, including its
+    synchronous methods and plain attributes such as a channel's `name`.
+    """
+
+    def __init__(
+        self, inner: object, span_names: Mapping[str, str], tracer: Tracer | None = None,
+        after: Mapping[str, Extractor] | None = None,
+    ) -> None:
+        self._inner = inner
+        tracer = tracer or trace.get_tracer(TRACER_NAME)
+        for method, span_name in span_names.items():
+            extract = (after or {}).get(method, business_attributes)
+            setattr(self, method, _traced_method(
+                getattr(inner, method), tracer, span_name, extract))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_inner":  # not set yet (copy, unpickling): never recurse
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"TracedPort({self._inner!r})"
+
+
+def _traced_method(
+    method: AsyncCallable[Any], tracer: Tracer, span_name: str, after: Extractor
+) -> AsyncCallable[Any]:
+    async def traced(*args: Any, **kwargs: Any) -> Any:
+        return await run_in_span(
+            tracer, span_name, method, args, kwargs, business_attributes, after)
+
+    traced.__name__ = getattr(method, "__name__", span_name)
+    return traced
+
+
+# -- the paygate wiring -----------------------------------------------------------------
+def metered_create_payment(
+    inner: AsyncCallable[R], metrics: Metrics, channels: Collection[str] = DEFAULT_CHANNELS
+) -> MeteredUseCase[R]:
+    return MeteredUseCase(inner, PaymentRecorder(metrics, frozenset(channels)))
+
+
+def metered_create_refund(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
+    return MeteredUseCase(inner, RefundRecorder(metrics))
+
+
+def metered_operation(
+    inner: AsyncCallable[R], metrics: Metrics, operation: str
+) -> MeteredUseCase[R]:
+    """payment_duration_seconds{operation=...} with status success or failed."""
+    return MeteredUseCase(inner, OperationRecorder(metrics, operation, success_or_failed))
+
+
+def metered_process_settlement(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
+    return metered_operation(inner, metrics, "process_settlement")
+
+
+def traced_create_payment(
+    inner: AsyncCallable[R], tracer: Tracer | None = None
+) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "CreatePayment", tracer)
+
+
+def traced_create_refund(
+    inner: AsyncCallable[R], tracer: Tracer | None = None
+) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "CreateRefund", tracer, after=refund_outcome_attributes)
+
+
+def traced_process_settlement(
+    inner: AsyncCallable[R], tracer: Tracer | None = None
+) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "ProcessSettlement", tracer, after=settlement_attributes)

@@ -1,0 +1,34 @@
+"""Litestar glue: the /metrics route handler and the wrapped application.
+
+Everything else in this package is framework-agnostic; this is the only module that knows
+Litestar, so the HTTP entrypoint wires observability in two lines.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar, Response, get
+from litestar.handlers import HTTPRouteHandler
+from opentelemetry.trace import TracerProvider
+
+from observability.asgi import UNTRACED_PATHS, ObservabilityMiddleware
+from observability.metrics import Metrics
+
+
+def metrics_handler(metrics: Metrics, path: str = "/metrics") -> HTTPRouteHandler:
+    """GET /metrics in the classic text format. Merging the worker files in multiprocess
+    mode reads from disk, so it runs on a thread, off the event loop."""
+
+    @get(path, sync_to_thread=True, include_in_schema=True, tags=["operations"])
+    def render_metrics() -> Response[bytes]:
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    return render_metrics
+
+
+def instrument(
+    app: Litestar, metrics: Metrics | None, tracer_provider: TracerProvider | None = None,
+    untraced_paths: frozenset[str] = UNTRACED_PATHS,
+) -> ObservabilityMiddleware:
+    """The ASGI application to serve: `app` inside the observability middleware."""
+    return ObservabilityMiddleware(
+        app, metrics=metrics, tracer_provider=tracer_provider, untraced_paths=untraced_paths)

@@ -1,0 +1,165 @@
+"""The Prometheus metrics of the observability contract, owned by one `Metrics` object.
+
+Names, types and labels are fixed by docs/observability.md: dashboards and alerts query
+them as written. Nothing is registered at import time; every `Metrics` owns its registry,
+so tests build fresh ones and a worker process builds exactly one.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final, NamedTuple
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+    values,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+from observability.multiprocess import MULTIPROC_ENV
+
+NAMESPACE: Final = "payment_gateway"
+
+# Seconds, 5 ms to 10 s: the latency alert's 5 s threshold sits on a bucket boundary.
+LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Major currency units, 1 to 100k.
+AMOUNT_BUCKETS: Final = (
+    1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000,
+)
+# Bytes, 64 B to 1 MiB.
+SIZE_BUCKETS: Final = (64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576)
+
+_HTTP = ("method", "path", "status")
+
+
+class _HttpSeries(NamedTuple):
+    requests: Counter
+    duration: Histogram
+    request_size: Histogram
+    response_size: Histogram
+
+
+class Metrics:
+    """Every paygate metric, with the label children the HTTP middleware uses cached.
+
+    In multiprocess mode (`PROMETHEUS_MULTIPROC_DIR` set before prometheus_client was
+    imported) each worker writes its own files and `render` merges them all, so /metrics
+    is the same whichever worker answers the scrape.
+    """
+
+    content_type: Final = CONTENT_TYPE_PLAIN_0_0_4
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, multiprocess_dir: str | None = None
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self.multiprocess_dir = multiprocess_dir or os.environ.get(MULTIPROC_ENV) or None
+        if self.multiprocess_dir and not getattr(values.ValueClass, "_multiprocess", False):
+            raise RuntimeError(
+                f"{MULTIPROC_ENV} must be set before prometheus_client is imported: "
+                "set it in the parent process before the workers start"
+            )
+        if not self.multiprocess_dir:
+            for collector in (ProcessCollector, PlatformCollector, GCCollector):
+                collector(registry=self.registry)
+        self._http_cache: dict[tuple[str, str, int], _HttpSeries] = {}
+        reg, ns = self.registry, NAMESPACE
+        self.http_requests = Counter(
+            "http_requests_total", "HTTP requests answered.", _HTTP, namespace=ns, registry=reg)
+        self.http_duration = Histogram(
+            "http_request_duration_seconds", "Time to answer an HTTP request.", _HTTP,
+            namespace=ns, registry=reg, buckets=LATENCY_BUCKETS)
+        self.http_request_size = Histogram(
+            "http_request_size_bytes", "HTTP request body size.", ("method", "path"),
+            namespace=ns, registry=reg, buckets=SIZE_BUCKETS)
+        self.http_response_size = Histogram(
+            "http_response_size_bytes", "HTTP response body size.", ("method", "path"),
+            namespace=ns, registry=reg, buckets=SIZE_BUCKETS)
+        self.payments = Counter(
+            "payment_total", "Payment attempts by outcome.", ("status", "channel", "currency"),
+            namespace=ns, registry=reg)
+        self.refunds = Counter(
+            "refund_total", "Refund attempts by outcome.", ("status", "currency"),
+            namespace=ns, registry=reg)
+        self.payment_amount = Histogram(
+            "payment_amount", "Amount of created payments, in major currency units.",
+            ("currency", "channel"), namespace=ns, registry=reg, buckets=AMOUNT_BUCKETS)
+        self.payment_duration = Histogram(
+            "payment_duration_seconds", "Time spent in a business operation.",
+            ("operation", "status"), namespace=ns, registry=reg, buckets=LATENCY_BUCKETS)
+        self.refund_amount = Histogram(
+            "refund_amount", "Amount of created refunds, in major currency units.",
+            ("currency",), namespace=ns, registry=reg, buckets=AMOUNT_BUCKETS)
+
+    # -- recording ---------------------------------------------------------------------
+    def observe_http(
+        self, method: str, path: str, status: int, seconds: float,
+        request_bytes: int, response_bytes: int,
+    ) -> None:
+        """One answered request; the label children are looked up once per label set."""
+        key = (method, path, status)
+        series = self._http_cache.get(key)
+        if series is None:
+            series = self._http_series(method, path, str(status))
+            self._http_cache[key] = series
+        series.requests.inc()
+        series.duration.observe(seconds)
+        series.request_size.observe(request_bytes)
+        series.response_size.observe(response_bytes)
+
+    def _http_series(self, method: str, path: str, status: str) -> _HttpSeries:
+        return _HttpSeries(
+            self.http_requests.labels(method, path, status),
+            self.http_duration.labels(method, path, status),
+            self.http_request_size.labels(method, path),
+            self.http_response_size.labels(method, path),
+        )
+
+    def record_payment(
+        self, status: str, channel: str, currency: str, seconds: float, amount: float | None
+    ) -> None:
+        self.payments.labels(status, channel, currency).inc()
+        self.payment_duration.labels("create_payment", status).observe(seconds)
+        if amount is not None:
+            self.payment_amount.labels(currency, channel).observe(amount)
+
+    def record_refund(
+        self, status: str, currency: str, seconds: float, amount: float | None
+    ) -> None:
+        self.refunds.labels(status, currency).inc()
+        self.payment_duration.labels("create_refund", status).observe(seconds)
+        if amount is not None:
+            self.refund_amount.labels(currency).observe(amount)
+
+    def record_operation(self, operation: str, status: str, seconds: float) -> None:
+        self.payment_duration.labels(operation, status).observe(seconds)
+
+    # -- exposition --------------------------------------------------------------------
+    def render(self) -> bytes:
+        """/metrics in the classic text format (`promtool check metrics` lints it)."""
+        if not self.multiprocess_dir:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=self.multiprocess_dir)
+        return generate_latest(merged)
+
+    def exported_names(self) -> frozenset[str]:
+        """Every sample name a query may use, suffixes included (`_total`, `_bucket`...)."""
+        suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+        return frozenset(
+            family.name + suffix
+            for family in self.registry.collect()
+            for suffix in suffixes.get(family.type, ("",))
+        )
+
+    def shutdown(self) -> None:
+        """Called by a worker as it exits, so its live gauges leave the merged view."""
+        if self.multiprocess_dir:
+            mark_process_dead(os.getpid(), self.multiprocess_dir)

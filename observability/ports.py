@@ -1,0 +1,44 @@
+"""The business spans of the ports a payment goes through: risk, order and channel.
+
+Each remote adapter injects `traceparent` into its HTTP call while its span is current, so
+the remote service's server span becomes a child of `RiskCheck`, `CreateOrder`...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+from opentelemetry.trace import Tracer
+
+from observability.attributes import no_attributes, risk_attributes
+from observability.decorators import TracedPort
+
+P = TypeVar("P")
+
+
+def traced_risk(inner: P, tracer: Tracer | None = None) -> P:
+    """`RiskCheck` around `assess`, with risk.decision and risk.score from the decision."""
+    return _as(inner, TracedPort(inner, {"assess": "RiskCheck"}, tracer,
+                                 after={"assess": risk_attributes}))
+
+
+def traced_order(inner: P, tracer: Tracer | None = None) -> P:
+    """`CreateOrder` around `create_order` (status updates are not worth a span)."""
+    return _as(inner, TracedPort(inner, {"create_order": "CreateOrder"}, tracer,
+                                 after={"create_order": no_attributes}))
+
+
+def traced_channel(inner: P, tracer: Tracer | None = None) -> P:
+    """`ChannelPayment` around `charge` and `ChannelRefund` around `refund`."""
+    return _as(inner, TracedPort(inner, {"charge": "ChannelPayment", "refund": "ChannelRefund"},
+                                 tracer))
+
+
+def traced_channels(channels: Mapping[str, P], tracer: Tracer | None = None) -> dict[str, P]:
+    return {name: traced_channel(channel, tracer) for name, channel in channels.items()}
+
+
+def _as(_: P, proxy: TracedPort) -> P:
+    """A TracedPort stands in for the port it wraps: type it as that port for the container."""
+    return proxy  # type: ignore[return-value]

@@ -1,0 +1,36 @@
+"""The trace id of the current request, for `X-Trace-ID`, error bodies and log lines.
+
+Every request has one, sampled or not: the SDK gives unsampled spans real ids, and when no
+SDK provider is installed at all `random_span` makes a non-recording span with fresh ids.
+"""
+
+from __future__ import annotations
+
+import random
+
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+_UNSAMPLED = TraceFlags(TraceFlags.DEFAULT)
+
+
+def current_trace_id() -> str | None:
+    """32 lowercase hex digits of the current trace, or None outside any request."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def current_span_id() -> str | None:
+    """16 lowercase hex digits of the current span, or None outside any span."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.span_id, "016x") if context.is_valid else None
+
+
+def random_span(trace_id: int = 0) -> NonRecordingSpan:
+    """A span that records nothing but has valid ids (continuing `trace_id` if given)."""
+    return NonRecordingSpan(SpanContext(
+        trace_id=trace_id or random.getrandbits(128) or 1,
+        span_id=random.getrandbits(64) or 1,
+        is_remote=False,
+        trace_flags=_UNSAMPLED,
+    ))

@@ -1,0 +1,167 @@
+"""The sandbox acquirer: test cards with fixed outcomes, for development and tests.
+
+Behaviour (api-contract.md, "Sandbox channel test cards"):
+- 4000000000000002 declines (`card_declined`), 4000000000009995 declines
+  (`insufficient_funds`), every other valid card succeeds.
+- 4000000000000119 fails with `processing_error`. It is retryable from the merchant's side
+  (a new payment may succeed on a real acquirer), but a charge is idempotent on its key: a
+  retry of the *same* payment replays the same failure, as Stripe replays a stored error.
+- 4000000000000259 answers UNKNOWN (the answer was "lost"); the charge itself succeeded,
+  so a retry of the same key and `query_charge` both report SUCCEEDED.
+- A refund succeeds, unless the sandbox was built with `fail_refunds=True` or the refund
+  is of exactly `REFUND_FAILURE_AMOUNT` (13) minor units: then it fails `refund_declined`.
+  The amount works across processes (a remote channel service), the flag in tests.
+
+Results are remembered per idempotency key in this process only (bounded). A query about
+a payment or refund this process never saw answers SUCCEEDED: the only sandbox outcome
+that leaves a payment unresolved is the unknown card, and it settles as a success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from adapters.channel.sandbox_cards import (
+    Scenario,
+    new_token,
+    scenario_of,
+    scenario_of_token,
+    settled_result,
+)
+from adapters.channel.sandbox_notifications import parse_sandbox_notification
+from application.ports.channel import (
+    ChannelEvent,
+    ChargeRequest,
+    ChargeResult,
+    Outcome,
+    RefundRequest,
+    RefundResult,
+)
+from domain.card import CardDetails
+
+REFUND_FAILURE_AMOUNT = 13
+R = TypeVar("R", ChargeResult, RefundResult)
+
+
+def _reference(prefix: str, key: str) -> str:
+    """Derived from the key, so every process names the same charge the same way."""
+    return f"{prefix}_sandbox_{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+
+
+class _Memory(Generic[R]):
+    """Results and execution counts per idempotency key, oldest forgotten first."""
+
+    def __init__(self, capacity: int) -> None:
+        self._results: dict[str, R] = {}
+        self._executions: dict[str, int] = {}
+        self._capacity = capacity
+
+    def get(self, key: str) -> R | None:
+        return self._results.get(key)
+
+    def put(self, key: str, result: R) -> None:
+        self._results[key] = result
+        self._executions[key] = self._executions.get(key, 0) + 1
+        if len(self._results) > self._capacity:
+            oldest = next(iter(self._results))
+            del self._results[oldest], self._executions[oldest]
+
+    def executions(self, key: str) -> int:
+        return self._executions.get(key, 0)
+
+
+class SandboxChannel:
+    """`ChannelPort` for the sandbox. `secret` signs and verifies notifications."""
+
+    name = "sandbox"
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        latency: float = 0.0,
+        fail_refunds: bool = False,
+        capacity: int = 100_000,
+    ) -> None:
+        if not secret:
+            raise ValueError("the sandbox needs a notification secret (PAYGATE_SANDBOX_SECRET)")
+        self._secret = secret
+        self._latency = latency
+        self._fail_refunds = fail_refunds
+        self._charges: _Memory[ChargeResult] = _Memory(capacity)
+        self._refunds: _Memory[RefundResult] = _Memory(capacity)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> SandboxChannel:
+        """`PAYGATE_SANDBOX_SECRET` (required) and `PAYGATE_SANDBOX_LATENCY_MS` (default 0)."""
+        latency_ms = float(environ.get("PAYGATE_SANDBOX_LATENCY_MS", "0"))
+        return cls(environ.get("PAYGATE_SANDBOX_SECRET", ""), latency=latency_ms / 1000)
+
+    def charges_for(self, key: str) -> int:
+        """How many times money was really charged under this idempotency key (0 or 1)."""
+        return self._charges.executions(key)
+
+    def refunds_for(self, key: str) -> int:
+        return self._refunds.executions(key)
+
+    async def tokenize(self, card: CardDetails) -> str:
+        await self._pause()
+        return new_token(scenario_of(card.number))
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        await self._pause()
+        key = request.idempotency_key
+        known = self._charges.get(key)
+        if known is not None:
+            return known
+        scenario = self._scenario(request)
+        if scenario is None:
+            return ChargeResult(Outcome.FAILED, None, "invalid_token", "not a sandbox token")
+        result = settled_result(scenario, _reference("ch", request.payment_no))
+        self._charges.put(key, result)
+        return ChargeResult(Outcome.UNKNOWN) if scenario is Scenario.UNKNOWN else result
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        await self._pause()
+        key = request.idempotency_key
+        known = self._refunds.get(key)
+        if known is None:
+            known = self._refund_result(request)
+            self._refunds.put(key, known)
+        return known
+
+    async def query_charge(self, payment_no: str, reference: str | None) -> ChargeResult:
+        await self._pause()
+        known = self._charges.get(payment_no)
+        return known or ChargeResult(Outcome.SUCCEEDED, _reference("ch", payment_no))
+
+    async def query_refund(self, refund_no: str, reference: str | None) -> RefundResult:
+        await self._pause()
+        known = self._refunds.get(refund_no)
+        return known or RefundResult(Outcome.SUCCEEDED, _reference("re", refund_no))
+
+    def parse_notification(
+        self, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> ChannelEvent:
+        return parse_sandbox_notification(headers, body, now, self._secret)
+
+    def _refund_result(self, request: RefundRequest) -> RefundResult:
+        reference = _reference("re", request.refund_no)
+        if self._fail_refunds or request.amount.amount == REFUND_FAILURE_AMOUNT:
+            return RefundResult(Outcome.FAILED, reference, "refund_declined",
+                                "the sandbox declined the refund")
+        return RefundResult(Outcome.SUCCEEDED, reference)
+
+    @staticmethod
+    def _scenario(request: ChargeRequest) -> Scenario | None:
+        if request.card is not None:
+            return scenario_of(request.card.number)
+        return scenario_of_token(request.token) if request.token else None
+
+    async def _pause(self) -> None:
+        if self._latency > 0:
+            await asyncio.sleep(self._latency)

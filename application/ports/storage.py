@@ -124,6 +124,10 @@ class MerchantRepository(Protocol):
 
     async def get_by_api_key(self, api_key: str) -> Merchant | None: ...
 
+    async def list_ids(self) -> builtins.list[str]:
+        """Every merchant id, oldest first."""
+        ...
+
 
 class WebhookStatus(StrEnum):
     PENDING = "pending"

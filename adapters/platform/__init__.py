@@ -1,0 +1,1 @@
+"""Clock, identifiers, the secret vault and the outgoing webhook client."""

@@ -1,0 +1,161 @@
+"""Operating paygate: the database, merchants, settlement, reconciliation, webhooks."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import click
+from rich.progress import Progress
+
+from application.commands import CreateMerchantCommand, SettleCommand
+from application.views import settlement_view
+from entrypoints.cli.common import emit, errors, json_option, record_table, run, table_of
+from entrypoints.container import Container, upgrade
+from entrypoints.settings import Settings
+
+SETTLEMENT_COLUMNS = (
+    "merchant_id",
+    "currency",
+    "date",
+    "gross",
+    "refunds",
+    "fees",
+    "net",
+    "payment_count",
+    "refund_count",
+)
+
+
+@click.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema."""
+    settings = Settings.from_env()
+    upgrade(settings)
+    click.echo(f"database is at the newest schema: {settings.database_url}")
+
+
+@click.group()
+def merchants() -> None:
+    """Merchants and their API keys."""
+
+
+@merchants.command("create")
+@click.option("--name", required=True)
+@click.option("--fee-bps", type=click.IntRange(0, 10_000), default=290, show_default=True)
+@click.option("--fee-fixed", type=click.IntRange(0), default=30, show_default=True)
+@json_option
+def create_merchant(name: str, fee_bps: int, fee_fixed: int, as_json: bool) -> None:
+    """Create a merchant and print its key and secrets: they are shown this once."""
+
+    async def work(c: Container) -> dict[str, Any]:
+        new = await c.use_cases.create_merchant()(
+            CreateMerchantCommand(name=name, fee_basis_points=fee_bps, fee_fixed=fee_fixed)
+        )
+        return {
+            "merchant_id": new.merchant.merchant_id,
+            "api_key": new.merchant.api_key,
+            "api_secret": new.api_secret,
+            "webhook_secret": new.webhook_secret,
+        }
+
+    emit(run(work), as_json, lambda r: record_table("new merchant (secrets shown once)", r))
+
+
+def _yesterday() -> date:
+    return (datetime.now(UTC) - timedelta(days=1)).date()
+
+
+@click.command()
+@click.option("--merchant", "merchant_ids", multiple=True, help="Settle these (default: all).")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="UTC day (default yesterday)."
+)
+@json_option
+def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -> None:
+    """Settle merchants for one finished UTC day; running it again settles nothing new."""
+    target = day.date() if day else _yesterday()
+
+    async def work(c: Container) -> list[dict[str, Any]]:
+        ids = list(merchant_ids) or await c.use_cases.list_merchant_ids()()
+        done: list[dict[str, Any]] = []
+        with Progress(console=errors, transient=True, disable=as_json) as progress:
+            task = progress.add_task(f"settling {target}", total=len(ids))
+            for merchant_id in ids:
+                result = await c.use_cases.process_settlement()(
+                    SettleCommand(merchant_id=merchant_id, day=target)
+                )
+                done += [settlement_view(s) for s in result]
+                progress.advance(task)
+        return done
+
+    emit(
+        run(work),
+        as_json,
+        lambda rows: table_of(
+            f"settlements for {target}",
+            SETTLEMENT_COLUMNS,
+            ([r[k] for k in SETTLEMENT_COLUMNS] for r in rows),
+        ),
+    )
+
+
+@click.command()
+@json_option
+def reconcile(as_json: bool) -> None:
+    """Ask the channels how payments and refunds left in flight really ended."""
+
+    async def work(c: Container) -> dict[str, int]:
+        return dict(await c.use_cases.reconcile()())
+
+    emit(run(work), as_json, lambda r: record_table("reconciled", r or {"nothing": 0}))
+
+
+@click.group()
+def webhooks() -> None:
+    """Outgoing merchant webhooks."""
+
+
+@webhooks.command("list")
+@click.option("--merchant")
+@click.option("--status", type=click.Choice(["pending", "delivered", "dead"]))
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@json_option
+def list_webhooks(merchant: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    async def work(c: Container) -> list[dict[str, Any]]:
+        events = await c.use_cases.list_webhooks()(merchant, status, limit)
+        return [
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "status": e.status.value,
+                "attempts": e.attempts,
+                "next_attempt_at": e.next_attempt_at.isoformat(),
+                "last_error": e.last_error,
+                "url": e.url,
+            }
+            for e in events
+        ]
+
+    columns = ("event_id", "type", "status", "attempts", "next_attempt_at", "last_error")
+    emit(
+        run(work),
+        as_json,
+        lambda rows: table_of("webhooks", columns, ([r[k] for k in columns] for r in rows)),
+    )
+
+
+@webhooks.command("retry")
+@click.argument("event_id")
+def retry_webhook(event_id: str) -> None:
+    """Deliver an event again as soon as the worker runs, even a dead one."""
+
+    async def work(c: Container) -> str:
+        return (await c.use_cases.retry_webhook()(event_id)).event_id
+
+    click.echo(f"{run(work)} queued for delivery")

@@ -1,0 +1,123 @@
+"""Serving: the gateway, the background worker, and the one-command quickstart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+import uvicorn
+
+from entrypoints.cli.common import console
+from entrypoints.cli.signing import curl_command
+from entrypoints.container import build_container, close_container, ensure_demo_merchant, upgrade
+from entrypoints.settings import Settings
+
+ASGI_FACTORY = "entrypoints.http.asgi:create_app_from_env"
+
+
+def prepare_multiprocess_metrics(workers: int) -> None:
+    """Several workers share one /metrics through files in an emptied directory."""
+    if workers < 2:
+        return
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+        prefix="paygate-metrics-"
+    )
+    shutil.rmtree(directory, ignore_errors=True)
+    Path(directory).mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
+def serve_gateway(host: str, port: int, workers: int) -> None:
+    settings = Settings.from_env()
+    if settings.auto_upgrade:
+        upgrade(settings)
+    prepare_multiprocess_metrics(workers)
+    uvicorn.run(
+        ASGI_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="on",
+    )
+
+
+host_option = click.option("--host", default="127.0.0.1", show_default=True)
+port_option = click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+
+
+@click.command()
+@host_option
+@port_option
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API (and, unless PAYGATE_WORKER=off, the background worker)."""
+    serve_gateway(host, port, workers)
+
+
+@click.command()
+def worker() -> None:
+    """Deliver webhooks and reconcile in-flight payments, without serving HTTP."""
+
+    async def main() -> None:
+        container = build_container(Settings.from_env())
+        try:
+            await container.background().run_forever()
+        finally:
+            await close_container(container)
+
+    asyncio.run(main())
+
+
+@click.command()
+@host_option
+@port_option
+def quickstart(host: str, port: int) -> None:
+    """Create/upgrade the SQLite database, make a demo merchant if there is none, and serve."""
+    settings = Settings.from_env()
+    upgrade(settings)
+    created = asyncio.run(ensure_demo_merchant(settings))
+    if created is not None:
+        body = json.dumps(
+            {
+                "order_no": "ORDER-001",
+                "amount": 10000,
+                "currency": "USD",
+                "channel": "sandbox",
+                "payment_method": {
+                    "type": "card",
+                    "number": "4242424242424242",
+                    "exp_month": 12,
+                    "exp_year": 2030,
+                    "cvc": "123",
+                },
+            },
+            separators=(",", ":"),
+        )
+        console.print("[bold]demo merchant created; its secret is shown only now:[/bold]")
+        console.print(json.dumps(created, indent=2), highlight=False)
+        console.print("\na signed payment you can paste (valid for 5 minutes):")
+        console.print(
+            curl_command(
+                f"http://{host}:{port}",
+                created["api_key"],
+                created["api_secret"],
+                "POST",
+                "/api/v1/payments",
+                body,
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            "\nor sign your own: paygate sign POST /api/v1/payments --key ... "
+            "--secret ... --data '...'\n"
+        )
+    serve_gateway(host, port, 1)

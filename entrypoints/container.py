@@ -1,0 +1,222 @@
+"""The composition root: one container, split by role, that every entrypoint resolves from.
+
+    Core      settings, clock, ids, vault, engine, unit of work, idempotency store
+    Gateways  risk, orders, channels, webhook sender (in process or remote, per settings)
+    UseCases  the application's use cases, wrapped by observability when it is on
+
+Tests swap an adapter with `container.gateways.channels.override(providers.Object(fake))`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.persistence.engine import create_engine
+from adapters.persistence.idempotency import SqlIdempotencyStore
+from adapters.persistence.migrate import upgrade_database
+from adapters.persistence.uow import SqlUnitOfWorkFactory
+from adapters.platform.clock import SystemClock
+from adapters.platform.ids import RandomIds
+from adapters.platform.webhooks import HttpWebhookSender
+from adapters.resilience.breakers import Breakers
+from application import charging, refunding
+from application.idempotency import Idempotency
+from application.use_cases import (
+    create_merchant,
+    create_payment,
+    create_refund,
+    deliver_webhooks,
+    get_payment,
+    get_refund,
+    handle_notification,
+    list_payments,
+    list_refunds,
+    list_settlements,
+    process_settlement,
+    reconcile,
+    retry_webhook,
+    review_payment,
+)
+from application.use_cases.list_merchants import ListMerchantIds
+from application.use_cases.list_webhooks import ListWebhooks
+from entrypoints.background import BackgroundWorker
+from entrypoints.settings import Settings
+from entrypoints.wiring import make_channels, make_orders, make_risk, make_vault
+
+log = logging.getLogger(__name__)
+
+
+def tracked(resources: list[Any], value: Any) -> Any:
+    """Remember what was created, so `close_container` closes exactly that."""
+    resources.append(value)
+    return value
+
+
+class Core(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    resources = providers.Singleton(list)
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    vault = providers.Singleton(make_vault, settings)
+    engine = providers.Singleton(
+        tracked,
+        resources,
+        providers.Factory(
+            create_engine,
+            settings.provided.database_url,
+            pool_size=settings.provided.database_pool_size,
+        ),
+    )
+    uow = providers.Singleton(SqlUnitOfWorkFactory, engine)
+    idempotency_store = providers.Singleton(SqlIdempotencyStore, engine)
+    breakers = providers.Singleton(Breakers)
+
+
+class Gateways(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    risk = providers.Singleton(
+        tracked, core.resources, providers.Factory(make_risk, core.settings, core.breakers)
+    )
+    orders = providers.Singleton(
+        tracked,
+        core.resources,
+        providers.Factory(make_orders, core.settings, core.engine, core.breakers),
+    )
+    channels = providers.Singleton(make_channels, core.settings, core.breakers, core.resources)
+    webhook_sender = providers.Singleton(
+        tracked, core.resources, providers.Factory(HttpWebhookSender)
+    )
+
+
+class UseCases(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    gateways = providers.DependenciesContainer()
+
+    charges = providers.Singleton(
+        charging.ChargeRecorder, core.uow, core.clock, core.ids, gateways.orders
+    )
+    refund_outcomes = providers.Singleton(refunding.RefundRecorder, core.uow, core.clock, core.ids)
+    idempotency = providers.Singleton(Idempotency, core.idempotency_store, core.clock)
+
+    create_payment = providers.Singleton(
+        create_payment.CreatePayment,
+        uow=core.uow,
+        risk=gateways.risk,
+        orders=gateways.orders,
+        channels=gateways.channels,
+        clock=core.clock,
+        ids=core.ids,
+        recorder=charges,
+    )
+    get_payment = providers.Singleton(get_payment.GetPayment, core.uow)
+    list_payments = providers.Singleton(list_payments.ListPayments, core.uow)
+    review_payment = providers.Singleton(
+        review_payment.ReviewPayment,
+        uow=core.uow,
+        channels=gateways.channels,
+        clock=core.clock,
+        ids=core.ids,
+        recorder=charges,
+    )
+    create_refund = providers.Singleton(
+        create_refund.CreateRefund,
+        uow=core.uow,
+        channels=gateways.channels,
+        clock=core.clock,
+        ids=core.ids,
+        recorder=refund_outcomes,
+    )
+    get_refund = providers.Singleton(get_refund.GetRefund, core.uow)
+    list_refunds = providers.Singleton(list_refunds.ListRefunds, core.uow)
+    handle_notification = providers.Singleton(
+        handle_notification.HandleChannelNotification,
+        uow=core.uow,
+        charges=charges,
+        refunds=refund_outcomes,
+    )
+    reconcile = providers.Singleton(
+        reconcile.ReconcilePayments,
+        uow=core.uow,
+        channels=gateways.channels,
+        clock=core.clock,
+        charges=charges,
+        refunds=refund_outcomes,
+    )
+    process_settlement = providers.Singleton(
+        process_settlement.ProcessSettlement, core.uow, core.clock, core.ids
+    )
+    list_settlements = providers.Singleton(list_settlements.ListSettlements, core.uow)
+    create_merchant = providers.Singleton(
+        create_merchant.CreateMerchant, core.uow, core.clock, core.ids, core.vault
+    )
+    list_merchant_ids = providers.Singleton(ListMerchantIds, core.uow)
+    deliver_webhooks = providers.Singleton(
+        deliver_webhooks.DeliverWebhooks, core.uow, core.clock, core.vault, gateways.webhook_sender
+    )
+    retry_webhook = providers.Singleton(retry_webhook.RetryWebhook, core.uow, core.clock)
+    list_webhooks = providers.Singleton(ListWebhooks, core.uow)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    core = providers.Container(Core, settings=settings)
+    gateways = providers.Container(Gateways, core=core)
+    use_cases = providers.Container(UseCases, core=core, gateways=gateways)
+    background = providers.Singleton(
+        BackgroundWorker, use_cases.deliver_webhooks, use_cases.reconcile
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+async def close_container(container: Container) -> None:
+    """Close what this container created, newest first: clients, then the engine."""
+    resources = container.core.resources()
+    while resources:
+        resource = resources.pop()
+        closer = getattr(resource, "aclose", None) or getattr(resource, "dispose", None)
+        if closer is None:
+            continue
+        try:
+            await closer()
+        except Exception:  # best effort at shutdown; the rest must still close
+            log.exception("closing %r failed", resource)
+
+
+def upgrade(settings: Settings) -> None:
+    upgrade_database(settings.database_url)
+
+
+async def ensure_demo_merchant(settings: Settings) -> dict[str, str] | None:
+    """Create a demo merchant when the database has none; its secrets are returned once."""
+    from application.commands import CreateMerchantCommand
+
+    container = build_container(settings)
+    try:
+        if await container.use_cases.list_merchant_ids()():
+            return None
+        new = await container.use_cases.create_merchant()(CreateMerchantCommand(name="demo"))
+        return {
+            "merchant_id": new.merchant.merchant_id,
+            "api_key": new.merchant.api_key,
+            "api_secret": new.api_secret,
+            "webhook_secret": new.webhook_secret,
+        }
+    finally:
+        await close_container(container)
+
+
+__all__ = [
+    "Container",
+    "asyncio",
+    "build_container",
+    "close_container",
+    "ensure_demo_merchant",
+    "upgrade",
+]

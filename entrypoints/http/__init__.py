@@ -1,0 +1,1 @@
+"""The Litestar HTTP API: merchant API, admin API, channel notifications, operations."""

@@ -1,0 +1,123 @@
+"""The admin API under /admin/v1, behind the operator's bearer token."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+
+from application.commands import (
+    CreateMerchantCommand,
+    CreateRefundCommand,
+    ReviewPaymentCommand,
+    SettleCommand,
+)
+from application.errors import ValidationFailed
+from application.views import payment_view, refund_view, settlement_view
+from entrypoints.http.auth import AdminAuthenticator
+from entrypoints.http.responses import json_response, run_post
+from entrypoints.http.schemas import (
+    CreateMerchantIn,
+    CreateRefundIn,
+    MerchantCreatedOut,
+    PaymentOut,
+    RefundOut,
+    ReviewIn,
+    SettleIn,
+    SettlementList,
+)
+from entrypoints.http.services import ApiServices
+
+AnyRequest = Request[Any, Any, Any]
+ADMIN_SCOPE = "admin"
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationFailed(f"date {text!r} is not a calendar date (YYYY-MM-DD)") from error
+
+
+def admin_router(services: ApiServices) -> Router:
+    @post("/merchants", status_code=201, summary="Create a merchant; its secrets are shown once")
+    async def create_merchant(
+        request: AnyRequest, data: CreateMerchantIn
+    ) -> Response[MerchantCreatedOut]:
+        async def produce() -> dict[str, Any]:
+            new = await services.create_merchant(
+                CreateMerchantCommand(
+                    name=data.name, fee_basis_points=data.fee_basis_points, fee_fixed=data.fee_fixed
+                )
+            )
+            return {
+                "merchant_id": new.merchant.merchant_id,
+                "api_key": new.merchant.api_key,
+                "api_secret": new.api_secret,
+                "webhook_secret": new.webhook_secret,
+            }
+
+        return await run_post(request, services, ADMIN_SCOPE, 201, produce)
+
+    @post(
+        "/payments/{payment_no:str}/review",
+        status_code=200,
+        summary="Approve or reject a payment in review",
+    )
+    async def review(request: AnyRequest, payment_no: str, data: ReviewIn) -> Response[PaymentOut]:
+        async def produce() -> dict[str, Any]:
+            return payment_view(
+                await services.review_payment(
+                    ReviewPaymentCommand(
+                        payment_no=payment_no, decision=data.decision, note=data.note
+                    )
+                )
+            )
+
+        return await run_post(request, services, ADMIN_SCOPE, 200, produce)
+
+    @post(
+        "/payments/{payment_no:str}/refunds",
+        status_code=201,
+        summary="Refund any merchant's payment",
+    )
+    async def refund(
+        request: AnyRequest, payment_no: str, data: CreateRefundIn | None = None
+    ) -> Response[RefundOut]:
+        body = data or CreateRefundIn()
+
+        async def produce() -> dict[str, Any]:
+            outcome = await services.create_refund(
+                CreateRefundCommand(
+                    payment_no=payment_no, merchant_id=None, amount=body.amount, reason=body.reason
+                )
+            )
+            return refund_view(outcome.refund)
+
+        return await run_post(request, services, ADMIN_SCOPE, 201, produce)
+
+    @post("/settlements", status_code=200, summary="Settle a merchant's finished UTC day")
+    async def settle(request: AnyRequest, data: SettleIn) -> Response[SettlementList]:
+        async def produce() -> dict[str, Any]:
+            done = await services.process_settlement(
+                SettleCommand(merchant_id=data.merchant_id, day=parse_day(data.date))
+            )
+            return {"data": [settlement_view(s) for s in done]}
+
+        return await run_post(request, services, ADMIN_SCOPE, 200, produce)
+
+    @get("/settlements", summary="List settlements")
+    async def list_settlements(
+        merchant_id: str | None = None, date: str | None = None
+    ) -> Response[SettlementList]:
+        found = await services.list_settlements(merchant_id, parse_day(date) if date else None)
+        return json_response({"data": [settlement_view(s) for s in found]})
+
+    return Router(
+        "/admin/v1",
+        guards=[AdminAuthenticator(services.admin_token)],
+        tags=["admin"],
+        route_handlers=[create_merchant, review, refund, settle, list_settlements],
+        security=[{"adminToken": []}],
+    )

@@ -1,0 +1,55 @@
+"""Builds the Litestar application from resolved services."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.http.admin_api import admin_router
+from entrypoints.http.errors import make_exception_handlers
+from entrypoints.http.merchant_api import merchant_router
+from entrypoints.http.operations import health_handlers, notification_handler
+from entrypoints.http.services import ApiServices
+
+_SECURITY = Components(
+    security_schemes={
+        "merchantSignature": SecurityScheme(
+            type="apiKey",
+            name="X-Signature",
+            security_scheme_in="header",
+            description="HMAC-SHA256 of '{timestamp}\\n{METHOD}\\n{path_with_query}\\n{raw_body}' "
+            "keyed with the merchant secret, with X-API-Key and X-Timestamp.",
+        ),
+        "adminToken": SecurityScheme(
+            type="http", scheme="bearer", description="PAYGATE_ADMIN_TOKEN"
+        ),
+    }
+)
+
+
+def create_app(services: ApiServices) -> Litestar:
+    handlers = [
+        merchant_router(services),
+        admin_router(services),
+        notification_handler(services),
+        *health_handlers(services),
+    ]
+    if services.metrics_route is not None:
+        handlers.append(services.metrics_route)
+    return Litestar(
+        route_handlers=handlers,
+        exception_handlers=make_exception_handlers(services.trace_id),
+        middleware=services.middleware,
+        request_max_body_size=services.body_limit,
+        on_startup=services.on_startup,
+        on_shutdown=services.on_shutdown,
+        openapi_config=OpenAPIConfig(
+            title="paygate",
+            version="1.0.0",
+            path="/schema",
+            components=_SECURITY,
+            description="Payments, refunds and settlements. See the API contract.",
+        ),
+        debug=False,
+    )

@@ -1,0 +1,134 @@
+"""Merchant HMAC authentication, the admin bearer token, and the per-merchant rate limit.
+
+The signed string is `{timestamp}\\n{METHOD}\\n{path_with_query}\\n{raw_body}`; a timestamp
+more than 300 s away from the server clock is refused, so a captured request cannot be
+replayed later. Secrets are opened from the vault once and cached briefly in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.handlers import BaseRouteHandler
+
+from entrypoints.http.errors import ApiError
+
+TOLERANCE_SECONDS = 300
+CACHE_SECONDS = 60.0
+NEGATIVE_CACHE_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantCredentials:
+    merchant_id: str
+    secret: bytes
+    active: bool = True
+
+
+CredentialLookup = Callable[[str], Awaitable[MerchantCredentials | None]]
+
+
+def signature(secret: bytes, timestamp: str, method: str, target: str, body: bytes) -> str:
+    message = f"{timestamp}\n{method}\n{target}\n".encode() + body
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def request_target(scope: Any) -> str:
+    """The path with its query exactly as sent."""
+    raw = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string") or b""
+    target = raw.decode("latin-1")
+    return f"{target}?{query.decode('latin-1')}" if query else target
+
+
+class TokenBucket:
+    """Per-key rate limit within one process: `rate` per second, up to `burst` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._state: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, now: float) -> float:
+        """0 when allowed; else the seconds to wait."""
+        tokens, last = self._state.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            self._state[key] = (tokens - 1.0, now)
+            return 0.0
+        self._state[key] = (tokens, now)
+        return (1.0 - tokens) / self.rate
+
+
+class MerchantAuthenticator:
+    def __init__(
+        self,
+        lookup: CredentialLookup,
+        limiter: TokenBucket | None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._lookup, self._limiter, self._clock = lookup, limiter, clock
+        self._cache: dict[str, tuple[float, MerchantCredentials | None]] = {}
+
+    async def __call__(self, request: Request[Any, Any, Any], _: BaseRouteHandler) -> None:
+        """A Litestar guard: on success `request.state.merchant_id` names the caller."""
+        headers = request.headers
+        api_key, stamp, given = (
+            headers.get("x-api-key"),
+            headers.get("x-timestamp"),
+            headers.get("x-signature"),
+        )
+        if not (api_key and stamp and given):
+            raise ApiError("unauthenticated", "X-API-Key, X-Timestamp and X-Signature are required")
+        now = self._clock()
+        if not stamp.isdigit() or abs(now - int(stamp)) > TOLERANCE_SECONDS:
+            raise ApiError("unauthenticated", "X-Timestamp is missing or more than 300 s off")
+        credentials = await self._credentials(api_key, now)
+        if credentials is None:
+            raise ApiError("unauthenticated", "unknown API key or wrong signature")
+        body = await request.body()
+        expected = signature(
+            credentials.secret, stamp, request.method, request_target(request.scope), body
+        )
+        if not hmac.compare_digest(expected, given.lower()):
+            raise ApiError("unauthenticated", "unknown API key or wrong signature")
+        if not credentials.active:
+            raise ApiError("forbidden", "this merchant is disabled")
+        if self._limiter is not None and (wait := self._limiter.take(credentials.merchant_id, now)):
+            raise ApiError(
+                "rate_limited",
+                "too many requests; slow down",
+                {"Retry-After": str(max(1, round(wait)))},
+            )
+        request.state.merchant_id = credentials.merchant_id
+
+    async def _credentials(self, api_key: str, now: float) -> MerchantCredentials | None:
+        cached = self._cache.get(api_key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        credentials = await self._lookup(api_key)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        ttl = CACHE_SECONDS if credentials is not None else NEGATIVE_CACHE_SECONDS
+        self._cache[api_key] = (now + ttl, credentials)
+        return credentials
+
+
+class AdminAuthenticator:
+    def __init__(self, token: str | None) -> None:
+        self._token = token.encode() if token else None
+
+    async def __call__(self, request: Request[Any, Any, Any], _: BaseRouteHandler) -> None:
+        if self._token is None:
+            raise ApiError("forbidden", "the admin API is disabled: set PAYGATE_ADMIN_TOKEN")
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), self._token
+        ):
+            raise ApiError("unauthenticated", "a valid admin bearer token is required")

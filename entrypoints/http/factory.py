@@ -1,0 +1,107 @@
+"""Assemble the HTTP app from the container: services, readiness checks, lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from sqlalchemy import text
+
+from application.ports.platform import SecretVault
+from application.ports.storage import UnitOfWorkFactory
+from entrypoints.container import Container, close_container
+from entrypoints.http.app import create_app
+from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
+from entrypoints.http.services import ApiServices, ReadinessCheck
+
+REMOTE_DEPENDENCIES = (
+    ("risk_url", "risk"),
+    ("order_url", "order"),
+    ("channel_url", "channel:sandbox"),
+)
+
+
+def credential_lookup(uow: UnitOfWorkFactory, vault: SecretVault) -> CredentialLookup:
+    async def lookup(api_key: str) -> MerchantCredentials | None:
+        async with uow(read_only=True) as unit:
+            merchant = await unit.merchants.get_by_api_key(api_key)
+        if merchant is None:
+            return None
+        return MerchantCredentials(
+            merchant.merchant_id, vault.open(merchant.api_secret_sealed).encode(), merchant.active
+        )
+
+    return lookup
+
+
+def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
+    engine, settings, breakers = (
+        container.core.engine(),
+        container.settings(),
+        container.core.breakers(),
+    )
+
+    async def database() -> tuple[bool, str]:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True, "reachable"
+
+    def breaker(name: str) -> ReadinessCheck:
+        async def check() -> tuple[bool, str]:
+            state = breakers.state(name)
+            return state != "open", f"circuit {state}"
+
+        return check
+
+    checks = {"database": database}
+    for setting, name in REMOTE_DEPENDENCIES:
+        if getattr(settings, setting):
+            checks[name] = breaker(name)
+    return checks
+
+
+def api_services(container: Container, **extra: Any) -> ApiServices:
+    settings, uc, core = container.settings(), container.use_cases, container.core
+    limiter = (
+        TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
+        if settings.rate_limit_per_second > 0
+        else None
+    )
+    return ApiServices(
+        create_payment=uc.create_payment(),
+        get_payment=uc.get_payment(),
+        list_payments=uc.list_payments(),
+        review_payment=uc.review_payment(),
+        create_refund=uc.create_refund(),
+        get_refund=uc.get_refund(),
+        list_refunds=uc.list_refunds(),
+        process_settlement=uc.process_settlement(),
+        list_settlements=uc.list_settlements(),
+        create_merchant=uc.create_merchant(),
+        handle_notification=uc.handle_notification(),
+        idempotency=uc.idempotency(),
+        channels=container.gateways.channels(),
+        clock=core.clock(),
+        credentials=credential_lookup(core.uow(), core.vault()),
+        admin_token=settings.admin_token,
+        body_limit=settings.body_limit,
+        rate_limiter=limiter,
+        readiness=readiness_checks(container),
+        **extra,
+    )
+
+
+def build_http_app(container: Container) -> Litestar:
+    settings = container.settings()
+    startup: list[Any] = []
+    shutdown: list[Any] = []
+    if settings.worker:
+        background = container.background()
+        startup.append(background.start)
+        shutdown.append(background.stop)
+
+    async def close() -> None:
+        await close_container(container)
+
+    shutdown.append(close)
+    return create_app(api_services(container, on_startup=startup, on_shutdown=shutdown))

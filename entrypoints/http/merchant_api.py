@@ -1,0 +1,175 @@
+"""The merchant API under /api/v1: payments and refunds, signed with the merchant's key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.params import Parameter
+
+from application.commands import CreatePaymentCommand, CreateRefundCommand
+from application.errors import ValidationFailed
+from application.pagination import decode_cursor, encode_cursor
+from application.ports.storage import PaymentQuery, RefundQuery
+from application.views import payment_view, refund_view
+from domain.card import CardDetails
+from domain.payment import PaymentStatus
+from entrypoints.http.auth import MerchantAuthenticator
+from entrypoints.http.responses import json_response, run_post
+from entrypoints.http.schemas import (
+    CreatePaymentIn,
+    CreateRefundIn,
+    PaymentOut,
+    PaymentPage,
+    RefundOut,
+    RefundPage,
+)
+from entrypoints.http.services import ApiServices
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _timestamp(name: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationFailed(f"{name} must be an RFC 3339 timestamp") from error
+    if moment.tzinfo is None:
+        raise ValidationFailed(f"{name} must carry a timezone, e.g. 2026-11-23T00:00:00Z")
+    return moment
+
+
+def _status(text: str | None) -> PaymentStatus | None:
+    try:
+        return None if text is None else PaymentStatus(text)
+    except ValueError as error:
+        raise ValidationFailed(
+            f"status must be one of {[s.value for s in PaymentStatus]}"
+        ) from error
+
+
+def payment_command(merchant_id: str, data: CreatePaymentIn) -> CreatePaymentCommand:
+    card, customer = data.payment_method, data.customer
+    return CreatePaymentCommand(
+        merchant_id=merchant_id,
+        order_no=data.order_no,
+        amount=data.amount,
+        currency=data.currency,
+        channel=data.channel,
+        card=CardDetails(card.number, card.exp_month, card.exp_year, card.cvc),
+        customer_id=customer.id if customer else None,
+        email=customer.email if customer else None,
+        ip=customer.ip if customer else None,
+        description=data.description,
+        notify_url=data.notify_url,
+        metadata=data.metadata,
+    )
+
+
+def merchant_router(services: ApiServices) -> Router:
+    @post("/payments", status_code=201, summary="Create a payment")
+    async def create_payment(request: AnyRequest, data: CreatePaymentIn) -> Response[PaymentOut]:
+        merchant_id = request.state.merchant_id
+
+        async def produce() -> dict[str, Any]:
+            return payment_view(await services.create_payment(payment_command(merchant_id, data)))
+
+        return await run_post(request, services, merchant_id, 201, produce)
+
+    @get("/payments/{payment_no:str}", summary="Retrieve a payment")
+    async def get_payment(request: AnyRequest, payment_no: str) -> Response[PaymentOut]:
+        return json_response(
+            payment_view(await services.get_payment(payment_no, request.state.merchant_id))
+        )
+
+    @get("/payments", summary="List payments, newest first")
+    async def list_payments(
+        request: AnyRequest,
+        status: str | None = None,
+        order_no: str | None = None,
+        created_from: str | None = None,
+        created_to: str | None = None,
+        limit: Annotated[int, Parameter(description="1-100")] = 20,
+        cursor: str | None = None,
+    ) -> Response[PaymentPage]:
+        page = await services.list_payments(
+            PaymentQuery(
+                merchant_id=request.state.merchant_id,
+                status=_status(status),
+                order_no=order_no,
+                created_from=_timestamp("created_from", created_from),
+                created_to=_timestamp("created_to", created_to),
+                limit=limit,
+                cursor=decode_cursor(cursor),
+            )
+        )
+        return json_response(
+            {
+                "data": [payment_view(p) for p in page.items],
+                "next_cursor": encode_cursor(page.next_cursor),
+            }
+        )
+
+    @post("/payments/{payment_no:str}/refunds", status_code=201, summary="Refund a payment")
+    async def create_refund(
+        request: AnyRequest, payment_no: str, data: CreateRefundIn | None = None
+    ) -> Response[RefundOut]:
+        merchant_id = request.state.merchant_id
+        body = data or CreateRefundIn()
+
+        async def produce() -> dict[str, Any]:
+            outcome = await services.create_refund(
+                CreateRefundCommand(
+                    payment_no=payment_no,
+                    merchant_id=merchant_id,
+                    amount=body.amount,
+                    reason=body.reason,
+                )
+            )
+            return refund_view(outcome.refund)
+
+        return await run_post(request, services, merchant_id, 201, produce)
+
+    @get("/payments/{payment_no:str}/refunds", summary="List the refunds of a payment")
+    async def list_payment_refunds(
+        request: AnyRequest, payment_no: str, limit: int = 20, cursor: str | None = None
+    ) -> Response[RefundPage]:
+        page = await services.list_refunds(
+            RefundQuery(
+                merchant_id=request.state.merchant_id,
+                payment_no=payment_no,
+                limit=limit,
+                cursor=decode_cursor(cursor),
+            )
+        )
+        return json_response(
+            {
+                "data": [refund_view(r) for r in page.items],
+                "next_cursor": encode_cursor(page.next_cursor),
+            }
+        )
+
+    @get("/refunds/{refund_no:str}", summary="Retrieve a refund")
+    async def get_refund(request: AnyRequest, refund_no: str) -> Response[RefundOut]:
+        return json_response(
+            refund_view(await services.get_refund(refund_no, request.state.merchant_id))
+        )
+
+    guard = MerchantAuthenticator(services.credentials, services.rate_limiter)
+    return Router(
+        "/api/v1",
+        guards=[guard],
+        tags=["merchant"],
+        route_handlers=[
+            create_payment,
+            get_payment,
+            list_payments,
+            create_refund,
+            list_payment_refunds,
+            get_refund,
+        ],
+        security=[{"merchantSignature": []}],
+    )

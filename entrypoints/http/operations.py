@@ -1,0 +1,58 @@
+"""Channel notifications and the operational routes: health."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from application.errors import NotFound
+from entrypoints.http.responses import json_response
+from entrypoints.http.services import ApiServices
+
+AnyRequest = Request[Any, Any, Any]
+READY_TIMEOUT = 2.0
+
+
+def notification_handler(services: ApiServices) -> Any:
+    @post(
+        "/api/v1/channels/{channel:str}/notifications",
+        status_code=200,
+        tags=["channels"],
+        summary="Receive a channel's notification (signed by the channel)",
+    )
+    async def receive(request: AnyRequest, channel: str) -> Response[dict[str, bool]]:
+        adapter = services.channels.get(channel)
+        if adapter is None:
+            raise NotFound(f"no channel {channel!r}")
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        event = adapter.parse_notification(headers, body, services.clock.now())
+        await services.handle_notification(channel, event)
+        return json_response({"received": True})
+
+    return receive
+
+
+def health_handlers(services: ApiServices) -> list[Any]:
+    @get("/health/live", tags=["operations"], summary="The process is up")
+    async def live() -> Response[dict[str, str]]:
+        return json_response({"status": "ok"})
+
+    @get("/health/ready", tags=["operations"], summary="The database and dependencies answer")
+    async def ready() -> Response[dict[str, Any]]:
+        checks: dict[str, dict[str, Any]] = {}
+        for name, check in services.readiness.items():
+            try:
+                ok, detail = await asyncio.wait_for(check(), READY_TIMEOUT)
+            except Exception as error:
+                ok, detail = False, f"{type(error).__name__}: {error}"[:200]
+            checks[name] = {"ok": ok, "detail": detail}
+        healthy = all(c["ok"] for c in checks.values())
+        return json_response(
+            {"status": "ok" if healthy else "unavailable", "checks": checks},
+            200 if healthy else 503,
+        )
+
+    return [live, ready]

@@ -1,0 +1,48 @@
+"""What the HTTP API needs, resolved once from the container."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from application.idempotency import Idempotency
+from application.ports.channel import Channels
+from application.ports.platform import Clock
+from entrypoints.http.auth import CredentialLookup, TokenBucket
+from entrypoints.http.errors import TraceIdSource
+
+UseCase = Callable[..., Awaitable[Any]]
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+def no_trace_id() -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiServices:
+    create_payment: UseCase
+    get_payment: UseCase
+    list_payments: UseCase
+    review_payment: UseCase
+    create_refund: UseCase
+    get_refund: UseCase
+    list_refunds: UseCase
+    process_settlement: UseCase
+    list_settlements: UseCase
+    create_merchant: UseCase
+    handle_notification: UseCase
+    idempotency: Idempotency
+    channels: Channels
+    clock: Clock
+    credentials: CredentialLookup
+    admin_token: str | None = None
+    body_limit: int = 64 * 1024
+    rate_limiter: TokenBucket | None = None
+    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    trace_id: TraceIdSource = no_trace_id
+    metrics_route: Any = None  # a Litestar handler serving /metrics, when metrics are on
+    middleware: list[Any] = field(default_factory=list)
+    on_startup: list[Callable[[], Any]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], Any]] = field(default_factory=list)

@@ -1,0 +1,81 @@
+"""One settings object, read from `PAYGATE_*` environment variables.
+
+Every adapter choice a deployment makes is here; nothing else reads the environment
+for paygate's own settings (OpenTelemetry reads its standard `OTEL_*` variables itself).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"expected on/off, got {text!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = 10
+    admin_token: str | None = field(default=None, repr=False)
+    master_key: str | None = field(default=None, repr=False)
+    master_key_file: Path = Path("paygate.key")
+    sandbox_secret: str = field(default="sandbox-secret", repr=False)
+    sandbox_latency_ms: int = 0
+    stripe_api_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_api_base: str = "https://api.stripe.com"
+    worker: bool = True
+    risk_url: str | None = None
+    order_url: str | None = None
+    channel_url: str | None = None
+    remote_timeout: float = 5.0
+    body_limit: int = 64 * 1024
+    rate_limit_per_second: float = 2000.0
+    rate_limit_burst: int = 4000
+    metrics: bool = True
+    tracing: bool = True
+    service_name: str = "paygate"
+    log_level: str = "INFO"
+    auto_upgrade: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build from `PAYGATE_<FIELD>` variables; an unparseable value fails loudly."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = env.get(f"PAYGATE_{spec.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[spec.name] = _parse(spec.name, str(spec.type), raw)
+        return cls(**values)
+
+    def but(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _parse(name: str, kind: str, raw: str) -> Any:
+    try:
+        if kind.startswith("bool"):
+            return _flag(raw)
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if kind.startswith("Path"):
+            return Path(raw)
+        return raw
+    except ValueError as error:
+        raise ValueError(f"PAYGATE_{name.upper()}: {error}") from error

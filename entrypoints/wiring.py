@@ -1,0 +1,82 @@
+"""Adapter choices per environment: in-process adapters, or clients of split-out services."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from adapters.order.local import LocalOrderBook
+from adapters.platform.vault import AesGcmVault
+from adapters.resilience.breakers import Breakers
+from adapters.resilience.remote import Policy, RemoteService
+from adapters.risk.engine import RuleEngine
+from adapters.risk.fingerprint import CardFingerprinter
+from adapters.risk.remote import RemoteRiskClient
+from adapters.risk.settings import RiskSettings
+from application.ports.channel import ChannelPort
+from application.ports.external import OrderPort, RiskPort
+from entrypoints.settings import Settings
+
+
+def make_vault(settings: Settings) -> AesGcmVault:
+    if settings.master_key:
+        return AesGcmVault.from_base64(settings.master_key)
+    return AesGcmVault.from_key_file(settings.master_key_file)
+
+
+def fingerprint_key(settings: Settings) -> str:
+    """Derived from the master key so one secret configures both."""
+    seed = settings.master_key or settings.master_key_file.read_text().strip()
+    return hashlib.sha256(f"card-fingerprint:{seed}".encode()).hexdigest()
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(timeout=settings.remote_timeout)
+
+
+def make_risk(settings: Settings, breakers: Breakers) -> RiskPort:
+    key = fingerprint_key(settings)
+    if settings.risk_url:
+        service = RemoteService.open("risk", settings.risk_url, breakers, policy(settings))
+        return RemoteRiskClient(service, CardFingerprinter(key))
+    return RuleEngine(RiskSettings(fingerprint_key=key))
+
+
+def make_orders(settings: Settings, engine: Any, breakers: Breakers) -> OrderPort:
+    if settings.order_url:
+        from adapters.order.remote import RemoteOrderClient
+
+        service = RemoteService.open("order", settings.order_url, breakers, policy(settings))
+        return RemoteOrderClient(service)
+    return LocalOrderBook(engine)
+
+
+def make_channels(
+    settings: Settings, breakers: Breakers, resources: list[Any]
+) -> dict[str, ChannelPort]:
+    from adapters.channel.sandbox import SandboxChannel
+
+    channels: dict[str, ChannelPort] = {}
+    if settings.channel_url:
+        from adapters.channel.remote import RemoteChannelClient
+
+        service = RemoteService.open(
+            "channel:sandbox", settings.channel_url, breakers, policy(settings)
+        )
+        channels["sandbox"] = RemoteChannelClient(service, secret=settings.sandbox_secret)
+    else:
+        channels["sandbox"] = SandboxChannel(
+            secret=settings.sandbox_secret, latency=settings.sandbox_latency_ms / 1000
+        )
+    if settings.stripe_api_key:
+        from adapters.channel.stripe import StripeChannel
+
+        channels["stripe"] = StripeChannel(
+            api_key=settings.stripe_api_key,
+            webhook_secret=settings.stripe_webhook_secret or "",
+            base_url=settings.stripe_api_base,
+            breakers=breakers,
+            timeout=settings.remote_timeout,
+        )
+    resources.extend(channels.values())
+    return channels

@@ -27,7 +27,11 @@ class RiskDecision:
             raise InvalidRiskDecision("risk score must be an integer")
         if not 0 <= self.score <= 100:
             raise InvalidRiskDecision(f"risk score must be within 0-100, got {self.score}")
-        object.__setattr__(self, "verdict", Verdict(self.verdict))
+        try:
+            verdict = Verdict(self.verdict)
+        except ValueError:
+            raise InvalidRiskDecision(f"unknown risk verdict {self.verdict!r}") from None
+        object.__setattr__(self, "verdict", verdict)
 
     @classmethod
     def approve(cls, score: int = 0, *reasons: str) -> RiskDecision:

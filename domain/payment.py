@@ -127,6 +127,12 @@ class Payment:
 
     # -- charge ------------------------------------------------------------------------
     def start_processing(self, now: datetime) -> None:
+        """The charge is sent. A payment under review gets here only through `approve_review`."""
+        if self.status is not PaymentStatus.PENDING:
+            raise InvalidStatus(
+                f"payment {self.payment_no} is {self.status}; only a pending payment is charged",
+                status=str(self.status),
+            )
         self._move(PaymentStatus.PROCESSING, now)
 
     def succeed(self, now: datetime, reference: str | None = None) -> None:
@@ -157,9 +163,9 @@ class Payment:
                 status=str(self.status),
             )
         if requested > self.refundable or requested == 0:
-            left = f"{self.refundable} {self.currency}"
+            asked, left = Money(requested, self.currency), Money(self.refundable, self.currency)
             raise AmountExceeded(
-                f"refund of {requested} exceeds what is left to refund ({left})",
+                f"refund of {asked} exceeds what is left to refund ({left})",
                 remaining=self.refundable,
             )
         self.refund_reserved += requested
@@ -169,9 +175,10 @@ class Payment:
     def complete_refund(self, refund: Refund, now: datetime) -> None:
         """A reserved refund succeeded: the payment becomes partially or fully refunded."""
         self._check_own(refund)
-        self.refunded_amount += refund.amount.amount
-        fully = self.refunded_amount >= self.amount.amount
+        refunded = self.refunded_amount + refund.amount.amount
+        fully = refunded >= self.amount.amount
         self._move(PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED, now)
+        self.refunded_amount = refunded
 
     def release_refund(self, refund: Refund, now: datetime) -> None:
         """A reserved refund failed: its amount is refundable again."""

@@ -1,0 +1,63 @@
+"""Payments in every status, reached through the aggregate's own methods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domain.card import CardSummary
+from domain.money import Money
+from domain.payment import Payment, PaymentStatus
+from domain.risk import RiskDecision, Verdict
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+LATER = T0 + timedelta(minutes=5)
+AMOUNT = 10_000
+
+
+def new_payment(amount: int = AMOUNT, currency: str = "USD", payment_no: str = "pay_1") -> Payment:
+    return Payment(
+        payment_no=payment_no,
+        merchant_id="mch_1",
+        order_no="ORDER-1",
+        amount=Money(amount, currency),
+        channel="sandbox",
+        created_at=T0,
+        updated_at=T0,
+        card=CardSummary("visa", "4242"),
+    )
+
+
+def refunded_by(payment: Payment, amount: int) -> Payment:
+    refund = payment.reserve_refund(f"ref_{amount}", amount, T0)
+    payment.complete_refund(refund, T0)
+    return payment
+
+
+def payment_in(status: PaymentStatus, amount: int = AMOUNT) -> Payment:
+    payment = new_payment(amount)
+    build = {
+        PaymentStatus.PENDING: lambda: None,
+        PaymentStatus.REQUIRES_REVIEW: lambda: payment.apply_risk(
+            RiskDecision(Verdict.REVIEW, 60), T0
+        ),
+        PaymentStatus.REJECTED: lambda: payment.apply_risk(RiskDecision(Verdict.REJECT, 95), T0),
+        PaymentStatus.PROCESSING: lambda: payment.start_processing(T0),
+        PaymentStatus.SUCCEEDED: lambda: (payment.start_processing(T0), payment.succeed(T0, "ch")),
+        PaymentStatus.FAILED: lambda: (
+            payment.start_processing(T0),
+            payment.fail(T0, "card_declined"),
+        ),
+        PaymentStatus.PARTIALLY_REFUNDED: lambda: refunded_by(
+            payment_in_succeeded(payment), amount // 4
+        ),
+        PaymentStatus.REFUNDED: lambda: refunded_by(payment_in_succeeded(payment), amount),
+    }
+    build[status]()
+    assert payment.status is status
+    return payment
+
+
+def payment_in_succeeded(payment: Payment) -> Payment:
+    payment.start_processing(T0)
+    payment.succeed(T0, "ch_1")
+    return payment

@@ -152,8 +152,9 @@ class SandboxChannel:
     def _refund_result(self, request: RefundRequest) -> RefundResult:
         reference = _reference("re", request.refund_no)
         if self._fail_refunds or request.amount.amount == REFUND_FAILURE_AMOUNT:
-            return RefundResult(Outcome.FAILED, reference, "refund_declined",
-                                "the sandbox declined the refund")
+            return RefundResult(
+                Outcome.FAILED, reference, "refund_declined", "the sandbox declined the refund"
+            )
         return RefundResult(Outcome.SUCCEEDED, reference)
 
     @staticmethod

@@ -34,7 +34,8 @@ _FAILURES: dict[Scenario, tuple[str, str]] = {
     Scenario.DECLINE: ("card_declined", "the card was declined"),
     Scenario.NO_FUNDS: ("insufficient_funds", "the card has insufficient funds"),
     Scenario.PROCESSING_ERROR: (
-        "processing_error", "the acquirer could not process the card; try again",
+        "processing_error",
+        "the acquirer could not process the card; try again",
     ),
 }
 
@@ -52,7 +53,7 @@ def scenario_of_token(token: str) -> Scenario | None:
     """None for anything this sandbox did not issue."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    value, _, nonce = token[len(TOKEN_PREFIX):].partition("_")
+    value, _, nonce = token[len(TOKEN_PREFIX) :].partition("_")
     try:
         return Scenario(value) if nonce else None
     except ValueError:

@@ -1,8 +1,8 @@
 """The sandbox's signed notifications: the body, verifying it, and signing one.
 
-    X-Channel-Signature: t={unix},v1={hex hmac-sha256 of "{t}.{raw_body}"}
-    {"id": "evt_...", "type": "charge.succeeded", "payment_no": "pay_...",
-     "refund_no": null, "failure_code": null}
+X-Channel-Signature: t={unix},v1={hex hmac-sha256 of "{t}.{raw_body}"}
+{"id": "evt_...", "type": "charge.succeeded", "payment_no": "pay_...",
+ "refund_no": null, "failure_code": null}
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def parse_sandbox_notification(
         note = msgspec.json.decode(body, type=SandboxNotification)
     except msgspec.DecodeError as exc:
         raise InvalidSignature(f"the notification body is not valid: {exc}") from exc
-    return ChannelEvent(note.id, note.type, note.payment_no, note.refund_no,
-                        failure_code=note.failure_code)
+    return ChannelEvent(
+        note.id, note.type, note.payment_no, note.refund_no, failure_code=note.failure_code
+    )
 
 
 def sign_sandbox_notification(

@@ -32,7 +32,10 @@ from domain.money import is_currency
 Dimension = Literal["card", "customer", "ip"]
 
 DEFAULT_AMOUNT_LIMITS: dict[str, int] = {
-    "USD": 5_000_000, "EUR": 5_000_000, "GBP": 5_000_000, "JPY": 5_000_000,
+    "USD": 5_000_000,
+    "EUR": 5_000_000,
+    "GBP": 5_000_000,
+    "JPY": 5_000_000,
 }
 
 

@@ -86,9 +86,7 @@ def decode_facts(body: bytes) -> RiskFacts:
 
 
 def encode_decision(decision: RiskDecision) -> bytes:
-    return msgspec.json.encode(
-        RiskAnswer(decision.verdict, decision.score, list(decision.reasons))
-    )
+    return msgspec.json.encode(RiskAnswer(decision.verdict, decision.score, list(decision.reasons)))
 
 
 def decode_decision(body: bytes) -> RiskDecision:

@@ -114,7 +114,10 @@ async def test_each_dependency_has_its_own_breaker(clock: ManualClock) -> None:
 async def test_client_errors_do_not_count_against_the_breaker(clock: ManualClock) -> None:
     breakers = Breakers(failure_threshold=1, recovery_timeout=30, clock=clock)
     remote = RemoteService.open(
-        "risk", "http://risk.test", breakers, FAST,
+        "risk",
+        "http://risk.test",
+        breakers,
+        FAST,
         transport=httpx.MockTransport(lambda request: httpx.Response(422, json={})),
     )
     response = await remote.request("POST", "/", idempotent=False)

@@ -24,8 +24,16 @@ REVIEW_CARD = "4000000000004954"
 
 def risk_request(number: str = REVIEW_CARD) -> RiskRequest:
     card = CardDetails(number, 12, 2030, "987")
-    return RiskRequest("mer_1", "pay_1", "O-1", Money(2500, "EUR"), card, "cus_1",
-                       "Someone@Example.COM", "203.0.113.7")
+    return RiskRequest(
+        "mer_1",
+        "pay_1",
+        "O-1",
+        Money(2500, "EUR"),
+        card,
+        "cus_1",
+        "Someone@Example.COM",
+        "203.0.113.7",
+    )
 
 
 class RiskService:
@@ -44,11 +52,12 @@ class RiskService:
         return httpx.Response(200, content=await answer_assessment(self.engine, request.content))
 
 
-def client(handler: RiskService | httpx.MockTransport, clock: ManualClock,
-           threshold: int = 5) -> tuple[RemoteRiskClient, Breakers]:
+def client(
+    handler: RiskService | httpx.MockTransport, clock: ManualClock, threshold: int = 5
+) -> tuple[RemoteRiskClient, Breakers]:
     breakers = Breakers(failure_threshold=threshold, clock=clock)
-    transport = handler if isinstance(handler, httpx.MockTransport) else httpx.MockTransport(
-        handler
+    transport = (
+        handler if isinstance(handler, httpx.MockTransport) else httpx.MockTransport(handler)
     )
     service = RemoteService.open("risk", "http://risk.test", breakers, FAST, transport=transport)
     return RemoteRiskClient(service, CardFingerprinter(KEY)), breakers

@@ -30,8 +30,9 @@ def request(
 ) -> RiskRequest:
     card = CardDetails(number, 12, 2030, "123") if number else None
     defaults = {"customer_id": "cus_1", "email": "a@example.com", "ip": "203.0.113.7"}
-    return RiskRequest("mer_1", payment_no, "ORDER-1", Money(amount, currency), card,
-                       **{**defaults, **customer})
+    return RiskRequest(
+        "mer_1", payment_no, "ORDER-1", Money(amount, currency), card, **{**defaults, **customer}
+    )
 
 
 class TestContractTestCards:
@@ -128,10 +129,7 @@ class TestVelocity:
     ) -> None:
         rule = VelocityRule(dimension, window_seconds=60, max_count=2, points=60)
         engine = RuleEngine(settings(velocity=[rule]), clock=lambda: 100.0)
-        verdicts = [
-            (await engine.assess(request(payment_no=f"pay_{n}"))).verdict
-            for n in range(3)
-        ]
+        verdicts = [(await engine.assess(request(payment_no=f"pay_{n}"))).verdict for n in range(3)]
         assert verdicts == [Verdict.APPROVE, Verdict.APPROVE, Verdict.REVIEW]
 
     async def test_old_payments_leave_the_window(self) -> None:

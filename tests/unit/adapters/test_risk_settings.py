@@ -42,7 +42,7 @@ def test_settings_load_from_toml(tmp_path: Path) -> None:
     file = tmp_path / "risk.toml"
     file.write_text(
         'review_at = 40\nblocked_email_domains = ["spam.test"]\n'
-        '[amount_limits]\nEUR = 100\n'
+        "[amount_limits]\nEUR = 100\n"
         '[[velocity]]\ndimension = "ip"\nwindow_seconds = 60\nmax_count = 3\n'
     )
     loaded = load_risk_settings(file, fingerprint_key=KEY)

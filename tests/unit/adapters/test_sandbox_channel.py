@@ -19,10 +19,16 @@ def card(number: str) -> CardDetails:
     return CardDetails(number, 12, 2030, "123")
 
 
-def charge(number: str | None = "4242424242424242", payment_no: str = "pay_1",
-           token: str | None = None) -> ChargeRequest:
-    return ChargeRequest(payment_no, "mer_1", Money(10_000, "USD"),
-                         card=card(number) if number else None, token=token)
+def charge(
+    number: str | None = "4242424242424242", payment_no: str = "pay_1", token: str | None = None
+) -> ChargeRequest:
+    return ChargeRequest(
+        payment_no,
+        "mer_1",
+        Money(10_000, "USD"),
+        card=card(number) if number else None,
+        token=token,
+    )
 
 
 @pytest.fixture
@@ -103,9 +109,7 @@ async def test_a_token_charges_in_another_process(sandbox: SandboxChannel) -> No
 
 
 @pytest.mark.parametrize("token", ["tok_other_1", "tok_sandbox_martian_abc", "tok_sandbox_ok"])
-async def test_a_foreign_token_fails_without_charging(
-    sandbox: SandboxChannel, token: str
-) -> None:
+async def test_a_foreign_token_fails_without_charging(sandbox: SandboxChannel, token: str) -> None:
     result = await sandbox.charge(charge(None, token=token))
     assert (result.outcome, result.failure_code) == (Outcome.FAILED, "invalid_token")
     assert sandbox.charges_for("pay_1") == 0

@@ -32,8 +32,13 @@ def test_a_signed_notification_becomes_an_event() -> None:
 
 def test_the_body_has_the_contract_fields() -> None:
     body, _ = signed(ChannelEvent("evt_2", "charge.succeeded", "pay_2"))
-    assert json.loads(body) == {"id": "evt_2", "type": "charge.succeeded", "payment_no": "pay_2",
-                                "refund_no": None, "failure_code": None}
+    assert json.loads(body) == {
+        "id": "evt_2",
+        "type": "charge.succeeded",
+        "payment_no": "pay_2",
+        "refund_no": None,
+        "failure_code": None,
+    }
 
 
 def test_header_names_are_matched_whatever_their_case() -> None:

@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace.sampling import (
 from observability.jaeger_compat import otlp_endpoint_from_jaeger, sampling_rate
 
 DEFAULT_SERVICE_NAME = "paygate"
+DEFAULT_SAMPLER = "parentbased_traceidratio"
 _OFF = frozenset({"off", "false", "0", "no", "none"})
 _log = logging.getLogger(__name__)
 _configured: dict[int, TracerProvider] = {}  # pid -> provider of that process
@@ -39,7 +40,7 @@ class TracingSettings:
     enabled: bool = True
     service_name: str = DEFAULT_SERVICE_NAME
     endpoint: str | None = None
-    sampler: str = "parentbased_traceidratio"
+    sampler: str = DEFAULT_SAMPLER
     rate: float = 1.0
 
     @classmethod
@@ -59,7 +60,7 @@ class TracingSettings:
             enabled=enabled,
             service_name=env.get("OTEL_SERVICE_NAME") or service_name,
             endpoint=None if standard or not legacy else otlp_endpoint_from_jaeger(legacy),
-            sampler=env.get("OTEL_TRACES_SAMPLER", cls.sampler).strip().lower(),
+            sampler=env.get("OTEL_TRACES_SAMPLER", DEFAULT_SAMPLER).strip().lower(),
             rate=sampling_rate(env),
         )
 
@@ -76,7 +77,7 @@ def build_sampler(name: str, rate: float) -> Sampler:
     }
     if name not in samplers:
         _log.warning("unknown OTEL_TRACES_SAMPLER %r: using parentbased_traceidratio", name)
-    return samplers.get(name, samplers["parentbased_traceidratio"])
+    return samplers.get(name, samplers[DEFAULT_SAMPLER])
 
 
 def build_tracer_provider(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from application.errors import InvalidSignature
@@ -29,8 +29,8 @@ INSUFFICIENT_FUNDS = "4000000000009995"
 PROCESSING_ERROR = "4000000000000119"
 TIMES_OUT = "4000000000000259"
 
-ChargeScript = ChargeResult | Exception
-RefundScript = RefundResult | Exception
+ChargeScript = ChargeResult | BaseException
+RefundScript = RefundResult | BaseException
 
 
 def declined(code: str) -> ChargeResult:
@@ -63,6 +63,8 @@ class FakeChannel:
         self.refund_truth: dict[str, RefundResult] = {}
         self.query_failure: Exception | None = None
         self.calls_in_transaction = 0
+        # runs after a charge was sent and before its answer returns: a notification may overtake
+        self.before_answer: Callable[[ChargeRequest], Awaitable[None]] | None = None
         self._tokens: dict[str, CardDetails] = {}
 
     # -- scripting ---------------------------------------------------------------------
@@ -101,7 +103,9 @@ class FakeChannel:
         self.charge_truth.setdefault(
             request.payment_no, reply if known else ChargeResult(Outcome.SUCCEEDED, reference)
         )
-        if isinstance(reply, Exception):
+        if self.before_answer is not None:
+            await self.before_answer(request)
+        if isinstance(reply, BaseException):
             raise reply
         return reply
 
@@ -119,7 +123,7 @@ class FakeChannel:
         self.refund_truth.setdefault(
             request.refund_no, reply if known else RefundResult(Outcome.SUCCEEDED, reference)
         )
-        if isinstance(reply, Exception):
+        if isinstance(reply, BaseException):
             raise reply
         return reply
 

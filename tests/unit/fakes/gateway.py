@@ -52,6 +52,7 @@ class Gateway:
     risk: FakeRisk = field(init=False)
     orders: FakeOrders = field(init=False)
     channel: FakeChannel = field(init=False)
+    merchants: dict[str, NewMerchant] = field(default_factory=dict)
     _orders: count[int] = field(default_factory=lambda: count(1))
 
     def __post_init__(self) -> None:
@@ -141,7 +142,8 @@ class Gateway:
     # -- shortcuts -----------------------------------------------------------------------
     async def onboard(self, name: str = "Acme", basis_points: int = 290, fixed: int = 30) -> str:
         command = CreateMerchantCommand(name=name, fee_basis_points=basis_points, fee_fixed=fixed)
-        new: NewMerchant = await self.create_merchant(command)
+        new = await self.create_merchant(command)
+        self.merchants[new.merchant.merchant_id] = new
         return new.merchant.merchant_id
 
     def payment_command(self, merchant_id: str, **overrides: Any) -> CreatePaymentCommand:

@@ -137,8 +137,8 @@ class FakePaymentRepository:
 
     async def update(self, payment: Payment) -> None:
         current = self._all().get(payment.payment_no)
-        if current is None:
-            raise AssertionError(f"update of payment {payment.payment_no} that was never added")
+        if current is None:  # deleted meanwhile: a conditional UPDATE matches no row
+            raise ConcurrentUpdate(f"payment {payment.payment_no} is gone")
         if self._db.racing_writers[payment.payment_no] > 0:
             self._db.racing_writers[payment.payment_no] -= 1
             raise ConcurrentUpdate(f"payment {payment.payment_no} changed under us")

@@ -28,22 +28,23 @@ class ReviewPayment:
     async def __call__(self, command: ReviewPaymentCommand) -> Payment:
         if command.decision not in ("approve", "reject"):
             raise ValidationFailed("decision must be approve or reject")
+        channel = None
         async with self.uow() as uow:
             payment = await uow.payments.get(command.payment_no, for_update=True)
             if payment is None:
                 raise NotFound(f"no payment {command.payment_no}")
             if command.decision == "approve":
                 payment.approve_review(self.clock.now())
+                channel = self.channels.get(payment.channel)
+                if channel is None:  # refused before anything is written: it stays in review
+                    raise InvalidChannel(f"channel {payment.channel!r} is no longer configured")
             else:
                 payment.reject_review(self.clock.now(), command.note)
             await uow.payments.update(payment)
             await announce_payment(uow, self.ids, payment, payment.updated_at)
             await uow.commit()
-        if command.decision == "reject":
-            return payment
-        channel = self.channels.get(payment.channel)
         if channel is None:
-            raise InvalidChannel(f"channel {payment.channel!r} is no longer configured")
+            return payment
         result = await charge_safely(
             channel,
             ChargeRequest(

@@ -2,9 +2,10 @@
 
 from adapters.resilience.breakers import Breakers, BreakerState
 from adapters.resilience.errors import CircuitOpen, DependencyError
-from adapters.resilience.remote import Policy, RemoteService
+from adapters.resilience.remote import DEFAULT_POLICY, Policy, RemoteService
 
 __all__ = [
+    "DEFAULT_POLICY",
     "BreakerState",
     "Breakers",
     "CircuitOpen",

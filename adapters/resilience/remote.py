@@ -39,6 +39,9 @@ class Policy:
     wait_jitter: float = 0.5
 
 
+DEFAULT_POLICY = Policy()
+
+
 def _retryable(exc: Exception) -> bool:
     """A fast failure from an open breaker is not worth retrying: it would fail again."""
     return isinstance(exc, DependencyError) and not isinstance(exc, CircuitOpen)
@@ -48,7 +51,11 @@ class RemoteService:
     """An `httpx.AsyncClient` for one named dependency, guarded by its breaker."""
 
     def __init__(
-        self, name: str, client: httpx.AsyncClient, breakers: Breakers, policy: Policy = Policy()
+        self,
+        name: str,
+        client: httpx.AsyncClient,
+        breakers: Breakers,
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.name = name
         self._client = client
@@ -62,7 +69,7 @@ class RemoteService:
         name: str,
         base_url: str,
         breakers: Breakers,
-        policy: Policy = Policy(),
+        policy: Policy = DEFAULT_POLICY,
         *,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,

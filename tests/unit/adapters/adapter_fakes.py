@@ -1,4 +1,4 @@
-"""Small fakes shared by the adapter unit tests (a uniquely named module, not a package)."""
+"""Small fakes shared by the adapter unit tests."""
 
 from __future__ import annotations
 

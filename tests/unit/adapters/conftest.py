@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from adapter_fakes import ManualClock
 from purgatory.domain import model as purgatory_model
+
+from tests.unit.adapters.adapter_fakes import ManualClock
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from adapter_fakes import ManualClock
 
 from adapters.resilience import Breakers, CircuitOpen, Policy, RemoteService
+from tests.unit.adapters.adapter_fakes import ManualClock
 
 FAST = Policy(timeout=1.0, attempts=1, wait_initial=0.001, wait_max=0.001, wait_jitter=0)
 

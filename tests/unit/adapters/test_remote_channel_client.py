@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from adapter_fakes import ManualClock
 
 from adapters.channel.remote import RemoteChannelClient
 from adapters.channel.sandbox import SandboxChannel
@@ -17,6 +16,7 @@ from application.errors import Unavailable
 from application.ports.channel import ChannelEvent, ChargeRequest, Outcome, RefundRequest
 from domain.card import CardDetails
 from domain.money import Money
+from tests.unit.adapters.adapter_fakes import ManualClock
 
 SECRET = "sandbox-test-secret"
 FAST = Policy(timeout=1.0, attempts=3, wait_initial=0.001, wait_max=0.001, wait_jitter=0)

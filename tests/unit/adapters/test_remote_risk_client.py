@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-from adapter_fakes import ManualClock
 
 from adapters.resilience import Breakers, Policy, RemoteService
 from adapters.risk import CardFingerprinter, RemoteRiskClient, RiskSettings, RuleEngine
@@ -16,6 +15,7 @@ from application.ports.external import RiskRequest
 from domain.card import CardDetails
 from domain.money import Money
 from domain.risk import Verdict
+from tests.unit.adapters.adapter_fakes import ManualClock
 
 KEY = "unit-test-fingerprint-key"
 FAST = Policy(timeout=1.0, attempts=2, wait_initial=0.001, wait_max=0.001, wait_jitter=0)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from adapter_fakes import ManualClock
 from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.resilience import Breakers, DependencyError, Policy, RemoteService
+from tests.unit.adapters.adapter_fakes import ManualClock
 
 RETRYING = Policy(timeout=1.0, attempts=3, wait_initial=0.001, wait_max=0.002, wait_jitter=0)
 

@@ -1,0 +1,1 @@
+"""Unit tests of the risk, channel, order-client and resilience adapters."""

@@ -63,8 +63,8 @@ class FakeChannel:
         self.refund_truth: dict[str, RefundResult] = {}
         self.query_failure: Exception | None = None
         self.calls_in_transaction = 0
-        # runs after a charge was sent and before its answer returns: a notification may overtake
-        self.before_answer: Callable[[ChargeRequest], Awaitable[None]] | None = None
+        # runs after a request was sent and before its answer returns: a notification may overtake
+        self.before_answer: Callable[[ChargeRequest | RefundRequest], Awaitable[None]] | None = None
         self._tokens: dict[str, CardDetails] = {}
 
     # -- scripting ---------------------------------------------------------------------
@@ -123,6 +123,8 @@ class FakeChannel:
         self.refund_truth.setdefault(
             request.refund_no, reply if known else RefundResult(Outcome.SUCCEEDED, reference)
         )
+        if self.before_answer is not None:
+            await self.before_answer(request)
         if isinstance(reply, BaseException):
             raise reply
         return reply

@@ -31,6 +31,7 @@ from application.use_cases.retry_webhook import RetryWebhook
 from application.use_cases.review_payment import ReviewPayment
 from domain.card import CardDetails
 from domain.ledger import Side, merchant_balance
+from domain.money import Money
 from domain.payment import Payment
 from tests.unit.fakes.channel import SUCCEEDS, FakeChannel
 from tests.unit.fakes.external import FakeOrders, FakeRisk
@@ -162,6 +163,25 @@ class Gateway:
         return await self.create_payment(
             self.payment_command(merchant_id, card=card(number), **overrides)
         )
+
+    async def store_pending_payment(self, merchant_id: str, **overrides: Any) -> str:
+        """A payment committed as `pending` whose charge never happened (a crash)."""
+        command = self.payment_command(merchant_id, **overrides)
+        now = self.clock.now()
+        payment = Payment(
+            payment_no=self.ids.new_id("pay"),
+            merchant_id=merchant_id,
+            order_no=command.order_no,
+            amount=Money(command.amount, command.currency),
+            channel=command.channel,
+            created_at=now,
+            updated_at=now,
+            card=command.card.summary,
+        )
+        async with self.uow() as uow:
+            await uow.payments.add(payment)
+            await uow.commit()
+        return payment.payment_no
 
     async def refund(
         self, payment_no: str, amount: Any = None, merchant_id: str | None = None

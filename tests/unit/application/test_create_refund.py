@@ -1,0 +1,252 @@
+from decimal import Decimal
+
+import pytest
+
+from application.commands import CreateRefundCommand
+from application.errors import NotFound
+from application.ports.channel import Outcome, RefundResult
+from application.use_cases.create_refund import CreateRefund
+from domain.errors import AmountExceeded, InvalidAmount, InvalidStatus
+from domain.money import Money
+from domain.payment import PaymentStatus
+from domain.refund import RefundStatus
+from tests.unit.fakes import Gateway
+from tests.unit.fakes.channel import DECLINED, TIMES_OUT
+from tests.unit.fakes.external import REJECT_CARD, REVIEW_CARD
+
+S = PaymentStatus
+
+
+async def captured(gateway: Gateway, merchant_id: str, amount: int = 10_000, **kw: object) -> str:
+    payment = await gateway.pay(merchant_id, amount=amount, **kw)
+    assert payment.status is S.SUCCEEDED
+    return payment.payment_no
+
+
+def refund_failed(code: str = "refund_declined") -> RefundResult:
+    return RefundResult(Outcome.FAILED, failure_code=code)
+
+
+class TestCreateRefund:
+    async def test_full_refund_refunds_everything_and_the_payment_is_refunded(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        gateway.clock.advance(hours=1)
+
+        outcome = await gateway.refund(payment_no, merchant_id=merchant_id)
+
+        refund = gateway.db.refund(outcome.refund.refund_no)
+        payment = gateway.db.payment(payment_no)
+        assert outcome.refund == refund
+        assert outcome.payment == payment
+        assert (refund.status, refund.amount) == (RefundStatus.SUCCEEDED, Money(10_000, "USD"))
+        assert refund.completed_at == gateway.clock.now()
+        assert refund.channel_reference == f"re_{refund.refund_no}"
+        assert (payment.status, payment.refunded_amount) == (S.REFUNDED, 10_000)
+        assert gateway.merchant_balance(merchant_id, "USD") == 0
+        [request] = gateway.channel.refund_requests
+        assert request.charge_reference == f"ch_{payment_no}"
+        assert gateway.channel.refunds == {refund.refund_no: 1}
+
+    async def test_partial_refund_leaves_the_rest_refundable(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        outcome = await gateway.refund(payment_no, 2_500, merchant_id)
+        payment = gateway.db.payment(payment_no)
+        assert outcome.refund.status is RefundStatus.SUCCEEDED
+        assert (payment.status, payment.refunded_amount, payment.refundable) == (
+            S.PARTIALLY_REFUNDED,
+            2_500,
+            7_500,
+        )
+        assert gateway.merchant_balance(merchant_id, "USD") == 7_500
+
+    async def test_several_partial_refunds_add_up_to_the_amount(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        statuses = []
+        for amount in (2_500, 2_500, 5_000):
+            await gateway.refund(payment_no, amount, merchant_id)
+            statuses.append(gateway.db.payment(payment_no).status)
+        assert statuses == [S.PARTIALLY_REFUNDED, S.PARTIALLY_REFUNDED, S.REFUNDED]
+        assert gateway.db.payment(payment_no).refunded_amount == 10_000
+        with pytest.raises(InvalidStatus):
+            await gateway.refund(payment_no, 1, merchant_id)
+        assert len(gateway.db.refunds) == 3
+
+    async def test_refund_larger_than_what_is_left_says_how_much_is_left(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        await gateway.refund(payment_no, 6_000, merchant_id)
+        with pytest.raises(AmountExceeded) as error:
+            await gateway.refund(payment_no, 4_001, merchant_id)
+        assert error.value.code == "amount_exceeded"
+        assert error.value.details["remaining"] == 4_000
+        assert "left to refund (40.00 USD)" in error.value.message
+        assert gateway.db.payment(payment_no).refund_reserved == 6_000
+        assert len(gateway.db.refunds) == 1
+        assert len(gateway.channel.refund_requests) == 1
+
+    @pytest.mark.parametrize("amount", [0, -100, 25.0, Decimal(25), True])
+    async def test_amount_must_be_a_positive_integer(
+        self, gateway: Gateway, merchant_id: str, amount: object
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        with pytest.raises(InvalidAmount) as error:
+            await gateway.refund(payment_no, amount, merchant_id)
+        assert error.value.code == "invalid_amount"
+        assert gateway.db.payment(payment_no).refund_reserved == 0
+        assert gateway.db.refunds == {}
+
+    @pytest.mark.parametrize("number", [DECLINED, REJECT_CARD, REVIEW_CARD, TIMES_OUT], ids=str)
+    async def test_a_payment_that_was_never_captured_cannot_be_refunded(
+        self, gateway: Gateway, merchant_id: str, number: str
+    ) -> None:
+        payment = await gateway.pay(merchant_id, number)
+        with pytest.raises(InvalidStatus) as error:
+            await gateway.refund(payment.payment_no, None, merchant_id)
+        assert error.value.code == "invalid_status"
+        assert gateway.db.refunds == {}
+        assert gateway.channel.refund_requests == []
+
+    async def test_a_pending_payment_cannot_be_refunded(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await gateway.store_pending_payment(merchant_id)
+        with pytest.raises(InvalidStatus, match="pending"):
+            await gateway.refund(payment_no, 100, merchant_id)
+
+    async def test_a_refunded_payment_cannot_be_refunded_again(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        await gateway.refund(payment_no, None, merchant_id)
+        with pytest.raises(InvalidStatus, match="refunded"):
+            await gateway.refund(payment_no, None, merchant_id)
+
+    async def test_a_refund_the_channel_declines_fails_and_frees_the_amount(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        gateway.channel.script_refunds(refund_failed())
+
+        outcome = await gateway.refund(payment_no, 4_000, merchant_id)
+
+        refund = gateway.db.refund(outcome.refund.refund_no)
+        assert (refund.status, refund.failure_code) == (RefundStatus.FAILED, "refund_declined")
+        payment = gateway.db.payment(payment_no)
+        assert (payment.status, payment.refund_reserved, payment.refunded_amount) == (
+            S.SUCCEEDED,
+            0,
+            0,
+        )
+        assert gateway.merchant_balance(merchant_id, "USD") == 10_000
+
+        again = await gateway.refund(payment_no, None, merchant_id)
+        assert again.refund.amount == Money(10_000, "USD")
+        assert gateway.db.payment(payment_no).status is S.REFUNDED
+
+    async def test_a_failure_without_a_code_is_a_processing_error(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        gateway.channel.script_refunds(RefundResult(Outcome.FAILED))
+        outcome = await gateway.refund(payment_no, None, merchant_id)
+        assert gateway.db.refund(outcome.refund.refund_no).failure_code == "processing_error"
+
+    @pytest.mark.parametrize(
+        "reply",
+        [RefundResult(Outcome.UNKNOWN), TimeoutError("no answer")],
+        ids=["unknown", "raises"],
+    )
+    async def test_an_unknown_outcome_leaves_the_refund_pending_and_its_amount_reserved(
+        self, gateway: Gateway, merchant_id: str, reply: object
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        gateway.channel.script_refunds(reply)  # type: ignore[arg-type]
+
+        outcome = await gateway.refund(payment_no, 7_000, merchant_id)
+
+        assert gateway.db.refund(outcome.refund.refund_no).status is RefundStatus.PENDING
+        payment = gateway.db.payment(payment_no)
+        assert (payment.status, payment.refund_reserved, payment.refundable) == (
+            S.SUCCEEDED,
+            7_000,
+            3_000,
+        )
+        assert gateway.merchant_balance(merchant_id, "USD") == 10_000
+        with pytest.raises(AmountExceeded):
+            await gateway.refund(payment_no, 3_001, merchant_id)
+
+    async def test_another_merchants_payment_is_not_found(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        intruder = await gateway.onboard("Intruder")
+        with pytest.raises(NotFound) as error:
+            await gateway.refund(payment_no, 100, intruder)
+        assert error.value.code == "not_found"
+        assert gateway.db.payment(payment_no).refund_reserved == 0
+        assert gateway.db.refunds == {}
+
+    async def test_an_unknown_payment_is_not_found(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        with pytest.raises(NotFound):
+            await gateway.refund("pay_missing", 100, merchant_id)
+
+    async def test_an_operator_may_refund_any_merchants_payment(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        outcome = await gateway.refund(payment_no, 100, merchant_id=None)
+        assert outcome.refund.merchant_id == merchant_id
+        assert outcome.refund.status is RefundStatus.SUCCEEDED
+
+    async def test_a_refund_on_a_channel_no_longer_configured_waits_pending(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        create_refund = CreateRefund(
+            gateway.uow, {}, gateway.clock, gateway.ids, gateway.refund_recorder
+        )
+        outcome = await create_refund(
+            CreateRefundCommand(payment_no=payment_no, merchant_id=merchant_id, amount=500)
+        )
+        assert gateway.db.refund(outcome.refund.refund_no).status is RefundStatus.PENDING
+        assert gateway.db.payment(payment_no).refund_reserved == 500
+
+    async def test_refund_and_payment_are_announced_when_notify_url_is_set(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id, notify_url="https://m.example/h")
+        await gateway.refund(payment_no, 1_000, merchant_id)
+        gateway.channel.script_refunds(refund_failed())
+        await gateway.refund(payment_no, 1_000, merchant_id)
+        await gateway.refund(payment_no, None, merchant_id)
+        assert [e.type for e in gateway.db.webhooks.values()] == [
+            "payment.succeeded",
+            "payment.partially_refunded",
+            "refund.succeeded",
+            "refund.failed",
+            "payment.refunded",
+            "refund.succeeded",
+        ]
+
+    async def test_the_reservation_is_committed_before_the_channel_is_asked(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        reserved_when_asked: list[int] = []
+
+        async def look(request: object) -> None:
+            reserved_when_asked.append(gateway.db.payment(payment_no).refund_reserved)
+
+        gateway.channel.before_answer = look
+        await gateway.refund(payment_no, 1_234, merchant_id)
+        assert reserved_when_asked == [1_234]
+        assert gateway.channel.calls_in_transaction == 0

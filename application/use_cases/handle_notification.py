@@ -29,6 +29,11 @@ class HandleChannelNotification:
         if kind == "refund":
             if not event.refund_no:
                 raise ValidationFailed("a refund notification needs a refund_no")
+            async with self.uow(read_only=True) as uow:
+                refund = await uow.refunds.get(event.refund_no)
+                owner = await uow.payments.get(refund.payment_no) if refund else None
+            if owner is None or owner.channel != channel:
+                raise NotFound(f"no {channel} refund {event.refund_no}")
             await self.refunds.record(
                 event.refund_no, RefundResult(outcome, event.reference, event.failure_code)
             )

@@ -26,6 +26,8 @@ def make_vault(settings: Settings) -> AesGcmVault:
 
 def fingerprint_key(settings: Settings) -> str:
     """Derived from the master key so one secret configures both."""
+    if not settings.master_key:
+        make_vault(settings)  # creates the key file on a first run, before it is read
     seed = settings.master_key or settings.master_key_file.read_text().strip()
     return hashlib.sha256(f"card-fingerprint:{seed}".encode()).hexdigest()
 

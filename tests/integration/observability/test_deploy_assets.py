@@ -1,0 +1,142 @@
+"""The dashboard, the alerts and the compose stack only use what paygate really exports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+from promql_names import label_names, metric_names
+from promtool_runner import DEPLOY
+
+from observability.metrics import Metrics
+
+CONTRACT_QUERIES = (  # docs/observability.md: operators paste these as written
+    'sum(rate(payment_gateway_payment_total{status="success"}[5m])) '
+    "/ sum(rate(payment_gateway_payment_total[5m]))",
+    "histogram_quantile(0.95, rate(payment_gateway_payment_duration_seconds_bucket[5m]))",
+    "sum by (channel, currency) (rate(payment_gateway_payment_amount_sum[5m])) "
+    "/ sum by (channel, currency) (rate(payment_gateway_payment_amount_count[5m]))",
+    'sum(rate(payment_gateway_http_requests_total{status=~"5.."}[5m])) '
+    "/ sum(rate(payment_gateway_http_requests_total[5m]))",
+    'sum(rate(payment_gateway_payment_total{status="risk_rejected"}[5m])) '
+    "/ sum(rate(payment_gateway_payment_total[5m]))",
+)
+
+
+def load_yaml(relative: str) -> Any:
+    return yaml.safe_load((DEPLOY / relative).read_text())
+
+
+def dashboard_queries() -> list[str]:
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/paygate.json").read_text())
+    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def alert_rules() -> dict[str, dict[str, Any]]:
+    groups = load_yaml("prometheus/alerts.yml")["groups"]
+    return {rule["alert"]: rule for group in groups for rule in group["rules"]}
+
+
+@pytest.fixture(scope="module")
+def exported() -> tuple[frozenset[str], set[str]]:
+    """Sample names and label names of a Metrics object that recorded one of everything."""
+    metrics = Metrics()
+    metrics.observe_http("GET", "/ping", 200, 0.01, 0, 10)
+    metrics.record_payment("success", "sandbox", "USD", 0.1, 1.0)
+    metrics.record_refund("success", "USD", 0.1, 1.0)
+    labels = {name for family in metrics.registry.collect() for sample in family.samples
+              for name in sample.labels}
+    return metrics.exported_names(), labels
+
+
+def all_queries() -> list[str]:
+    alerts = [rule["expr"] for rule in alert_rules().values()]
+    return [*CONTRACT_QUERIES, *alerts, *dashboard_queries()]
+
+
+@pytest.mark.parametrize("query", all_queries())
+def test_every_query_uses_only_exported_metrics_and_labels(
+    query: str, exported: tuple[frozenset[str], set[str]]
+) -> None:
+    names, labels = exported
+    used = metric_names(query)
+    assert used, f"no metric found in {query!r}"
+    assert used - names == set()
+    assert label_names(query) - labels == set()
+
+
+def test_the_name_reader_sees_a_misspelt_metric() -> None:
+    query = 'sum by (channel) (rate(payment_gateway_payments_total{status="success"}[5m]))'
+    assert metric_names(query) == {"payment_gateway_payments_total"}
+    assert label_names(query) == {"channel", "status"}
+
+
+def test_the_four_contract_alerts_have_their_severity_and_duration() -> None:
+    summary = {name: (rule["for"], rule["labels"]["severity"])
+               for name, rule in alert_rules().items()}
+    assert summary == {
+        "HighPaymentFailureRate": ("5m", "critical"),
+        "HighPaymentLatency": ("10m", "warning"),
+        "HighRiskRejectionRate": ("15m", "warning"),
+        "HighHTTPErrorRate": ("5m", "critical"),
+    }
+
+
+def test_the_dashboard_shows_what_on_call_looks_at() -> None:
+    used = {name for query in dashboard_queries() for name in metric_names(query)}
+    assert {
+        "payment_gateway_payment_total", "payment_gateway_payment_duration_seconds_bucket",
+        "payment_gateway_payment_amount_bucket", "payment_gateway_http_requests_total",
+        "payment_gateway_refund_total",
+    } <= used
+    latency = [q for q in dashboard_queries()
+               if "payment_duration_seconds_bucket" in q and 'operation="create_payment"' in q]
+    assert sorted(q.split(",")[0] for q in latency) == [
+        "histogram_quantile(0.5", "histogram_quantile(0.95", "histogram_quantile(0.99"]
+
+
+def test_grafana_provisioning_points_at_the_dashboard_and_prometheus() -> None:
+    sources = load_yaml("grafana/provisioning/datasources/paygate.yml")["datasources"]
+    providers = load_yaml("grafana/provisioning/dashboards/paygate.yml")["providers"]
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/paygate.json").read_text())
+    uids = {panel["datasource"]["uid"] for panel in dashboard["panels"]}
+    assert uids == {source["uid"] for source in sources if source["type"] == "prometheus"}
+    assert providers[0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_prometheus_scrapes_the_gateway_and_the_split_services() -> None:
+    config = load_yaml("prometheus/prometheus.yml")
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"]
+            for job in config["scrape_configs"]}
+    assert {"paygate", "paygate-risk", "paygate-order", "paygate-channel"} <= set(jobs)
+    assert config["rule_files"] == ["alerts.yml"]
+    assert (DEPLOY / "prometheus" / config["rule_files"][0]).is_file()
+
+
+def test_compose_runs_the_gateway_against_postgres_with_otlp_to_jaeger() -> None:
+    services = load_yaml("compose.yml")["services"]
+    assert {"postgres", "gateway", "prometheus", "grafana", "jaeger"} <= set(services)
+    gateway = services["gateway"]
+    assert "paygate serve" in " ".join(gateway["command"])
+    assert gateway["environment"]["PAYGATE_DATABASE_URL"].startswith(
+        "postgresql+asyncpg://paygate:paygate@postgres:5432/")
+    assert gateway["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+    assert "4318:4318" in services["jaeger"]["ports"]
+    assert services["jaeger"]["environment"]["COLLECTOR_OTLP_ENABLED"] == "true"
+    mounted = {volume.split(":")[0] for name in ("prometheus", "grafana")
+               for volume in services[name]["volumes"]}
+    assert all((DEPLOY / path).exists() for path in mounted)
+
+
+def test_split_services_answer_where_prometheus_scrapes_them() -> None:
+    split = load_yaml("compose.split.yml")["services"]
+    config = load_yaml("prometheus/prometheus.yml")
+    targets = {target for job in config["scrape_configs"] for static in job["static_configs"]
+               for target in static["targets"]}
+    for name in ("risk", "order", "channel"):
+        port = split[name]["command"][split[name]["command"].index("--port") + 1]
+        assert f"{name}:{port}" in targets
+        assert split["gateway"]["environment"][f"PAYGATE_{name.upper()}_URL"] == (
+            f"http://{name}:{port}")

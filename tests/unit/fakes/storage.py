@@ -298,6 +298,10 @@ class FakeMerchantRepository:
                 return dataclasses.replace(merchant)
         return None
 
+    async def list_ids(self) -> builtins.list[str]:
+        merchants = sorted(self._all().values(), key=lambda m: (m.created_at, m.merchant_id))
+        return [m.merchant_id for m in merchants]
+
 
 class FakeWebhookRepository:
     def __init__(self, db: FakeDatabase, staged: _Staged) -> None:

@@ -1,0 +1,134 @@
+import pytest
+
+from application.ports.channel import ChargeResult, Outcome, RefundResult
+from application.use_cases.reconcile import ReconcilePayments
+from domain.payment import PaymentStatus
+from domain.refund import RefundStatus
+from tests.unit.fakes import Gateway
+from tests.unit.fakes.channel import TIMES_OUT, declined
+
+S = PaymentStatus
+PAST_GRACE = 61
+
+
+async def in_flight(gateway: Gateway, merchant_id: str) -> str:
+    return (await gateway.pay(merchant_id, TIMES_OUT)).payment_no
+
+
+async def refund_in_flight(gateway: Gateway, merchant_id: str) -> str:
+    payment = await gateway.pay(merchant_id)
+    gateway.channel.script_refunds(RefundResult(Outcome.UNKNOWN))
+    return (await gateway.refund(payment.payment_no, 3_000, merchant_id)).refund.refund_no
+
+
+class TestReconcilePayments:
+    async def test_a_processing_payment_past_the_grace_period_takes_the_channels_answer(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"succeeded": 1}
+        assert gateway.db.payment(payment_no).status is S.SUCCEEDED
+        assert gateway.db.payment(payment_no).channel_reference == f"ch_{payment_no}"
+
+    async def test_a_payment_within_the_grace_period_is_left_alone(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.clock.advance(seconds=59)
+        assert await gateway.reconcile() == {}
+        assert gateway.db.payment(payment_no).status is S.PROCESSING
+
+    async def test_a_charge_the_channel_reports_failed_fails_the_payment(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.channel.settle_charge(payment_no, declined("card_declined"))
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"failed": 1}
+        assert gateway.db.payment(payment_no).failure_code == "card_declined"
+
+    async def test_a_charge_still_unknown_stays_processing_for_the_next_run(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.channel.settle_charge(payment_no, ChargeResult(Outcome.UNKNOWN))
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"processing": 1}
+        assert gateway.db.payment(payment_no).status is S.PROCESSING
+
+    async def test_a_pending_payment_never_charged_is_failed(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await gateway.store_pending_payment(merchant_id)
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"failed": 1}
+        assert gateway.db.payment(payment_no).failure_code == "charge_not_found"
+
+    async def test_a_payment_on_a_channel_no_longer_configured_is_skipped(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        refund_no = await refund_in_flight(gateway, merchant_id)
+        gateway.clock.advance(seconds=PAST_GRACE)
+        reconcile = ReconcilePayments(
+            gateway.uow, {}, gateway.clock, gateway.charge_recorder, gateway.refund_recorder
+        )
+        assert await reconcile() == {"skipped": 2}
+        assert gateway.db.payment(payment_no).status is S.PROCESSING
+        assert gateway.db.refund(refund_no).status is RefundStatus.PENDING
+
+    async def test_the_oldest_payments_go_first_and_a_run_takes_one_batch(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        oldest = await in_flight(gateway, merchant_id)
+        gateway.clock.advance(seconds=1)
+        newer = await in_flight(gateway, merchant_id)
+        gateway.clock.advance(seconds=PAST_GRACE)
+        reconcile = ReconcilePayments(
+            gateway.uow,
+            gateway.channels,
+            gateway.clock,
+            gateway.charge_recorder,
+            gateway.refund_recorder,
+            batch=1,
+        )
+        assert await reconcile() == {"succeeded": 1}
+        assert gateway.db.payment(oldest).status is S.SUCCEEDED
+        assert gateway.db.payment(newer).status is S.PROCESSING
+
+    @pytest.mark.parametrize(
+        ("answer", "status", "count"),
+        [
+            (RefundResult(Outcome.SUCCEEDED, "re_x"), RefundStatus.SUCCEEDED, "refund_succeeded"),
+            (
+                RefundResult(Outcome.FAILED, None, "refund_declined"),
+                RefundStatus.FAILED,
+                "refund_failed",
+            ),
+            (RefundResult(Outcome.UNKNOWN), RefundStatus.PENDING, "refund_pending"),
+        ],
+    )
+    async def test_a_pending_refund_takes_the_channels_answer(
+        self,
+        gateway: Gateway,
+        merchant_id: str,
+        answer: RefundResult,
+        status: RefundStatus,
+        count: str,
+    ) -> None:
+        refund_no = await refund_in_flight(gateway, merchant_id)
+        gateway.channel.settle_refund(refund_no, answer)
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {count: 1}
+        assert gateway.db.refund(refund_no).status is status
+
+    async def test_a_channel_that_cannot_answer_leaves_everything_unresolved(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.channel.query_failure = ConnectionError("channel down")
+        gateway.clock.advance(seconds=PAST_GRACE)
+        with pytest.raises(ConnectionError):
+            await gateway.reconcile()
+        assert gateway.db.payment(payment_no).status is S.PROCESSING

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -67,12 +67,16 @@ class FakeWebhookSender:
 
     script: deque[int | Exception] = field(default_factory=deque)
     posts: list[Post] = field(default_factory=list)
+    during_post: Callable[[], Awaitable[object]] | None = None  # e.g. another worker's run
 
     def answer(self, *replies: int | Exception) -> None:
         self.script.extend(replies)
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
         self.posts.append(Post(url, body, dict(headers)))
+        if self.during_post is not None:
+            hook, self.during_post = self.during_post, None
+            await hook()
         reply = self.script.popleft() if self.script else 200
         if isinstance(reply, Exception):
             raise reply

@@ -116,7 +116,8 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     error: dict[str, Any] = body["error"]
     assert set(error) == {"code", "message", "trace_id", "details"}, error
     assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["message"], str), error
+    assert error["message"].strip(), error
     assert isinstance(error["details"], list), error
     assert_trace_id(response, error)
     return error
@@ -177,7 +178,9 @@ class Api:
         )
 
     async def pay(self, keys: Keys, order_no: str = "ORDER-001", **fields: Any) -> dict[str, Any]:
-        response = await self.call(keys, "POST", "/api/v1/payments", payment_body(order_no, **fields))
+        response = await self.call(
+            keys, "POST", "/api/v1/payments", payment_body(order_no, **fields)
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 
@@ -192,14 +195,18 @@ class Api:
         """Rows per table, read over a connection of the test's own."""
         async with self._engine.connect() as conn:
             return {
-                name: int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+                name: int(
+                    (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                )
                 for name, table in COUNTED_TABLES.items()
             }
 
     async def ledger_balance(self) -> dict[str, tuple[int, int]]:
         """(debits, credits) per currency over the whole ledger."""
         t = ledger_entries
-        query = select(t.c.currency, t.c.side, func.sum(t.c.amount)).group_by(t.c.currency, t.c.side)
+        query = select(t.c.currency, t.c.side, func.sum(t.c.amount)).group_by(
+            t.c.currency, t.c.side
+        )
         totals: dict[str, list[int]] = {}
         async with self._engine.connect() as conn:
             for currency, side, amount in await conn.execute(query):

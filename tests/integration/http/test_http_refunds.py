@@ -54,9 +54,7 @@ async def test_a_refund_without_an_amount_refunds_the_whole_payment(
     assert await payment_status(api, merchant, payment["payment_no"]) == ("refunded", 10_000)
 
 
-async def test_an_empty_body_also_refunds_everything_that_is_left(
-    api: Api, merchant: Keys
-) -> None:
+async def test_an_empty_body_also_refunds_everything_that_is_left(api: Api, merchant: Keys) -> None:
     payment = await api.pay(merchant, amount=700)
     await api.refund(merchant, payment["payment_no"], {"amount": 200})
 
@@ -102,9 +100,7 @@ async def test_a_refund_above_what_is_left_is_amount_exceeded_and_names_the_rema
     )
 
 
-async def test_a_fully_refunded_payment_cannot_be_refunded_again(
-    api: Api, merchant: Keys
-) -> None:
+async def test_a_fully_refunded_payment_cannot_be_refunded_again(api: Api, merchant: Keys) -> None:
     payment = await api.pay(merchant, amount=1_000)
     await api.refund(merchant, payment["payment_no"])
 
@@ -167,9 +163,7 @@ async def test_a_refund_the_channel_declines_is_failed_and_frees_the_amount(
     assert await payment_status(api, merchant, payment["payment_no"]) == ("refunded", 1_000)
 
 
-async def test_a_refund_is_read_back_and_listed_under_its_payment(
-    api: Api, merchant: Keys
-) -> None:
+async def test_a_refund_is_read_back_and_listed_under_its_payment(api: Api, merchant: Keys) -> None:
     payment = await api.pay(merchant, amount=9_000)
     other = await api.pay(merchant, "ORDER-OTHER", amount=500)
     made = [
@@ -201,8 +195,10 @@ async def test_the_refunds_of_a_payment_are_paged(api: Api, merchant: Keys) -> N
         await api.call(merchant, "GET", f"{target}?limit=2&cursor={first['next_cursor']}")
     ).json()
 
-    assert len(first["data"]) == 2 and first["next_cursor"]
-    assert len(rest["data"]) == 1 and rest["next_cursor"] is None
+    assert len(first["data"]) == 2
+    assert first["next_cursor"]
+    assert len(rest["data"]) == 1
+    assert rest["next_cursor"] is None
     assert len({r["refund_no"] for r in first["data"] + rest["data"]}) == 3
 
 

@@ -86,7 +86,7 @@ class MerchantAuthenticator:
         if not (api_key and stamp and given):
             raise ApiError("unauthenticated", "X-API-Key, X-Timestamp and X-Signature are required")
         now = self._clock()
-        if not stamp.isdigit() or abs(now - int(stamp)) > TOLERANCE_SECONDS:
+        if not (stamp.isascii() and stamp.isdigit()) or abs(now - int(stamp)) > TOLERANCE_SECONDS:
             raise ApiError("unauthenticated", "X-Timestamp is missing or more than 300 s off")
         credentials = await self._credentials(api_key, now)
         if credentials is None:
@@ -95,7 +95,7 @@ class MerchantAuthenticator:
         expected = signature(
             credentials.secret, stamp, request.method, request_target(request.scope), body
         )
-        if not hmac.compare_digest(expected, given.lower()):
+        if not hmac.compare_digest(expected.encode(), given.lower().encode()):
             raise ApiError("unauthenticated", "unknown API key or wrong signature")
         if not credentials.active:
             raise ApiError("forbidden", "this merchant is disabled")

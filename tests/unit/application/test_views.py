@@ -1,0 +1,66 @@
+"""The public shapes shared by API responses and webhook bodies."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from application.views import payment_view, refund_view, rfc3339, settlement_view
+from domain.money import Money
+from domain.payment import Payment, PaymentStatus
+from domain.settlement import Settlement
+from tests.unit.domain.builders import payment_in
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class TestViews:
+    def test_times_are_rfc3339_utc_with_milliseconds(self) -> None:
+        tokyo = timezone(timedelta(hours=9))
+        assert rfc3339(datetime(2026, 11, 23, 19, 0, 0, 123456, tzinfo=tokyo)) == (
+            "2026-11-23T10:00:00.123Z"
+        )
+
+    def test_a_payment_not_yet_assessed_shows_no_risk(self) -> None:
+        payment = Payment(
+            payment_no="pay_1",
+            merchant_id="mch_1",
+            order_no="O-1",
+            amount=Money(500, "JPY"),
+            channel="sandbox",
+            created_at=T0,
+            updated_at=T0,
+        )
+        view = payment_view(payment)
+        assert (view["risk"], view["card"], view["amount"], view["currency"]) == (
+            None,
+            None,
+            500,
+            "JPY",
+        )
+        assert view["status"] == "pending"
+        assert "merchant_id" not in view
+
+    def test_a_refund_view_carries_no_merchant_internals(self) -> None:
+        payment = payment_in(PaymentStatus.SUCCEEDED)
+        refund = payment.reserve_refund("ref_1", 250, T0, "damaged")
+        assert refund_view(refund) == {
+            "refund_no": "ref_1",
+            "payment_no": "pay_1",
+            "amount": 250,
+            "currency": "USD",
+            "status": "pending",
+            "reason": "damaged",
+            "failure_code": None,
+            "created_at": "2026-11-23T10:00:00.000Z",
+        }
+
+    def test_a_settlement_view_shows_the_net(self) -> None:
+        settlement = Settlement(
+            "stl_1", "mch_1", "USD", date(2026, 11, 22), 1_000, 100, 59, 2, 1, T0
+        )
+        view = settlement_view(settlement)
+        assert (view["date"], view["net"], view["gross"], view["fees"]) == (
+            "2026-11-22",
+            841,
+            1_000,
+            59,
+        )
+        assert view["created_at"] == "2026-11-23T10:00:00.000Z"

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.persistence.schema import (
     idempotency_keys,
     ledger_entries,
+    merchants,
     orders,
     payments,
     refunds,
@@ -51,6 +52,7 @@ CARD_REVIEW = "4000000000004954"
 CARD_RISK_REJECT = "4100000000000019"
 
 COUNTED_TABLES = {
+    "merchants": merchants,
     "payments": payments,
     "refunds": refunds,
     "ledger_entries": ledger_entries,

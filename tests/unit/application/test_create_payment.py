@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from application.errors import Unavailable
-from application.ports.channel import ChargeRequest, ChargeResult, Outcome
+from application.ports.channel import ChargeRequest, ChargeResult, Outcome, RefundRequest
 from application.ports.external import OrderRequest
 from domain.card import CardDetails, CardSummary
 from domain.errors import DuplicateOrder, InvalidAmount, InvalidChannel, InvalidCurrency
@@ -272,6 +272,25 @@ class TestCreatePayment:
         assert await gateway.reconcile() == {"succeeded": 1}
         assert gateway.db.payment(payment_no).status is S.SUCCEEDED
 
+    async def test_a_database_outage_after_the_charge_leaves_it_for_the_reconciler(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        async def database_goes_down(request: ChargeRequest | RefundRequest) -> None:
+            gateway.db.down = True
+
+        gateway.channel.before_answer = database_goes_down
+        with pytest.raises(Unavailable):
+            await gateway.pay(merchant_id)
+        [payment_no] = gateway.db.payments
+        assert gateway.db.payment(payment_no).status is S.PENDING
+        assert gateway.db.postings == []
+
+        gateway.db.down = False
+        gateway.clock.advance(seconds=61)
+        assert await gateway.reconcile() == {"succeeded": 1}
+        assert gateway.db.payment(payment_no).status is S.SUCCEEDED
+        assert gateway.channel.charges == {payment_no: 1}
+
     async def test_notify_url_gets_a_webhook_event_with_the_final_payment(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
@@ -326,7 +345,7 @@ class TestCreatePayment:
     async def test_a_notification_that_overtakes_the_answer_wins_and_nothing_is_doubled(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
-        async def notify_first(request: ChargeRequest) -> None:
+        async def notify_first(request: ChargeRequest | RefundRequest) -> None:
             await gateway.notify("charge.succeeded", request.payment_no)
 
         gateway.channel.before_answer = notify_first

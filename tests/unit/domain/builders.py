@@ -12,6 +12,7 @@ from domain.risk import RiskDecision, Verdict
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 LATER = T0 + timedelta(minutes=5)
 AMOUNT = 10_000
+S = PaymentStatus
 
 
 def new_payment(amount: int = AMOUNT, currency: str = "USD", payment_no: str = "pay_1") -> Payment:
@@ -34,30 +35,21 @@ def refunded_by(payment: Payment, amount: int) -> Payment:
 
 
 def payment_in(status: PaymentStatus, amount: int = AMOUNT) -> Payment:
+    """A payment that reached `status` by the moves the contract allows."""
     payment = new_payment(amount)
-    build = {
-        PaymentStatus.PENDING: lambda: None,
-        PaymentStatus.REQUIRES_REVIEW: lambda: payment.apply_risk(
-            RiskDecision(Verdict.REVIEW, 60), T0
-        ),
-        PaymentStatus.REJECTED: lambda: payment.apply_risk(RiskDecision(Verdict.REJECT, 95), T0),
-        PaymentStatus.PROCESSING: lambda: payment.start_processing(T0),
-        PaymentStatus.SUCCEEDED: lambda: (payment.start_processing(T0), payment.succeed(T0, "ch")),
-        PaymentStatus.FAILED: lambda: (
-            payment.start_processing(T0),
-            payment.fail(T0, "card_declined"),
-        ),
-        PaymentStatus.PARTIALLY_REFUNDED: lambda: refunded_by(
-            payment_in_succeeded(payment), amount // 4
-        ),
-        PaymentStatus.REFUNDED: lambda: refunded_by(payment_in_succeeded(payment), amount),
-    }
-    build[status]()
+    if status is PaymentStatus.REQUIRES_REVIEW:
+        payment.apply_risk(RiskDecision(Verdict.REVIEW, 60), T0)
+    elif status is PaymentStatus.REJECTED:
+        payment.apply_risk(RiskDecision(Verdict.REJECT, 95), T0)
+    elif status is not PaymentStatus.PENDING:
+        payment.start_processing(T0)
+    if status is PaymentStatus.FAILED:
+        payment.fail(T0, "card_declined")
+    elif status in (S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED):
+        payment.succeed(T0, "ch_1")
+    if status is PaymentStatus.PARTIALLY_REFUNDED:
+        refunded_by(payment, amount // 4)
+    elif status is PaymentStatus.REFUNDED:
+        refunded_by(payment, amount)
     assert payment.status is status
-    return payment
-
-
-def payment_in_succeeded(payment: Payment) -> Payment:
-    payment.start_processing(T0)
-    payment.succeed(T0, "ch_1")
     return payment

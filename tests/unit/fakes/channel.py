@@ -10,6 +10,7 @@ import json
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from application.errors import InvalidSignature
 from application.ports.channel import (
@@ -35,6 +36,16 @@ RefundScript = RefundResult | BaseException
 
 def declined(code: str) -> ChargeResult:
     return ChargeResult(Outcome.FAILED, failure_code=code, failure_message=code.replace("_", " "))
+
+
+Result = TypeVar("Result", ChargeResult, RefundResult)
+
+
+def _truth(reply: Result | BaseException, went_through: Result) -> Result:
+    """What really happened: the answer when it was known, else (timeout, error) success."""
+    if isinstance(reply, BaseException) or reply.outcome is Outcome.UNKNOWN:
+        return went_through
+    return reply
 
 
 def _test_cards() -> dict[str, ChargeScript]:
@@ -99,9 +110,8 @@ class FakeChannel:
         reference = f"ch_{request.payment_no}"
         if reply is None:
             reply = ChargeResult(Outcome.SUCCEEDED, reference)
-        known = isinstance(reply, ChargeResult) and reply.outcome is not Outcome.UNKNOWN
         self.charge_truth.setdefault(
-            request.payment_no, reply if known else ChargeResult(Outcome.SUCCEEDED, reference)
+            request.payment_no, _truth(reply, ChargeResult(Outcome.SUCCEEDED, reference))
         )
         if self.before_answer is not None:
             await self.before_answer(request)
@@ -119,9 +129,8 @@ class FakeChannel:
             if self.refund_script
             else RefundResult(Outcome.SUCCEEDED, reference)
         )
-        known = isinstance(reply, RefundResult) and reply.outcome is not Outcome.UNKNOWN
         self.refund_truth.setdefault(
-            request.refund_no, reply if known else RefundResult(Outcome.SUCCEEDED, reference)
+            request.refund_no, _truth(reply, RefundResult(Outcome.SUCCEEDED, reference))
         )
         if self.before_answer is not None:
             await self.before_answer(request)

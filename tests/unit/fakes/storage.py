@@ -14,15 +14,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from application.errors import AlreadySettled, ConcurrentUpdate, Unavailable
 from application.ports.storage import (
     Cursor,
+    LedgerRepository,
+    MerchantRepository,
     Page,
     PaymentQuery,
+    PaymentRepository,
     RefundQuery,
+    RefundRepository,
+    SettlementRepository,
     WebhookEvent,
+    WebhookRepository,
     WebhookStatus,
 )
 from domain.errors import DuplicateOrder
@@ -33,12 +39,14 @@ from domain.payment import CAPTURED, UNRESOLVED, Payment
 from domain.refund import Refund, RefundStatus
 from domain.settlement import Settlement
 
+Row = TypeVar("Row", Payment, Refund)
+
 
 def _copy_payment(payment: Payment) -> Payment:
     return dataclasses.replace(payment, metadata=dict(payment.metadata))
 
 
-def _page(rows: list, key: str, cursor: Cursor | None, limit: int) -> Page:
+def _page(rows: list[Row], key: str, cursor: Cursor | None, limit: int) -> Page[Row]:
     """Newest first, ties broken by the id; the cursor is the last row already seen."""
     rows = sorted(rows, key=lambda row: (row.created_at, getattr(row, key)), reverse=True)
     if cursor is not None:
@@ -355,12 +363,12 @@ class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase, *, read_only: bool) -> None:
         self._db, self.read_only = db, read_only
         self._staged = _Staged()
-        self.payments = FakePaymentRepository(db, self._staged)
-        self.refunds = FakeRefundRepository(db, self._staged)
-        self.ledger = FakeLedgerRepository(db, self._staged)
-        self.settlements = FakeSettlementRepository(db, self._staged)
-        self.merchants = FakeMerchantRepository(db, self._staged)
-        self.webhooks = FakeWebhookRepository(db, self._staged)
+        self.payments: PaymentRepository = FakePaymentRepository(db, self._staged)
+        self.refunds: RefundRepository = FakeRefundRepository(db, self._staged)
+        self.ledger: LedgerRepository = FakeLedgerRepository(db, self._staged)
+        self.settlements: SettlementRepository = FakeSettlementRepository(db, self._staged)
+        self.merchants: MerchantRepository = FakeMerchantRepository(db, self._staged)
+        self.webhooks: WebhookRepository = FakeWebhookRepository(db, self._staged)
 
     async def __aenter__(self) -> Self:
         if self._db.down:

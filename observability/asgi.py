@@ -55,7 +55,8 @@ class ObservabilityMiddleware:
         resolve_route: Callable[[Scope], str | None] = route_template,
     ) -> None:
         self._app, self._metrics, self._resolve = app, metrics, resolve_route
-        self._tracer = trace.get_tracer("paygate.http", tracer_provider=tracer_provider)
+        tracer = trace.get_tracer("paygate.http", tracer_provider=tracer_provider)
+        self._tracer = None if isinstance(tracer, trace.NoOpTracer) else tracer  # tracing off
         self._untraced = frozenset(untraced_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,7 +87,8 @@ class ObservabilityMiddleware:
                 response_size += len(message.get("body", b""))
             await send(message)
 
-        if request_size < 0 and method in _BODY_METHODS:
+        app_receive = receive
+        if request_size < 0 and method in _BODY_METHODS:  # chunked: count as it streams
             request_size = 0
 
             async def counting_receive() -> Message:
@@ -95,11 +97,11 @@ class ObservabilityMiddleware:
                 request_size += len(message.get("body", b""))
                 return message
 
-            receive = counting_receive
+            app_receive = counting_receive
         error: Exception | None = None
         try:
             try:
-                await self._app(scope, receive, send_with_trace_id)
+                await self._app(scope, app_receive, send_with_trace_id)
             except Exception as exc:
                 error = exc
                 if status:  # too late to answer: the server closes the connection
@@ -122,14 +124,14 @@ class ObservabilityMiddleware:
     def _start_span(
         self, method: str, path: str, traceparent: str | None, tracestate: str | None
     ) -> Span:
-        parent = None
+        parent = parent_ids = None
         if traceparent is not None:
             carrier = {"traceparent": traceparent}
             if tracestate is not None:
                 carrier["tracestate"] = tracestate
             parent = _PROPAGATOR.extract(carrier)
-        parent_ids = trace.get_current_span(parent).get_span_context() if parent else None
-        if path in self._untraced:
+            parent_ids = trace.get_current_span(parent).get_span_context() if parent else None
+        if self._tracer is None or path in self._untraced:
             return random_span(parent_ids.trace_id if parent_ids else 0)
         span = self._tracer.start_span(
             method if method in _METHODS else "HTTP", parent, kind=SpanKind.SERVER)
@@ -144,7 +146,8 @@ def _finish(
     error: Exception | None,
 ) -> None:
     known = method in _METHODS
-    span.update_name(f"{method if known else 'HTTP'} {route}" if route else span.name)
+    if route:
+        span.update_name(f"{method if known else 'HTTP'} {route}")
     span.set_attributes({
         "http.request.method": method if known else "_OTHER",
         "http.response.status_code": status,

@@ -9,4 +9,5 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Frameworks type their own scope and events precisely; any ASGI callable is accepted.
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]

@@ -147,7 +147,7 @@ class Metrics:
         if not self.multiprocess_dir:
             return generate_latest(self.registry)
         merged = CollectorRegistry()
-        MultiProcessCollector(merged, path=self.multiprocess_dir)
+        MultiProcessCollector(merged, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         return generate_latest(merged)
 
     def exported_names(self) -> frozenset[str]:
@@ -162,4 +162,4 @@ class Metrics:
     def shutdown(self) -> None:
         """Called by a worker as it exits, so its live gauges leave the merged view."""
         if self.multiprocess_dir:
-            mark_process_dead(os.getpid(), self.multiprocess_dir)
+            mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]

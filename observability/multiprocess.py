@@ -46,4 +46,4 @@ def mark_worker_dead(pid: int, directory: str | None = None) -> None:
 
     path = directory or os.environ.get(MULTIPROC_ENV)
     if path:
-        mark_process_dead(pid, path)
+        mark_process_dead(pid, path)  # type: ignore[no-untyped-call]

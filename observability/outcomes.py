@@ -95,4 +95,4 @@ def major_units(amount: object, currency: str) -> float | None:
     minor = minor_units(amount)
     if minor is None or currency == UNKNOWN:
         return None
-    return minor / 10 ** exponent_of(currency)
+    return minor / 10.0 ** exponent_of(currency)

@@ -30,7 +30,7 @@ DEFAULT_SERVICE_NAME = "paygate"
 DEFAULT_SAMPLER = "parentbased_traceidratio"
 _OFF = frozenset({"off", "false", "0", "no", "none"})
 _log = logging.getLogger(__name__)
-_configured: dict[int, TracerProvider] = {}  # pid -> provider of that process
+_configured: dict[int, trace.TracerProvider] = {}  # pid -> provider of that process
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +82,13 @@ def build_sampler(name: str, rate: float) -> Sampler:
 
 def build_tracer_provider(
     settings: TracingSettings, exporter: SpanExporter | None = None
-) -> TracerProvider:
-    """A provider for these settings. Tracing off still creates (never exported) spans with
-    real ids, so X-Trace-ID and log correlation keep working."""
-    resource = Resource.create({SERVICE_NAME: settings.service_name})
+) -> trace.TracerProvider:
+    """A provider for these settings. Tracing off is the API's no-op provider: not even a
+    sampling decision per span; the HTTP middleware still makes ids for X-Trace-ID."""
     if not settings.enabled:
-        return TracerProvider(sampler=ALWAYS_OFF, resource=resource)
+        return trace.NoOpTracerProvider()
     provider = TracerProvider(sampler=build_sampler(settings.sampler, settings.rate),
-                              resource=resource)
+                              resource=Resource.create({SERVICE_NAME: settings.service_name}))
     if exporter is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -100,13 +99,14 @@ def build_tracer_provider(
 
 def configure_tracing(
     settings: TracingSettings | None = None, exporter: SpanExporter | None = None
-) -> TracerProvider:
+) -> trace.TracerProvider:
     """Install the global provider of this process. Call it in each worker, after the fork
     (an app factory or a startup hook): the batch exporter's thread does not survive a fork.
     Calling it again in the same process returns the provider already installed."""
     pid = os.getpid()
     if pid in _configured:
         return _configured[pid]
+    provider: trace.TracerProvider
     inherited = trace.get_tracer_provider()
     if isinstance(inherited, TracerProvider):  # forked from a configured parent: the SDK
         provider = inherited                    # re-arms its batch thread in the child
@@ -121,5 +121,5 @@ def configure_tracing(
 def shutdown_tracing() -> None:
     """Flush and stop this process's exporter (a worker's shutdown hook)."""
     provider = _configured.pop(os.getpid(), None)
-    if provider is not None:
+    if isinstance(provider, TracerProvider):
         provider.shutdown()

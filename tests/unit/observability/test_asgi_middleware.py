@@ -9,7 +9,7 @@ import httpx
 import pytest
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.params import FromPath
-from opentelemetry.trace import NoOpTracerProvider, SpanKind, StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.asgi import ObservabilityMiddleware
 from observability.asgi_types import Receive, Scope, Send
@@ -17,6 +17,7 @@ from observability.decorators import traced_create_payment
 from observability.litestar import instrument, metrics_handler
 from observability.metrics import Metrics
 from observability.trace_ids import current_trace_id
+from observability.tracing import TracingSettings, build_tracer_provider
 from tests.unit.observability.builders import StubUseCase, payment_command
 from tests.unit.observability.conftest import Spans, spans_with_rate
 
@@ -153,11 +154,11 @@ async def test_rate_zero_exports_nothing_but_still_answers_with_a_trace_id(
     assert followed.headers["x-trace-id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
-async def test_without_any_sdk_provider_ids_are_still_generated(
+async def test_with_tracing_off_ids_are_still_generated_and_a_parent_continued(
     metrics: Metrics, spans: Spans
 ) -> None:
-    app = ObservabilityMiddleware(tiny_app(metrics, spans), metrics=metrics,
-                                  tracer_provider=NoOpTracerProvider())
+    off = build_tracer_provider(TracingSettings(enabled=False))
+    app = ObservabilityMiddleware(tiny_app(metrics, spans), metrics=metrics, tracer_provider=off)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://paygate.test") as http:
         plain = await http.get("/nowhere")
@@ -208,3 +209,44 @@ async def test_non_http_scopes_pass_straight_through(metrics: Metrics) -> None:
 
     await ObservabilityMiddleware(inner, metrics=metrics)({"type": "lifespan"}, nothing, ignore)
     assert seen == ["lifespan"]
+
+
+async def test_a_body_sent_without_content_length_is_counted_as_it_streams(
+    client: httpx.AsyncClient, metrics: Metrics
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(3):
+            yield b"y" * 100
+
+    response = await client.post("/api/v1/echo", content=chunks())
+    assert response.json() == {"size": 300}
+    assert metrics.registry.get_sample_value(
+        "payment_gateway_http_request_size_bytes_sum",
+        {"method": "POST", "path": "/api/v1/echo"}) == 300
+
+
+async def test_a_failure_after_the_response_started_is_raised_to_the_server(
+    metrics: Metrics, spans: Spans
+) -> None:
+    async def half(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ConnectionResetError("client went away")
+
+    sent: list[dict[str, object]] = []
+
+    async def record(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def nothing() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    app = ObservabilityMiddleware(half, metrics=metrics, tracer_provider=spans.provider)
+    scope = {"type": "http", "method": "GET", "path": "/stream", "headers": [
+        (b"traceparent", PARENT.encode()), (b"tracestate", b"vendor=1")]}
+    with pytest.raises(ConnectionResetError):
+        await app(scope, nothing, record)
+    assert [message["type"] for message in sent] == ["http.response.start"]
+    assert http_count(metrics, "unmatched", "200") == 1
+    span = spans.named("GET")
+    assert span.context.trace_state.get("vendor") == "1"
+    assert [event.name for event in span.events] == ["exception"]

@@ -8,12 +8,12 @@ async callable can be wrapped, so a use case changing shape only changes its cla
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from time import perf_counter
 from typing import Any, Generic, TypeVar
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode, Tracer
+from opentelemetry.trace import Tracer
 
 from observability.attributes import (
     Extractor,
@@ -30,17 +30,19 @@ from observability.recorders import (
     RefundRecorder,
     success_or_failed,
 )
+from observability.spans import AsyncCallable, first_argument, run_in_span
 
 R = TypeVar("R")
-AsyncCallable = Callable[..., Awaitable[R]]
 TRACER_NAME = "paygate"
 _log = logging.getLogger(__name__)
 
 
-def _first_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
-    if args:
-        return args[0]
-    return next(iter(kwargs.values()), None)
+def _delegate(wrapper: object, name: str) -> Any:
+    """A wrapper answers for its inner object; `_inner` itself not being set yet (a copy,
+    unpickling) must not recurse."""
+    if name == "_inner":
+        raise AttributeError(name)
+    return getattr(object.__getattribute__(wrapper, "_inner"), name)
 
 
 class MeteredUseCase(Generic[R]):
@@ -62,42 +64,12 @@ class MeteredUseCase(Generic[R]):
             raise
         finally:
             try:
-                self._record(_first_argument(args, kwargs), result, error, perf_counter() - started)
+                self._record(first_argument(args, kwargs), result, error, perf_counter() - started)
             except Exception:  # a broken metric must never turn a payment into an error
                 _log.exception("recording metrics failed")
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def record_error(span: Span, error: BaseException) -> None:
-    """The exception as a span event, the span status ERROR, and the domain code if any."""
-    span.record_exception(error)
-    code = getattr(error, "code", None)
-    span.set_attribute("error.type", code if isinstance(code, str) else type(error).__qualname__)
-    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-
-
-async def run_in_span(
-    tracer: Tracer, name: str, call: AsyncCallable[R], args: tuple[Any, ...],
-    kwargs: dict[str, Any], before: Extractor, after: Extractor,
-) -> R:
-    """`call` inside a child span named `name`; attributes are only built when recorded."""
-    with tracer.start_as_current_span(
-        name, record_exception=False, set_status_on_exception=False
-    ) as span:
-        recording = span.is_recording()
-        if recording:
-            span.set_attributes(before(_first_argument(args, kwargs)))
-        try:
-            result = await call(*args, **kwargs)
-        except Exception as exc:
-            if recording:
-                record_error(span, exc)
-            raise
-        if recording:
-            span.set_attributes(after(result))
-        return result
+        return _delegate(self, name)
 
 
 class TracedUseCase(Generic[R]):
@@ -118,7 +90,7 @@ class TracedUseCase(Generic[R]):
             self._tracer, self._name, self._inner, args, kwargs, self._before, self._after)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        return _delegate(self, name)
 
 
 class TracedPort:
@@ -140,9 +112,7 @@ class TracedPort:
                 getattr(inner, method), tracer, span_name, extract))
 
     def __getattr__(self, name: str) -> Any:
-        if name == "_inner":  # not set yet (copy, unpickling): never recurse
-            raise AttributeError(name)
-        return getattr(self._inner, name)
+        return _delegate(self, name)
 
     def __repr__(self) -> str:
         return f"TracedPort({self._inner!r})"

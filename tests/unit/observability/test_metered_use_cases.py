@@ -161,3 +161,9 @@ class TestMeteredUseCase:
         wrapped = MeteredUseCase(inner, lambda *_: None)
         await wrapped(command="cmd")
         assert (inner.calls, wrapped.label) == (["cmd"], "create-payment")
+
+    def test_copies_of_wrappers_do_not_recurse(self) -> None:
+        import copy
+
+        wrapped = MeteredUseCase(StubUseCase("paid", label="x"), lambda *_: None)
+        assert copy.copy(wrapped).label == "x"

@@ -45,6 +45,7 @@ from application.use_cases.list_merchants import ListMerchantIds
 from application.use_cases.list_webhooks import ListWebhooks
 from entrypoints.background import BackgroundWorker
 from entrypoints.settings import Settings
+from entrypoints.telemetry import Telemetry
 from entrypoints.wiring import make_channels, make_orders, make_risk, make_vault
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Core(containers.DeclarativeContainer):
     uow = providers.Singleton(SqlUnitOfWorkFactory, engine)
     idempotency_store = providers.Singleton(SqlIdempotencyStore, engine)
     breakers = providers.Singleton(Breakers)
+    telemetry = providers.Singleton(Telemetry.for_process, settings, settings.provided.service_name)
 
 
 class Gateways(containers.DeclarativeContainer):
@@ -92,43 +94,65 @@ class Gateways(containers.DeclarativeContainer):
     )
 
 
+def _observed(telemetry: Telemetry, kind: str, inner: Any) -> Any:
+    return getattr(telemetry, kind)(inner)
+
+
+def _observed_payments(telemetry: Telemetry, inner: Any, channels: Any) -> Any:
+    return telemetry.create_payment(inner, list(channels))
+
+
 class UseCases(containers.DeclarativeContainer):
+    """The use cases over observed ports; metrics and tracing wrap the busiest ones."""
+
     core = providers.DependenciesContainer()
     gateways = providers.DependenciesContainer()
 
-    charges = providers.Singleton(
-        charging.ChargeRecorder, core.uow, core.clock, core.ids, gateways.orders
-    )
+    risk = providers.Singleton(_observed, core.telemetry, "risk", gateways.risk)
+    orders = providers.Singleton(_observed, core.telemetry, "orders", gateways.orders)
+    channels = providers.Singleton(_observed, core.telemetry, "channels", gateways.channels)
+
+    charges = providers.Singleton(charging.ChargeRecorder, core.uow, core.clock, core.ids, orders)
     refund_outcomes = providers.Singleton(refunding.RefundRecorder, core.uow, core.clock, core.ids)
     idempotency = providers.Singleton(Idempotency, core.idempotency_store, core.clock)
 
     create_payment = providers.Singleton(
-        create_payment.CreatePayment,
-        uow=core.uow,
-        risk=gateways.risk,
-        orders=gateways.orders,
-        channels=gateways.channels,
-        clock=core.clock,
-        ids=core.ids,
-        recorder=charges,
+        _observed_payments,
+        core.telemetry,
+        providers.Singleton(
+            create_payment.CreatePayment,
+            uow=core.uow,
+            risk=risk,
+            orders=orders,
+            channels=channels,
+            clock=core.clock,
+            ids=core.ids,
+            recorder=charges,
+        ),
+        gateways.channels,
     )
     get_payment = providers.Singleton(get_payment.GetPayment, core.uow)
     list_payments = providers.Singleton(list_payments.ListPayments, core.uow)
     review_payment = providers.Singleton(
         review_payment.ReviewPayment,
         uow=core.uow,
-        channels=gateways.channels,
+        channels=channels,
         clock=core.clock,
         ids=core.ids,
         recorder=charges,
     )
     create_refund = providers.Singleton(
-        create_refund.CreateRefund,
-        uow=core.uow,
-        channels=gateways.channels,
-        clock=core.clock,
-        ids=core.ids,
-        recorder=refund_outcomes,
+        _observed,
+        core.telemetry,
+        "create_refund",
+        providers.Singleton(
+            create_refund.CreateRefund,
+            uow=core.uow,
+            channels=channels,
+            clock=core.clock,
+            ids=core.ids,
+            recorder=refund_outcomes,
+        ),
     )
     get_refund = providers.Singleton(get_refund.GetRefund, core.uow)
     list_refunds = providers.Singleton(list_refunds.ListRefunds, core.uow)
@@ -141,13 +165,16 @@ class UseCases(containers.DeclarativeContainer):
     reconcile = providers.Singleton(
         reconcile.ReconcilePayments,
         uow=core.uow,
-        channels=gateways.channels,
+        channels=channels,
         clock=core.clock,
         charges=charges,
         refunds=refund_outcomes,
     )
     process_settlement = providers.Singleton(
-        process_settlement.ProcessSettlement, core.uow, core.clock, core.ids
+        _observed,
+        core.telemetry,
+        "process_settlement",
+        providers.Singleton(process_settlement.ProcessSettlement, core.uow, core.clock, core.ids),
     )
     list_settlements = providers.Singleton(list_settlements.ListSettlements, core.uow)
     create_merchant = providers.Singleton(
@@ -155,7 +182,11 @@ class UseCases(containers.DeclarativeContainer):
     )
     list_merchant_ids = providers.Singleton(ListMerchantIds, core.uow)
     deliver_webhooks = providers.Singleton(
-        deliver_webhooks.DeliverWebhooks, core.uow, core.clock, core.vault, gateways.webhook_sender
+        deliver_webhooks.DeliverWebhooks,
+        core.uow,
+        core.clock,
+        core.vault,
+        gateways.webhook_sender,
     )
     retry_webhook = providers.Singleton(retry_webhook.RetryWebhook, core.uow, core.clock)
     list_webhooks = providers.Singleton(ListWebhooks, core.uow)

@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ReconcilePayments:
-    """`grace` keeps it away from payments whose charge may still be in flight."""
+    """`grace` keeps it away from payments whose charge may still be in flight.
+
+    One payment the channel cannot answer for must not hold up the others: it is counted
+    under "errors", logged, and left unresolved for the next run.
+    """
 
     uow: UnitOfWorkFactory
     channels: Channels
@@ -40,8 +44,12 @@ class ReconcilePayments:
             if channel is None:
                 counts["skipped"] += 1
                 continue
-            result = await channel.query_charge(payment.payment_no, payment.channel_reference)
-            counts[(await self.charges.record(payment, result)).status.value] += 1
+            try:
+                result = await channel.query_charge(payment.payment_no, payment.channel_reference)
+                counts[(await self.charges.record(payment, result)).status.value] += 1
+            except Exception:
+                log.exception("could not reconcile payment %s; trying the next", payment.payment_no)
+                counts["errors"] += 1
         for refund in refunds:
             async with self.uow(read_only=True) as uow:
                 owner = await uow.payments.get(refund.payment_no)
@@ -49,7 +57,11 @@ class ReconcilePayments:
             if channel is None:
                 counts["skipped"] += 1
                 continue
-            answer = await channel.query_refund(refund.refund_no, refund.channel_reference)
-            outcome = await self.refunds.record(refund.refund_no, answer)
-            counts[f"refund_{outcome.refund.status.value}"] += 1
+            try:
+                answer = await channel.query_refund(refund.refund_no, refund.channel_reference)
+                outcome = await self.refunds.record(refund.refund_no, answer)
+                counts[f"refund_{outcome.refund.status.value}"] += 1
+            except Exception:
+                log.exception("could not reconcile refund %s; trying the next", refund.refund_no)
+                counts["errors"] += 1
         return dict(counts)

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import click
 import uvicorn
@@ -16,27 +12,17 @@ from entrypoints.cli.common import console
 from entrypoints.cli.signing import curl_command
 from entrypoints.container import build_container, close_container, ensure_demo_merchant, upgrade
 from entrypoints.settings import Settings
+from observability.multiprocess import prepare_multiprocess_dir
 
 ASGI_FACTORY = "entrypoints.http.asgi:create_app_from_env"
-
-
-def prepare_multiprocess_metrics(workers: int) -> None:
-    """Several workers share one /metrics through files in an emptied directory."""
-    if workers < 2:
-        return
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
-        prefix="paygate-metrics-"
-    )
-    shutil.rmtree(directory, ignore_errors=True)
-    Path(directory).mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
 
 
 def serve_gateway(host: str, port: int, workers: int) -> None:
     settings = Settings.from_env()
     if settings.auto_upgrade:
         upgrade(settings)
-    prepare_multiprocess_metrics(workers)
+    if settings.metrics:
+        prepare_multiprocess_dir(workers)
     uvicorn.run(
         ASGI_FACTORY,
         factory=True,
@@ -45,6 +31,7 @@ def serve_gateway(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,
         lifespan="on",
     )
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.commands import (
     CreateMerchantCommand,
@@ -43,7 +44,7 @@ def parse_day(text: str) -> date:
 def admin_router(services: ApiServices) -> Router:
     @post("/merchants", status_code=201, summary="Create a merchant; its secrets are shown once")
     async def create_merchant(
-        request: AnyRequest, data: CreateMerchantIn
+        request: AnyRequest, data: JSONBody[CreateMerchantIn]
     ) -> Response[MerchantCreatedOut]:
         async def produce() -> dict[str, Any]:
             new = await services.create_merchant(
@@ -70,7 +71,9 @@ def admin_router(services: ApiServices) -> Router:
         status_code=200,
         summary="Approve or reject a payment in review",
     )
-    async def review(request: AnyRequest, payment_no: str, data: ReviewIn) -> Response[PaymentOut]:
+    async def review(
+        request: AnyRequest, payment_no: FromPath[str], data: JSONBody[ReviewIn]
+    ) -> Response[PaymentOut]:
         async def produce() -> dict[str, Any]:
             return payment_view(
                 await services.review_payment(
@@ -88,7 +91,7 @@ def admin_router(services: ApiServices) -> Router:
         summary="Refund any merchant's payment",
     )
     async def refund(
-        request: AnyRequest, payment_no: str, data: CreateRefundIn | None = None
+        request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CreateRefundIn | None] = None
     ) -> Response[RefundOut]:
         body = data or CreateRefundIn()
 
@@ -103,7 +106,7 @@ def admin_router(services: ApiServices) -> Router:
         return await run_post(request, services, ADMIN_SCOPE, 201, produce)
 
     @post("/settlements", status_code=200, summary="Settle a merchant's finished UTC day")
-    async def settle(request: AnyRequest, data: SettleIn) -> Response[SettlementList]:
+    async def settle(request: AnyRequest, data: JSONBody[SettleIn]) -> Response[SettlementList]:
         async def produce() -> dict[str, Any]:
             done = await services.process_settlement(
                 SettleCommand(merchant_id=data.merchant_id, day=parse_day(data.date))
@@ -114,7 +117,7 @@ def admin_router(services: ApiServices) -> Router:
 
     @get("/settlements", summary="List settlements")
     async def list_settlements(
-        merchant_id: str | None = None, date: str | None = None
+        merchant_id: FromQuery[str | None] = None, date: FromQuery[str | None] = None
     ) -> Response[SettlementList]:
         found = await services.list_settlements(merchant_id, parse_day(date) if date else None)
         return json_response({"data": [settlement_view(s) for s in found]})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from typing import Any
 
 from entrypoints.container import build_container
 from entrypoints.http.factory import build_http_app
 from entrypoints.settings import Settings
+from entrypoints.telemetry import configure_process_logging
 
 
-def create_app_from_env() -> Litestar:
-    return build_http_app(build_container(Settings.from_env()))
+def create_app_from_env() -> Any:
+    settings = Settings.from_env()
+    configure_process_logging(settings)
+    return build_http_app(build_container(settings))

@@ -88,6 +88,8 @@ def _validation_code(exc: ValidationException) -> tuple[str, list[dict[str, Any]
     """Bad JSON and wrong types are malformed (400); everything else is a validation error."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     details = [item for item in extra if isinstance(item, dict)]
+    if any(item.get("message") == "'data'" for item in details):  # Litestar's "no body at all"
+        return "malformed_request", [{"message": "the request body is empty; send a JSON object"}]
     messages = [str(item.get("message", "")) for item in details]
     malformed = any(_WRONG_TYPE.match(m) or "malformed" in m.lower() for m in messages)
     return ("malformed_request" if malformed or not details else "validation_error"), details

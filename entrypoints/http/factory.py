@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar
 from sqlalchemy import text
 
 from application.ports.platform import SecretVault
@@ -91,8 +90,9 @@ def api_services(container: Container, **extra: Any) -> ApiServices:
     )
 
 
-def build_http_app(container: Container) -> Litestar:
-    settings = container.settings()
+def build_http_app(container: Container) -> Any:
+    """The ASGI application to serve: the Litestar app inside the observability middleware."""
+    settings, telemetry = container.settings(), container.core.telemetry()
     startup: list[Any] = []
     shutdown: list[Any] = []
     if settings.worker:
@@ -104,4 +104,13 @@ def build_http_app(container: Container) -> Litestar:
         await close_container(container)
 
     shutdown.append(close)
-    return create_app(api_services(container, on_startup=startup, on_shutdown=shutdown))
+    app = create_app(
+        api_services(
+            container,
+            on_startup=startup,
+            on_shutdown=shutdown,
+            trace_id=telemetry.trace_id,
+            metrics_route=telemetry.metrics_route(),
+        )
+    )
+    return telemetry.serve(app)

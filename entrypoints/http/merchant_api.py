@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from application.commands import CreatePaymentCommand, CreateRefundCommand
 from application.errors import ValidationFailed
@@ -71,7 +71,9 @@ def payment_command(merchant_id: str, data: CreatePaymentIn) -> CreatePaymentCom
 
 def merchant_router(services: ApiServices) -> Router:
     @post("/payments", status_code=201, summary="Create a payment")
-    async def create_payment(request: AnyRequest, data: CreatePaymentIn) -> Response[PaymentOut]:
+    async def create_payment(
+        request: AnyRequest, data: JSONBody[CreatePaymentIn]
+    ) -> Response[PaymentOut]:
         merchant_id = request.state.merchant_id
 
         async def produce() -> dict[str, Any]:
@@ -80,7 +82,7 @@ def merchant_router(services: ApiServices) -> Router:
         return await run_post(request, services, merchant_id, 201, produce)
 
     @get("/payments/{payment_no:str}", summary="Retrieve a payment")
-    async def get_payment(request: AnyRequest, payment_no: str) -> Response[PaymentOut]:
+    async def get_payment(request: AnyRequest, payment_no: FromPath[str]) -> Response[PaymentOut]:
         return json_response(
             payment_view(await services.get_payment(payment_no, request.state.merchant_id))
         )
@@ -88,12 +90,12 @@ def merchant_router(services: ApiServices) -> Router:
     @get("/payments", summary="List payments, newest first")
     async def list_payments(
         request: AnyRequest,
-        status: str | None = None,
-        order_no: str | None = None,
-        created_from: str | None = None,
-        created_to: str | None = None,
-        limit: Annotated[int, Parameter(description="1-100")] = 20,
-        cursor: str | None = None,
+        status: FromQuery[str | None] = None,
+        order_no: FromQuery[str | None] = None,
+        created_from: FromQuery[str | None] = None,
+        created_to: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(description="1-100")] = 20,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[PaymentPage]:
         page = await services.list_payments(
             PaymentQuery(
@@ -115,7 +117,7 @@ def merchant_router(services: ApiServices) -> Router:
 
     @post("/payments/{payment_no:str}/refunds", status_code=201, summary="Refund a payment")
     async def create_refund(
-        request: AnyRequest, payment_no: str, data: CreateRefundIn | None = None
+        request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CreateRefundIn | None] = None
     ) -> Response[RefundOut]:
         merchant_id = request.state.merchant_id
         body = data or CreateRefundIn()
@@ -135,7 +137,10 @@ def merchant_router(services: ApiServices) -> Router:
 
     @get("/payments/{payment_no:str}/refunds", summary="List the refunds of a payment")
     async def list_payment_refunds(
-        request: AnyRequest, payment_no: str, limit: int = 20, cursor: str | None = None
+        request: AnyRequest,
+        payment_no: FromPath[str],
+        limit: FromQuery[int] = 20,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[RefundPage]:
         page = await services.list_refunds(
             RefundQuery(
@@ -153,7 +158,7 @@ def merchant_router(services: ApiServices) -> Router:
         )
 
     @get("/refunds/{refund_no:str}", summary="Retrieve a refund")
-    async def get_refund(request: AnyRequest, refund_no: str) -> Response[RefundOut]:
+    async def get_refund(request: AnyRequest, refund_no: FromPath[str]) -> Response[RefundOut]:
         return json_response(
             refund_view(await services.get_refund(refund_no, request.state.merchant_id))
         )

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from application.errors import NotFound
 from entrypoints.http.responses import json_response
@@ -22,7 +23,7 @@ def notification_handler(services: ApiServices) -> Any:
         tags=["channels"],
         summary="Receive a channel's notification (signed by the channel)",
     )
-    async def receive(request: AnyRequest, channel: str) -> Response[dict[str, bool]]:
+    async def receive(request: AnyRequest, channel: FromPath[str]) -> Response[dict[str, bool]]:
         adapter = services.channels.get(channel)
         if adapter is None:
             raise NotFound(f"no channel {channel!r}")

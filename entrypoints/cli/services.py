@@ -1,0 +1,51 @@
+"""Serving the split-out risk, order and channel services."""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from entrypoints.cli.serving import host_option
+from entrypoints.container import upgrade
+from entrypoints.settings import Settings
+
+
+def _serve(factory: str, host: str, port: int) -> None:
+    settings = Settings.from_env()
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def _port(default: int) -> click.Option:
+    return click.option("--port", type=click.IntRange(0, 65535), default=default, show_default=True)
+
+
+@click.command("serve-risk")
+@host_option
+@_port(8001)
+def serve_risk(host: str, port: int) -> None:
+    """The built-in risk rules as a service (the gateway uses it via PAYGATE_RISK_URL)."""
+    _serve("entrypoints.services.asgi:risk_from_env", host, port)
+
+
+@click.command("serve-order")
+@host_option
+@_port(8002)
+def serve_order(host: str, port: int) -> None:
+    """The order book as a service (PAYGATE_ORDER_URL); it migrates its own database."""
+    upgrade(Settings.from_env())
+    _serve("entrypoints.services.asgi:order_from_env", host, port)
+
+
+@click.command("serve-channel")
+@host_option
+@_port(8003)
+def serve_channel(host: str, port: int) -> None:
+    """The sandbox acquirer as a service (PAYGATE_CHANNEL_URL)."""
+    _serve("entrypoints.services.asgi:channel_from_env", host, port)

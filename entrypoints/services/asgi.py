@@ -1,0 +1,48 @@
+"""ASGI factories that `paygate serve-risk|serve-order|serve-channel` hand to uvicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.channel.sandbox import SandboxChannel
+from adapters.order.local import LocalOrderBook
+from adapters.persistence.engine import create_engine
+from adapters.risk.engine import RuleEngine
+from adapters.risk.settings import RiskSettings
+from entrypoints.services.channel_service import channel_app
+from entrypoints.services.order_service import order_app
+from entrypoints.services.risk_service import risk_app
+from entrypoints.settings import Settings
+from entrypoints.telemetry import Telemetry, configure_process_logging
+from entrypoints.wiring import fingerprint_key
+
+
+def _telemetry(service: str) -> tuple[Settings, Telemetry]:
+    settings = Settings.from_env()
+    configure_process_logging(settings)
+    return settings, Telemetry.for_process(settings, service)
+
+
+def risk_from_env() -> Any:
+    settings, telemetry = _telemetry("paygate-risk")
+    engine = RuleEngine(RiskSettings(fingerprint_key=fingerprint_key(settings)))
+    return telemetry.serve(risk_app(engine, telemetry.metrics_route()))
+
+
+def order_from_env() -> Any:
+    settings, telemetry = _telemetry("paygate-order")
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+
+    async def close() -> Any:
+        await engine.dispose()
+
+    app = order_app(LocalOrderBook(engine), telemetry.metrics_route(), on_shutdown=[close])
+    return telemetry.serve(app)
+
+
+def channel_from_env() -> Any:
+    settings, telemetry = _telemetry("paygate-channel")
+    channel = SandboxChannel(
+        secret=settings.sandbox_secret, latency=settings.sandbox_latency_ms / 1000
+    )
+    return telemetry.serve(channel_app(channel, telemetry.metrics_route()))

@@ -1,0 +1,107 @@
+"""Observability wiring: the one place that turns metrics, traces and JSON logs on or off.
+
+Everything here wraps from outside: use cases and ports get decorators, the HTTP app gets
+the ASGI middleware. With `PAYGATE_METRICS=off` and `PAYGATE_TRACING=off` the same
+gateway runs without any of it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from litestar import Litestar
+from opentelemetry.trace import Tracer, TracerProvider
+
+from entrypoints.settings import Settings
+from observability import decorators, ports
+from observability.litestar import instrument, metrics_handler
+from observability.logging import configure_logging
+from observability.metrics import Metrics
+from observability.trace_ids import current_trace_id
+from observability.tracing import TracingSettings, configure_tracing
+
+T = TypeVar("T")
+_metrics_by_pid: dict[int, Metrics] = {}
+
+
+def process_metrics() -> Metrics:
+    """One registry per process (a worker after the fork gets its own)."""
+    pid = os.getpid()
+    if pid not in _metrics_by_pid:
+        _metrics_by_pid[pid] = Metrics()
+    return _metrics_by_pid[pid]
+
+
+@dataclass(frozen=True, slots=True)
+class Telemetry:
+    metrics: Metrics | None
+    provider: TracerProvider | None
+
+    @classmethod
+    def for_process(cls, settings: Settings, service_name: str) -> Telemetry:
+        provider = None
+        if settings.tracing:
+            provider = configure_tracing(TracingSettings.from_env(service_name=service_name))
+        return cls(process_metrics() if settings.metrics else None, provider)
+
+    @property
+    def tracer(self) -> Tracer | None:
+        return None if self.provider is None else self.provider.get_tracer("paygate")
+
+    @property
+    def trace_id(self) -> Callable[[], str | None]:
+        return current_trace_id
+
+    def metrics_route(self) -> Any:
+        return None if self.metrics is None else metrics_handler(self.metrics)
+
+    def serve(self, app: Litestar) -> Any:
+        """The ASGI application to hand to the server."""
+        return instrument(app, self.metrics, self.provider)
+
+    # -- use cases --------------------------------------------------------------------
+    def create_payment(self, inner: T, channels: Collection[str]) -> T:
+        return self._wrap(
+            inner,
+            lambda i, m: decorators.metered_create_payment(i, m, channels),
+            decorators.traced_create_payment,
+        )
+
+    def create_refund(self, inner: T) -> T:
+        return self._wrap(inner, decorators.metered_create_refund, decorators.traced_create_refund)
+
+    def process_settlement(self, inner: T) -> T:
+        return self._wrap(
+            inner, decorators.metered_process_settlement, decorators.traced_process_settlement
+        )
+
+    def _wrap(
+        self,
+        inner: Any,
+        metered: Callable[[Any, Metrics], Any],
+        traced: Callable[[Any, Tracer | None], Any],
+    ) -> Any:
+        if self.provider is not None:
+            inner = traced(inner, self.tracer)
+        if self.metrics is not None:
+            inner = metered(inner, self.metrics)
+        return inner
+
+    # -- ports --------------------------------------------------------------------------
+    def risk(self, inner: T) -> T:
+        return inner if self.provider is None else ports.traced_risk(inner, self.tracer)
+
+    def orders(self, inner: T) -> T:
+        return inner if self.provider is None else ports.traced_order(inner, self.tracer)
+
+    def channels(self, inner: Mapping[str, T]) -> dict[str, T]:
+        if self.provider is None:
+            return dict(inner)
+        return ports.traced_channels(inner, self.tracer)
+
+
+def configure_process_logging(settings: Settings) -> None:
+    configure_logging(settings.log_level.upper())

@@ -17,6 +17,7 @@ from application.commands import (
 from application.errors import ValidationFailed
 from application.views import payment_view, refund_view, settlement_view
 from entrypoints.http.auth import AdminAuthenticator
+from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.responses import json_response, run_post
 from entrypoints.http.schemas import (
     CreateMerchantIn,
@@ -42,7 +43,12 @@ def parse_day(text: str) -> date:
 
 
 def admin_router(services: ApiServices) -> Router:
-    @post("/merchants", status_code=201, summary="Create a merchant; its secrets are shown once")
+    @post(
+        "/merchants",
+        status_code=201,
+        summary="Create a merchant; its secrets are shown once",
+        responses=ERROR_RESPONSES,
+    )
     async def create_merchant(
         request: AnyRequest, data: JSONBody[CreateMerchantIn]
     ) -> Response[MerchantCreatedOut]:
@@ -70,6 +76,7 @@ def admin_router(services: ApiServices) -> Router:
         "/payments/{payment_no:str}/review",
         status_code=200,
         summary="Approve or reject a payment in review",
+        responses=ERROR_RESPONSES,
     )
     async def review(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[ReviewIn]
@@ -89,6 +96,7 @@ def admin_router(services: ApiServices) -> Router:
         "/payments/{payment_no:str}/refunds",
         status_code=201,
         summary="Refund any merchant's payment",
+        responses=ERROR_RESPONSES,
     )
     async def refund(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CreateRefundIn | None] = None
@@ -105,7 +113,12 @@ def admin_router(services: ApiServices) -> Router:
 
         return await run_post(request, services, ADMIN_SCOPE, 201, produce)
 
-    @post("/settlements", status_code=200, summary="Settle a merchant's finished UTC day")
+    @post(
+        "/settlements",
+        status_code=200,
+        summary="Settle a merchant's finished UTC day",
+        responses=ERROR_RESPONSES,
+    )
     async def settle(request: AnyRequest, data: JSONBody[SettleIn]) -> Response[SettlementList]:
         async def produce() -> dict[str, Any]:
             done = await services.process_settlement(
@@ -115,7 +128,11 @@ def admin_router(services: ApiServices) -> Router:
 
         return await run_post(request, services, ADMIN_SCOPE, 200, produce)
 
-    @get("/settlements", summary="List settlements")
+    @get(
+        "/settlements",
+        summary="List settlements",
+        responses=ERROR_RESPONSES,
+    )
     async def list_settlements(
         merchant_id: FromQuery[str | None] = None, date: FromQuery[str | None] = None
     ) -> Response[SettlementList]:

@@ -13,8 +13,10 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from domain.errors import DomainError
+from entrypoints.http.schemas import ErrorOut
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,15 @@ _WRONG_TYPE = re.compile(r"^Expected `[^`]+`, got `[^`]+`")
 _ENCODER = msgspec.json.Encoder()
 
 TraceIdSource = Callable[[], "str | None"]
+
+
+def _documented(status: int) -> ResponseSpec:
+    codes = ", ".join(code for code, code_status in STATUS_BY_CODE.items() if code_status == status)
+    return ResponseSpec(data_container=ErrorOut, description=f"error; code is one of: {codes}")
+
+
+ERROR_RESPONSES = {status: _documented(status) for status in sorted(set(STATUS_BY_CODE.values()))}
+"""For OpenAPI: every error status, with the body every error response really has."""
 
 
 class ApiError(Exception):

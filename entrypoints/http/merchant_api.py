@@ -16,6 +16,7 @@ from application.views import payment_view, refund_view
 from domain.card import CardDetails
 from domain.payment import PaymentStatus
 from entrypoints.http.auth import MerchantAuthenticator
+from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.responses import json_response, run_post
 from entrypoints.http.schemas import (
     CreatePaymentIn,
@@ -70,7 +71,12 @@ def payment_command(merchant_id: str, data: CreatePaymentIn) -> CreatePaymentCom
 
 
 def merchant_router(services: ApiServices) -> Router:
-    @post("/payments", status_code=201, summary="Create a payment")
+    @post(
+        "/payments",
+        status_code=201,
+        summary="Create a payment",
+        responses=ERROR_RESPONSES,
+    )
     async def create_payment(
         request: AnyRequest, data: JSONBody[CreatePaymentIn]
     ) -> Response[PaymentOut]:
@@ -81,13 +87,21 @@ def merchant_router(services: ApiServices) -> Router:
 
         return await run_post(request, services, merchant_id, 201, produce)
 
-    @get("/payments/{payment_no:str}", summary="Retrieve a payment")
+    @get(
+        "/payments/{payment_no:str}",
+        summary="Retrieve a payment",
+        responses=ERROR_RESPONSES,
+    )
     async def get_payment(request: AnyRequest, payment_no: FromPath[str]) -> Response[PaymentOut]:
         return json_response(
             payment_view(await services.get_payment(payment_no, request.state.merchant_id))
         )
 
-    @get("/payments", summary="List payments, newest first")
+    @get(
+        "/payments",
+        summary="List payments, newest first",
+        responses=ERROR_RESPONSES,
+    )
     async def list_payments(
         request: AnyRequest,
         status: FromQuery[str | None] = None,
@@ -115,7 +129,12 @@ def merchant_router(services: ApiServices) -> Router:
             }
         )
 
-    @post("/payments/{payment_no:str}/refunds", status_code=201, summary="Refund a payment")
+    @post(
+        "/payments/{payment_no:str}/refunds",
+        status_code=201,
+        summary="Refund a payment",
+        responses=ERROR_RESPONSES,
+    )
     async def create_refund(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CreateRefundIn | None] = None
     ) -> Response[RefundOut]:
@@ -135,7 +154,11 @@ def merchant_router(services: ApiServices) -> Router:
 
         return await run_post(request, services, merchant_id, 201, produce)
 
-    @get("/payments/{payment_no:str}/refunds", summary="List the refunds of a payment")
+    @get(
+        "/payments/{payment_no:str}/refunds",
+        summary="List the refunds of a payment",
+        responses=ERROR_RESPONSES,
+    )
     async def list_payment_refunds(
         request: AnyRequest,
         payment_no: FromPath[str],
@@ -157,7 +180,11 @@ def merchant_router(services: ApiServices) -> Router:
             }
         )
 
-    @get("/refunds/{refund_no:str}", summary="Retrieve a refund")
+    @get(
+        "/refunds/{refund_no:str}",
+        summary="Retrieve a refund",
+        responses=ERROR_RESPONSES,
+    )
     async def get_refund(request: AnyRequest, refund_no: FromPath[str]) -> Response[RefundOut]:
         return json_response(
             refund_view(await services.get_refund(refund_no, request.state.merchant_id))

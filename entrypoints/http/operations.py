@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from application.errors import NotFound
+from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.responses import json_response
 from entrypoints.http.services import ApiServices
 
@@ -22,6 +23,7 @@ def notification_handler(services: ApiServices) -> Any:
         status_code=200,
         tags=["channels"],
         summary="Receive a channel's notification (signed by the channel)",
+        responses=ERROR_RESPONSES,
     )
     async def receive(request: AnyRequest, channel: FromPath[str]) -> Response[dict[str, bool]]:
         adapter = services.channels.get(channel)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -146,7 +146,7 @@ class ErrorDetail(Struct):
     code: str
     message: str
     trace_id: str | None
-    details: list[dict[str, object]]
+    details: list[dict[str, Any]]
 
 
 class ErrorOut(Struct):

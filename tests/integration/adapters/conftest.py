@@ -6,16 +6,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from adapter_http_settings import QUICK, WEBHOOK_SECRET
 from fake_stripe import API_KEY, FakeStripe
 from threaded_server import serving
 
 from adapters.channel.stripe_channel import StripeChannel
-from adapters.resilience import Breakers, Policy
-
-WEBHOOK_SECRET = "whsec_paygate_fake"
-QUICK = Policy(
-    timeout=0.3, attempts=3, deadline=5, wait_initial=0.01, wait_max=0.02, wait_jitter=0.01
-)
+from adapters.resilience import Breakers
 
 
 class Switch:

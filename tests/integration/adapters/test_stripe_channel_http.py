@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import QUICK, WEBHOOK_SECRET
+from adapter_http_settings import QUICK, WEBHOOK_SECRET
 from fake_stripe import API_KEY, FakeStripe
 from threaded_server import free_port
 

@@ -47,9 +47,10 @@ def parse_stripe_event(
 
 
 def _translate(event_id: str, kind: str, obj: dict[str, Any]) -> ChannelEvent:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    raw_metadata = obj.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     payment_no = str(metadata.get("payment_no", ""))
-    reference = obj.get("id")
+    reference = obj["id"] if isinstance(obj.get("id"), str) else None
     if kind == "payment_intent.succeeded":
         return ChannelEvent(event_id, "charge.succeeded", payment_no, reference=reference)
     if kind == "payment_intent.payment_failed":
@@ -58,6 +59,9 @@ def _translate(event_id: str, kind: str, obj: dict[str, Any]) -> ChannelEvent:
     status = obj.get("status")
     if kind in _REFUND_EVENTS and status in ("succeeded", "failed"):
         refund_no = str(metadata.get("refund_no", "")) or None
-        code = (obj.get("failure_reason") or "refund_failed") if status == "failed" else None
-        return ChannelEvent(event_id, f"refund.{status}", payment_no, refund_no, reference, code)
+        reason = str(obj.get("failure_reason") or "refund_failed")
+        refund_code = reason if status == "failed" else None
+        return ChannelEvent(
+            event_id, f"refund.{status}", payment_no, refund_no, reference, refund_code
+        )
     return ChannelEvent(event_id, f"stripe.{kind}", payment_no, reference=reference)

@@ -97,11 +97,31 @@ class RemoteService:
             wait_jitter=policy.wait_jitter,
         )
         response: httpx.Response | None = None
-        async for attempt in attempts:
-            with attempt:
-                response = await self._once(method, path, **kwargs)
+        maybe_sent = False
+        try:
+            async for attempt in attempts:
+                with attempt:
+                    try:
+                        response = await self._once(method, path, **kwargs)
+                    except DependencyError as exc:
+                        maybe_sent = maybe_sent or exc.sent
+                        raise
+        except DependencyError as exc:
+            raise self._sticky(exc, maybe_sent) from exc.__cause__
         assert response is not None  # stamina either ran the block to success or raised
         return response
+
+    def _sticky(self, last: DependencyError, maybe_sent: bool) -> DependencyError:
+        """Once any attempt may have arrived, the call as a whole may have: a refused retry
+        after a timed-out charge must not turn "maybe charged" into "not sent"."""
+        if last.sent or not maybe_sent:
+            return last
+        return DependencyError(
+            self.name,
+            f"{last}, after an attempt that may have arrived",
+            sent=True,
+            status=last.status,
+        )
 
     async def _once(
         self, method: str, path: str, headers: Mapping[str, str] | None = None, **kwargs: Any

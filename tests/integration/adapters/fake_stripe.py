@@ -111,7 +111,7 @@ class FakeStripe:
         number = (
             form.get("payment_method_data[card][number]") or self.methods[form["payment_method"]]
         )
-        intent = {
+        intent: dict[str, Any] = {
             "id": f"pi_{next(self._ids)}",
             "object": "payment_intent",
             "amount": int(form["amount"]),

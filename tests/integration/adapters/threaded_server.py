@@ -46,8 +46,8 @@ def free_port() -> int:
 async def read_body(receive: Any) -> bytes:
     body = b""
     while True:
-        message = await receive()
-        body += message.get("body", b"")
+        message: dict[str, Any] = await receive()
+        body += bytes(message.get("body", b""))
         if not message.get("more_body"):
             return body
 

@@ -101,3 +101,23 @@ async def test_without_a_current_span_no_trace_header_is_invented(clock: ManualC
     script = Script(200)
     await remote(script, clock).request("GET", "/v1/x", idempotent=True)
     assert "traceparent" not in script.requests[0].headers
+
+
+async def test_a_call_that_may_have_arrived_once_stays_maybe_sent(clock: ManualClock) -> None:
+    script = Script(httpx.ReadTimeout("slow"), httpx.ConnectError("refused"))
+    with pytest.raises(DependencyError) as raised:
+        await remote(script, clock).request("POST", "/v1/charges", idempotent=True)
+    assert len(script.requests) == RETRYING.attempts
+    assert raised.value.sent is True
+
+
+async def test_a_breaker_opening_mid_retry_keeps_the_call_maybe_sent(clock: ManualClock) -> None:
+    script = Script(500)
+    breakers = Breakers(failure_threshold=2, clock=clock)
+    service = RemoteService.open(
+        "channel:x", "http://x.test", breakers, RETRYING, transport=httpx.MockTransport(script)
+    )
+    with pytest.raises(DependencyError) as raised:
+        await service.request("POST", "/v1/charges", idempotent=True)
+    assert len(script.requests) == 2
+    assert raised.value.sent is True

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from adapters.risk import CardFingerprinter, RiskSettings, RuleEngine, VelocityRule
+from adapters.risk.settings import Dimension
 from application.ports.external import RiskRequest
 from domain.card import CardDetails
 from domain.money import Money
@@ -125,7 +126,7 @@ class TestScoreAndThresholds:
 class TestVelocity:
     @pytest.mark.parametrize("dimension", ["card", "customer", "ip"])
     async def test_the_payment_after_max_count_within_the_window_is_flagged(
-        self, dimension: str
+        self, dimension: Dimension
     ) -> None:
         rule = VelocityRule(dimension, window_seconds=60, max_count=2, points=60)
         engine = RuleEngine(settings(velocity=[rule]), clock=lambda: 100.0)

@@ -11,7 +11,7 @@ from entrypoints.http.errors import make_exception_handlers
 from entrypoints.http.merchant_api import merchant_router
 from entrypoints.http.operations import health_handlers, notification_handler
 from entrypoints.http.services import ApiServices
-from entrypoints.http.strict import refuse_coerced_types
+from entrypoints.http.strict import check_input
 
 _SECURITY = Components(
     security_schemes={
@@ -41,7 +41,7 @@ def create_app(services: ApiServices) -> Litestar:
     return Litestar(
         route_handlers=handlers,
         exception_handlers=make_exception_handlers(services.trace_id),
-        before_request=refuse_coerced_types,
+        before_request=check_input,
         middleware=services.middleware,
         request_max_body_size=services.body_limit,
         on_startup=services.on_startup,

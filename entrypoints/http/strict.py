@@ -1,8 +1,12 @@
-"""JSON bodies are checked strictly: a value of the wrong JSON type is refused, not coerced.
+"""Request input checked before any handler runs: strict JSON types, and no NUL characters.
 
 Litestar converts a decoded body leniently ("100" becomes 100, 100.0 becomes 100). For an
 amount that is a silent guess, and the contract says a wrong type is `400
 malformed_request`, so each body is also decoded strictly against its handler's `data` type.
+
+PostgreSQL cannot store U+0000 in text, so a NUL anywhere in the path, the query or a body
+string would fail deep in a write (a 500, perhaps after an order was recorded); it is a
+`422 validation_error` here instead, on every database alike.
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
+NUL_MESSAGE = "text may not contain NUL (U+0000) characters"
 
-async def refuse_coerced_types(request: Request[Any, Any, Any]) -> None:
+
+async def check_input(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: it runs after the guards and before the body is converted."""
+    if "\x00" in request.scope["path"] or b"%00" in request.scope.get("query_string", b""):
+        raise ValidationException(extra=[{"message": NUL_MESSAGE, "source": "url"}])
     field = request.route_handler.parsed_fn_signature.parameters.get("data")
     if field is None:
         return
@@ -32,3 +40,16 @@ async def refuse_coerced_types(request: Request[Any, Any, Any]) -> None:
         ) from error
     except msgspec.DecodeError:
         return  # not JSON at all: Litestar refuses it as malformed when it decodes it
+    if _escapes_nul(body):
+        raise ValidationException(extra=[{"message": NUL_MESSAGE, "source": "body"}])
+
+
+def _escapes_nul(body: bytes) -> bool:
+    """Valid JSON carries U+0000 only as the escape `\\u0000` not itself escaped (`\\\\u0000`)."""
+    at = body.find(b"\\u0000")
+    while at != -1:
+        backslashes_before = at - len(body[:at].rstrip(b"\\"))
+        if backslashes_before % 2 == 0:
+            return True
+        at = body.find(b"\\u0000", at + 1)
+    return False

@@ -209,3 +209,62 @@ async def test_an_oversized_admin_body_is_payload_too_large(
 
     assert_error(response, 413, "payload_too_large")
     assert await api.counts() == before
+
+
+NUL_BODIES = {
+    "order_no": payment_body("ORDER-\x00"),
+    "metadata value": payment_body(metadata={"k": "v\x00"}),
+    "metadata key": payment_body(metadata={"k\x00": "v"}),
+    "description": payment_body(description="\x00"),
+    "customer id": payment_body(customer={"id": "cus\x00"}),
+}
+
+
+@pytest.mark.parametrize("body", NUL_BODIES.values(), ids=NUL_BODIES.keys())
+async def test_a_nul_character_in_a_payment_is_a_validation_error_on_every_database(
+    open_api: ApiFactory, any_db_url: str, body: dict[str, Any]
+) -> None:
+    """PostgreSQL cannot store U+0000: it must be refused at the edge, not fail in a write."""
+    api = await open_api(any_db_url)
+    merchant = await api.new_merchant()
+    before = await api.counts()
+
+    response = await api.call(merchant, "POST", PAYMENTS, body)
+
+    assert_error(response, 422, INVALID)
+    assert await api.counts() == before
+
+
+async def test_a_nul_character_anywhere_else_is_a_validation_error_on_every_database(
+    open_api: ApiFactory, any_db_url: str
+) -> None:
+    api = await open_api(any_db_url)
+    merchant = await api.new_merchant()
+    payment = await api.pay(merchant)
+    before = await api.counts()
+
+    responses = [
+        await api.refund(merchant, payment["payment_no"], {"reason": "\x00"}),
+        await api.call(merchant, "GET", f"{PAYMENTS}?order_no=%00"),
+        await api.call(merchant, "GET", f"{PAYMENTS}/pay_%00"),
+        await api.admin("POST", "/admin/v1/merchants", {"name": "Nul\x00 Ltd"}),
+        await api.admin(
+            "POST", "/admin/v1/settlements", {"merchant_id": "m\x00", "date": "2020-01-01"}
+        ),
+    ]
+
+    for response in responses:
+        assert_error(response, 422, INVALID)
+    assert await api.counts() == before
+
+
+async def test_an_escaped_backslash_before_u0000_is_plain_text_that_round_trips(
+    open_api: ApiFactory, any_db_url: str
+) -> None:
+    api = await open_api(any_db_url)
+    merchant = await api.new_merchant()
+
+    created = await api.pay(merchant, "ORDER-\\u0000", metadata={"path": "C:\\u0000\\"})
+
+    assert created["order_no"] == "ORDER-\\u0000"
+    assert created["metadata"] == {"path": "C:\\u0000\\"}

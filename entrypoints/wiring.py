@@ -65,20 +65,20 @@ def make_channels(
         service = RemoteService.open(
             "channel:sandbox", settings.channel_url, breakers, policy(settings)
         )
-        channels["sandbox"] = RemoteChannelClient(service, secret=settings.sandbox_secret)
+        channels["sandbox"] = RemoteChannelClient(service, settings.sandbox_secret)
     else:
         channels["sandbox"] = SandboxChannel(
             secret=settings.sandbox_secret, latency=settings.sandbox_latency_ms / 1000
         )
     if settings.stripe_api_key:
-        from adapters.channel.stripe import StripeChannel
+        from adapters.channel.stripe_channel import StripeChannel
 
-        channels["stripe"] = StripeChannel(
-            api_key=settings.stripe_api_key,
-            webhook_secret=settings.stripe_webhook_secret or "",
+        channels["stripe"] = StripeChannel.connect(
+            settings.stripe_api_key,
+            settings.stripe_webhook_secret or "",
+            breakers,
             base_url=settings.stripe_api_base,
-            breakers=breakers,
-            timeout=settings.remote_timeout,
+            policy=policy(settings),
         )
     resources.extend(channels.values())
     return channels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from application.charging import ChargeRecorder
@@ -9,6 +10,8 @@ from application.errors import NotFound, ValidationFailed
 from application.ports.channel import ChannelEvent, ChargeResult, Outcome, RefundResult
 from application.ports.storage import UnitOfWorkFactory
 from application.refunding import RefundRecorder
+
+log = logging.getLogger(__name__)
 
 _OUTCOMES = {"succeeded": Outcome.SUCCEEDED, "failed": Outcome.FAILED}
 
@@ -21,11 +24,14 @@ class HandleChannelNotification:
     charges: ChargeRecorder
     refunds: RefundRecorder
 
-    async def __call__(self, channel: str, event: ChannelEvent) -> None:
+    async def __call__(self, channel: str, event: ChannelEvent) -> bool:
+        """False for an event paygate does not act on: acknowledged, so the channel stops
+        sending it, and nothing changes."""
         kind, _, verdict = event.type.partition(".")
         outcome = _OUTCOMES.get(verdict)
         if outcome is None or kind not in ("charge", "refund"):
-            raise ValidationFailed(f"unknown notification type {event.type!r}")
+            log.info("ignoring %s notification %s", event.type, event.event_id)
+            return False
         if kind == "refund":
             if not event.refund_no:
                 raise ValidationFailed("a refund notification needs a refund_no")
@@ -37,7 +43,7 @@ class HandleChannelNotification:
             await self.refunds.record(
                 event.refund_no, RefundResult(outcome, event.reference, event.failure_code)
             )
-            return
+            return True
         async with self.uow(read_only=True) as uow:
             payment = await uow.payments.get(event.payment_no)
         if payment is None or payment.channel != channel:
@@ -45,3 +51,4 @@ class HandleChannelNotification:
         await self.charges.record(
             payment, ChargeResult(outcome, event.reference, event.failure_code)
         )
+        return True

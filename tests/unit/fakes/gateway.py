@@ -202,11 +202,11 @@ class Gateway:
         refund_no: str | None = None,
         failure_code: str | None = None,
         channel: str | None = None,
-    ) -> None:
+    ) -> bool:
         event = ChannelEvent(
             self.ids.new_id("evt"), kind, payment_no, refund_no, None, failure_code
         )
-        await self.handle_notification(channel or self.channel.name, event)
+        return await self.handle_notification(channel or self.channel.name, event)
 
     # -- the books -----------------------------------------------------------------------
     def debits_and_credits(self) -> dict[str, tuple[int, int]]:

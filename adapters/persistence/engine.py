@@ -1,0 +1,117 @@
+"""Engines for SQLite (aiosqlite, the embedded default) and PostgreSQL (asyncpg).
+
+SQLite needs more care than PostgreSQL: WAL so readers never block the writer, a busy
+timeout so a waiting writer sleeps instead of failing, foreign keys switched on, and
+paygate's own BEGIN (see `BEGIN_MODE` and docs/adr/0005) so a write unit takes the
+write lock when it starts rather than when it first writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, StaticPool
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
+
+BEGIN_MODE = "paygate_begin"
+"""Execution option read on SQLite when a transaction starts.
+
+`"IMMEDIATE"` takes the write lock at BEGIN (write units), `"DEFERRED"` takes a read
+snapshot (read-only units), `None` emits no BEGIN at all: each statement commits on its own.
+PostgreSQL ignores it.
+"""
+IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(
+    url: str | URL = DEFAULT_DATABASE_URL,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 10.0,
+    busy_timeout_ms: int = 5_000,
+    poolclass: type[Pool] | None = None,
+    connect_args: dict[str, Any] | None = None,
+    echo: bool = False,
+) -> AsyncEngine:
+    """An async engine for `url`, with the SQLite pragmas and locking already applied.
+
+    `pool_size`/`max_overflow`/`pool_timeout` size the connection pool (ignored by pools
+    that do not queue, such as `NullPool`); `busy_timeout_ms` is how long an SQLite writer
+    waits for the lock before the unit of work reports `Unavailable`. A PostgreSQL URL may
+    carry `?search_path=schema`.
+    """
+    sa_url = make_url(url)
+    args = dict(connect_args or {})
+    if not is_sqlite(sa_url):
+        sa_url = _schema_from_query(sa_url, args)
+    options: dict[str, Any] = {"echo": echo, "connect_args": args}
+    if poolclass is not None:
+        options["poolclass"] = poolclass
+    if poolclass not in (NullPool, StaticPool) and not _is_memory(sa_url):
+        options.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
+    engine = create_async_engine(sa_url, **options)
+    if is_sqlite(sa_url):
+        _configure_sqlite(engine, busy_timeout_ms)
+    return engine
+
+
+def _schema_from_query(url: URL, connect_args: dict[str, Any]) -> URL:
+    """`?search_path=s` on a PostgreSQL URL selects a schema (asyncpg takes it only as a
+    server setting), so one URL string is enough to point every process at it."""
+    search_path = url.query.get("search_path")
+    if not search_path:
+        return url
+    settings = dict(connect_args.get("server_settings") or {})
+    settings["search_path"] = str(search_path)
+    connect_args["server_settings"] = settings
+    return url.difference_update_query(["search_path"])
+
+
+def _is_memory(url: URL) -> bool:
+    return is_sqlite(url) and url.database in (None, "", ":memory:")
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # paygate emits BEGIN itself; the driver must not open transactions on its own.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(BEGIN_MODE, DEFERRED)
+        if mode is None:
+            return
+        if mode not in (IMMEDIATE, DEFERRED):
+            raise ValueError(f"{BEGIN_MODE} must be {IMMEDIATE!r}, {DEFERRED!r} or None")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """A view of `engine` whose statements each commit on their own: one round trip each.
+
+    For single-statement work outside any unit of work (idempotency keys, the order book),
+    where BEGIN and COMMIT would triple the cost and add nothing.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{BEGIN_MODE: None})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -1,0 +1,71 @@
+"""Turning driver failures into the application's errors.
+
+A use case must be able to tell "the database is down or too busy, nothing was written,
+try again" (`Unavailable`, HTTP 503) from a bug. Raw driver exceptions never leave the
+persistence adapter for the first case; constraint violations that mean something to the
+business are translated by the repository that expects them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc
+
+from application.errors import Unavailable
+
+# SQLSTATE classes meaning "retry later": connection exception, transaction rollback
+# (serialization failure, deadlock), insufficient resources, operator intervention.
+_RETRYABLE_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57"})
+_UNAVAILABLE_TYPES = (
+    exc.OperationalError,  # SQLite: locked, unable to open, disk I/O
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,  # no pooled connection free in time
+    OSError,  # connection refused before any driver wrapping
+    asyncio.TimeoutError,
+)
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a wrapped driver error, when the driver reports one."""
+    orig = getattr(error, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database could not do the work, not that the work was wrong."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, _UNAVAILABLE_TYPES):
+        return True
+    code = sqlstate(error) if isinstance(error, exc.DBAPIError) else None
+    return code is not None and code[:2] in _RETRYABLE_SQLSTATE_CLASSES
+
+
+def unavailable(error: BaseException, doing: str) -> Unavailable:
+    return Unavailable(f"the database did not answer while {doing}", reason=type(error).__name__)
+
+
+@contextmanager
+def translated(doing: str) -> Iterator[None]:
+    """Re-raise database outages inside the block as `Unavailable`; anything else as is."""
+    try:
+        yield
+    except Exception as error:
+        if is_unavailable(error):
+            raise unavailable(error, doing) from error
+        raise
+
+
+def is_unique_violation(error: exc.IntegrityError) -> bool:
+    code = sqlstate(error)
+    if code is not None:
+        return code == "23505"
+    return "UNIQUE constraint failed" in str(error.orig)

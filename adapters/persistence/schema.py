@@ -1,0 +1,215 @@
+"""The database schema as SQLAlchemy Core tables: one `MetaData`, both dialects.
+
+Money is BIGINT minor units with a CHAR(3) currency; instants are `UtcDateTime`. The
+invariants that must hold across worker processes live here as constraints, not in
+Python: one payment per merchant order, refunds never above the amount, one settlement
+per merchant, currency and day, and a ledger whose rows are written once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import CHAR
+
+from adapters.persistence.types import UtcDateTime, bigint_id, json_type
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _money(name: str) -> Column[int]:
+    return Column(name, BigInteger, nullable=False)
+
+
+def _at(name: str, *, nullable: bool = False) -> Column[object]:
+    return Column(name, UtcDateTime, nullable=nullable)
+
+
+merchants = Table(
+    "merchants",
+    metadata,
+    Column("merchant_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("api_key", String(64), nullable=False, unique=True),
+    Column("api_secret_sealed", Text, nullable=False),
+    Column("webhook_secret_sealed", Text, nullable=False),
+    Column("fee_basis_points", Integer, nullable=False),
+    Column("fee_fixed", BigInteger, nullable=False),
+    Column("active", Boolean, nullable=False),
+    _at("created_at"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_no", String(64), primary_key=True),
+    Column("merchant_id", String(64), ForeignKey("merchants.merchant_id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    _money("amount"),
+    Column("currency", CHAR(3), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("risk_verdict", String(16)),
+    Column("risk_score", Integer),
+    Column("risk_reasons", json_type()),
+    Column("card_brand", String(16)),
+    Column("card_last4", String(4)),
+    _money("refunded_amount"),
+    _money("refund_reserved"),
+    Column("failure_code", String(64)),
+    Column("failure_message", Text),
+    Column("description", Text),
+    Column("notify_url", Text),
+    Column("customer_id", String(255)),
+    Column("metadata", json_type(), nullable=False),
+    Column("channel_reference", String(255)),
+    Column("payment_token", String(255)),
+    _at("captured_at", nullable=True),
+    _at("created_at"),
+    _at("updated_at"),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("merchant_id", "order_no"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("refunded_amount >= 0", name="refunded_not_negative"),
+    CheckConstraint("refund_reserved <= amount", name="reserved_within_amount"),
+    CheckConstraint("refunded_amount <= refund_reserved", name="refunded_within_reserved"),
+)
+Index(
+    "ix_payments_merchant_newest",
+    payments.c.merchant_id,
+    payments.c.created_at.desc(),
+    payments.c.payment_no.desc(),
+)
+Index("ix_payments_unresolved", payments.c.status, payments.c.updated_at)
+Index("ix_payments_captured", payments.c.merchant_id, payments.c.captured_at)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("refund_no", String(64), primary_key=True),
+    Column("payment_no", String(64), ForeignKey("payments.payment_no"), nullable=False),
+    Column("merchant_id", String(64), nullable=False),
+    _money("amount"),
+    Column("currency", CHAR(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),
+    Column("failure_code", String(64)),
+    Column("failure_message", Text),
+    Column("channel_reference", String(255)),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("completed_at", nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
+Index("ix_refunds_payment", refunds.c.payment_no, refunds.c.created_at)
+Index(
+    "ix_refunds_merchant_newest",
+    refunds.c.merchant_id,
+    refunds.c.created_at.desc(),
+    refunds.c.refund_no.desc(),
+)
+Index("ix_refunds_pending", refunds.c.status, refunds.c.updated_at)
+Index("ix_refunds_completed", refunds.c.merchant_id, refunds.c.completed_at)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("entry_id", bigint_id(), primary_key=True, autoincrement=True),
+    Column("posting_id", String(128), nullable=False),
+    Column("merchant_id", String(64), nullable=False),
+    Column("account", String(128), nullable=False),
+    Column("side", String(6), nullable=False),
+    _money("amount"),
+    Column("currency", CHAR(3), nullable=False),
+    _at("created_at"),
+    UniqueConstraint("posting_id", "account", "side"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("side IN ('debit', 'credit')", name="side_known"),
+)
+Index("ix_ledger_entries_merchant", ledger_entries.c.merchant_id)
+
+settlements = Table(
+    "settlements",
+    metadata,
+    Column("settlement_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), ForeignKey("merchants.merchant_id"), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("day", Date, nullable=False),
+    _money("gross"),
+    _money("refunds"),
+    _money("fees"),
+    Column("payment_count", Integer, nullable=False),
+    Column("refund_count", Integer, nullable=False),
+    _at("created_at"),
+    UniqueConstraint("merchant_id", "currency", "day"),
+)
+Index("ix_settlements_day", settlements.c.day)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    _at("created_at"),
+    _at("next_attempt_at"),
+    Column("attempts", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("last_error", Text),
+    _at("delivered_at", nullable=True),
+)
+Index("ix_webhook_events_due", webhook_events.c.status, webhook_events.c.next_attempt_at)
+Index("ix_webhook_events_merchant", webhook_events.c.merchant_id, webhook_events.c.created_at)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", LargeBinary),
+    Column("response_headers", json_type()),
+    _at("created_at"),
+    _at("expires_at"),
+)
+Index("ix_idempotency_keys_expires", idempotency_keys.c.expires_at)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("merchant_id", String(64), primary_key=True),
+    Column("order_no", String(64), primary_key=True),
+    Column("payment_no", String(64), nullable=False),
+    _money("amount"),
+    Column("currency", CHAR(3), nullable=False),
+    Column("description", Text),
+    Column("metadata", json_type(), nullable=False),
+    Column("status", String(24), nullable=False),
+    _at("created_at"),
+    _at("updated_at"),
+)

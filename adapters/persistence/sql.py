@@ -1,0 +1,94 @@
+"""Small building blocks shared by the repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, ColumnElement, Select, Table, and_, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import Insert
+
+from adapters.persistence.errors import is_unavailable, unavailable
+from application.ports.storage import Cursor, Page
+
+T = TypeVar("T")
+Params = dict[str, Any] | Sequence[dict[str, Any]] | None
+
+
+class Repository:
+    """A repository works on the connection of its unit of work and never commits."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect.name
+
+    async def _execute(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
+        try:
+            return await self._conn.execute(statement, params)
+        except Exception as error:
+            if is_unavailable(error):
+                raise unavailable(error, "running a statement") from error
+            raise
+
+
+class InsertIgnoring:
+    """`INSERT ... ON CONFLICT (columns) DO NOTHING`, built once per dialect.
+
+    A conflict is reported by a row count of 0 instead of an exception, which on
+    PostgreSQL would abort the whole transaction.
+    """
+
+    __slots__ = ("_statements",)
+
+    def __init__(self, table: Table, *conflict_columns: str) -> None:
+        self._statements: dict[str, Insert] = {
+            "sqlite": sqlite_insert(table).on_conflict_do_nothing(index_elements=conflict_columns),
+            "postgresql": pg_insert(table).on_conflict_do_nothing(index_elements=conflict_columns),
+        }
+
+    def on(self, dialect: str) -> Insert:
+        return self._statements[dialect]
+
+
+def newest_first(
+    statement: Select[Any],
+    created_at: Column[Any],
+    key: Column[Any],
+    cursor: Cursor | None,
+    limit: int,
+) -> Select[Any]:
+    """Order newest first, ties on `created_at` broken by the id; fetch one row extra."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    if cursor is not None:
+        after: ColumnElement[bool] = or_(
+            created_at < cursor.created_at,
+            and_(created_at == cursor.created_at, key < cursor.key),
+        )
+        statement = statement.where(after)
+    return statement.order_by(created_at.desc(), key.desc()).limit(limit + 1)
+
+
+def page_of(items: list[T], limit: int, position: Callable[[T], Cursor]) -> Page[T]:
+    """Cut the extra row fetched by `newest_first` into the next page's cursor."""
+    if len(items) <= limit:
+        return Page(items)
+    kept = items[:limit]
+    return Page(kept, position(kept[-1]))
+
+
+def utc_day(day: date) -> tuple[datetime, datetime]:
+    """The half-open instant range [00:00, next 00:00) of a UTC day."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start, start + timedelta(days=1)

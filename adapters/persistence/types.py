@@ -1,0 +1,49 @@
+"""Column types that behave the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every dialect.
+
+    PostgreSQL keeps `timestamptz`. SQLite has no time zone type, so the instant is
+    stored as naive UTC text of fixed width (`YYYY-MM-DD HH:MM:SS.ffffff`): text order is
+    then time order, and comparisons in SQL stay correct. Naive datetimes are refused on
+    the way in, because guessing their zone is how money moves to the wrong day.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: paygate stores aware UTC instants only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def json_type() -> TypeEngine[Any]:
+    """JSON text on SQLite, JSONB on PostgreSQL (queryable by operators)."""
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def bigint_id() -> TypeEngine[int]:
+    """An autoincrementing BIGINT key; INTEGER on SQLite so it aliases the rowid."""
+    return BigInteger().with_variant(Integer(), "sqlite")

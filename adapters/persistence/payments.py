@@ -1,0 +1,189 @@
+"""The payments table: its row mapper and `SqlPaymentRepository`.
+
+Statements are built once at import; SQLAlchemy then reuses their compiled form, so a
+call costs one round trip and the mapping below, nothing else (docs/adr/0004).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, select
+
+from adapters.persistence.schema import payments as t
+from adapters.persistence.sql import InsertIgnoring, Repository, newest_first, page_of, utc_day
+from application.errors import ConcurrentUpdate
+from application.ports.storage import Cursor, Page, PaymentQuery
+from domain.card import CardSummary
+from domain.errors import DuplicateOrder
+from domain.money import Money
+from domain.payment import UNRESOLVED, Payment, PaymentStatus
+from domain.risk import RiskDecision, Verdict
+
+MUTABLE = (
+    "status",
+    "risk_verdict",
+    "risk_score",
+    "risk_reasons",
+    "card_brand",
+    "card_last4",
+    "refunded_amount",
+    "refund_reserved",
+    "failure_code",
+    "failure_message",
+    "channel_reference",
+    "payment_token",
+    "captured_at",
+    "updated_at",
+)
+
+
+def payment_to_row(p: Payment) -> dict[str, Any]:
+    risk, card = p.risk, p.card
+    return {
+        "payment_no": p.payment_no,
+        "merchant_id": p.merchant_id,
+        "order_no": p.order_no,
+        "amount": p.amount.amount,
+        "currency": p.amount.currency,
+        "channel": p.channel,
+        "status": p.status.value,
+        "risk_verdict": risk.verdict.value if risk else None,
+        "risk_score": risk.score if risk else None,
+        "risk_reasons": list(risk.reasons) if risk else None,
+        "card_brand": card.brand if card else None,
+        "card_last4": card.last4 if card else None,
+        "refunded_amount": p.refunded_amount,
+        "refund_reserved": p.refund_reserved,
+        "failure_code": p.failure_code,
+        "failure_message": p.failure_message,
+        "description": p.description,
+        "notify_url": p.notify_url,
+        "customer_id": p.customer_id,
+        "metadata": p.metadata,
+        "channel_reference": p.channel_reference,
+        "payment_token": p.payment_token,
+        "captured_at": p.captured_at,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+        "version": p.version,
+    }
+
+
+def payment_from_row(r: Row[Any]) -> Payment:
+    risk = None
+    if r.risk_verdict is not None:
+        risk = RiskDecision(Verdict(r.risk_verdict), r.risk_score, tuple(r.risk_reasons or ()))
+    card = CardSummary(r.card_brand, r.card_last4) if r.card_brand is not None else None
+    return Payment(
+        payment_no=r.payment_no,
+        merchant_id=r.merchant_id,
+        order_no=r.order_no,
+        amount=Money(r.amount, r.currency),
+        channel=r.channel,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        status=PaymentStatus(r.status),
+        risk=risk,
+        card=card,
+        refunded_amount=r.refunded_amount,
+        refund_reserved=r.refund_reserved,
+        failure_code=r.failure_code,
+        failure_message=r.failure_message,
+        description=r.description,
+        notify_url=r.notify_url,
+        customer_id=r.customer_id,
+        metadata=dict(r.metadata),
+        channel_reference=r.channel_reference,
+        payment_token=r.payment_token,
+        captured_at=r.captured_at,
+        version=r.version,
+    )
+
+
+_INSERT = InsertIgnoring(t, "merchant_id", "order_no")
+_BY_NO = select(t).where(t.c.payment_no == bindparam("p"))
+_GET = {
+    (False, False): _BY_NO,
+    (True, False): _BY_NO.where(t.c.merchant_id == bindparam("m")),
+    (False, True): _BY_NO.with_for_update(),
+    (True, True): _BY_NO.where(t.c.merchant_id == bindparam("m")).with_for_update(),
+}
+_BY_ORDER = select(t).where(t.c.merchant_id == bindparam("m"), t.c.order_no == bindparam("o"))
+_UPDATE = (
+    t.update()
+    .where(t.c.payment_no == bindparam("b_payment_no"), t.c.version == bindparam("b_version"))
+    .values({name: bindparam(name) for name in (*MUTABLE, "version")})
+)
+_UNRESOLVED = (
+    select(t)
+    .where(t.c.status.in_([s.value for s in UNRESOLVED]), t.c.updated_at < bindparam("before"))
+    .order_by(t.c.updated_at, t.c.payment_no)
+    .limit(bindparam("limit"))
+)
+_CAPTURED = select(t.c.amount, t.c.currency).where(
+    t.c.merchant_id == bindparam("m"),
+    t.c.captured_at >= bindparam("start"),
+    t.c.captured_at < bindparam("end"),
+)
+
+
+class SqlPaymentRepository(Repository):
+    __slots__ = ()
+
+    async def add(self, payment: Payment) -> None:
+        result = await self._execute(_INSERT.on(self.dialect), payment_to_row(payment))
+        if result.rowcount == 0:
+            raise DuplicateOrder(
+                f"order {payment.order_no} already has a payment", order_no=payment.order_no
+            )
+
+    async def get(
+        self, payment_no: str, merchant_id: str | None = None, *, for_update: bool = False
+    ) -> Payment | None:
+        statement = _GET[merchant_id is not None, for_update]
+        row = (await self._execute(statement, {"p": payment_no, "m": merchant_id})).first()
+        return payment_from_row(row) if row is not None else None
+
+    async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None:
+        row = (await self._execute(_BY_ORDER, {"m": merchant_id, "o": order_no})).first()
+        return payment_from_row(row) if row is not None else None
+
+    async def update(self, payment: Payment) -> None:
+        row = payment_to_row(payment)
+        params = {name: row[name] for name in MUTABLE}
+        params.update(
+            version=payment.version + 1, b_payment_no=payment.payment_no, b_version=payment.version
+        )
+        if (await self._execute(_UPDATE, params)).rowcount == 0:
+            raise ConcurrentUpdate(f"payment {payment.payment_no} changed since it was read")
+        payment.version += 1
+
+    async def list(self, query: PaymentQuery) -> Page[Payment]:
+        """Newest first; `created_from` is inclusive and `created_to` exclusive."""
+        statement = select(t)
+        if query.merchant_id is not None:
+            statement = statement.where(t.c.merchant_id == query.merchant_id)
+        if query.status is not None:
+            statement = statement.where(t.c.status == query.status.value)
+        if query.order_no is not None:
+            statement = statement.where(t.c.order_no == query.order_no)
+        if query.created_from is not None:
+            statement = statement.where(t.c.created_at >= query.created_from)
+        if query.created_to is not None:
+            statement = statement.where(t.c.created_at < query.created_to)
+        statement = newest_first(
+            statement, t.c.created_at, t.c.payment_no, query.cursor, query.limit
+        )
+        items = [payment_from_row(row) for row in await self._execute(statement)]
+        return page_of(items, query.limit, lambda p: Cursor(p.created_at, p.payment_no))
+
+    async def list_unresolved(self, updated_before: datetime, limit: int) -> list[Payment]:
+        result = await self._execute(_UNRESOLVED, {"before": updated_before, "limit": limit})
+        return [payment_from_row(row) for row in result]
+
+    async def captured_on(self, merchant_id: str, day: date) -> list[Money]:
+        start, end = utc_day(day)
+        result = await self._execute(_CAPTURED, {"m": merchant_id, "start": start, "end": end})
+        return [Money(amount, currency) for amount, currency in result]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the paygate schema, shipped inside the package."""

@@ -1,0 +1,1 @@
+"""Order books: the local one (same database) and the client of a remote order service."""

@@ -1,0 +1,59 @@
+"""Builders of domain objects, and dialect selectors, for the persistence contract suite."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.card import CardSummary
+from domain.merchant import Merchant
+from domain.money import Money
+from domain.payment import Payment
+from domain.risk import RiskDecision
+
+T0 = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
+_numbers = itertools.count(1)
+
+
+def merchant(merchant_id: str = "mer_1", **overrides: Any) -> Merchant:
+    fields: dict[str, Any] = {
+        "merchant_id": merchant_id, "name": f"Shop {merchant_id}", "api_key": f"key_{merchant_id}",
+        "api_secret_sealed": "sealed-secret", "webhook_secret_sealed": "sealed-hook",
+        "created_at": T0,
+    }
+    return Merchant(**(fields | overrides))
+
+
+def payment(merchant_id: str = "mer_1", **overrides: Any) -> Payment:
+    n = next(_numbers)
+    fields: dict[str, Any] = {
+        "payment_no": f"pay_{n:06d}", "merchant_id": merchant_id, "order_no": f"ORDER-{n}",
+        "amount": Money(10_000, "USD"), "channel": "sandbox", "created_at": T0,
+        "updated_at": T0,
+    }
+    return Payment(**(fields | overrides))
+
+
+def captured(p: Payment, at: datetime = T0) -> Payment:
+    """`p` charged successfully at `at`: refundable."""
+    p.apply_risk(RiskDecision.approve(12), at)
+    p.card = CardSummary("visa", "4242")
+    p.start_processing(at)
+    p.succeed(at, reference="ch_1")
+    return p
+
+
+def later(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+only_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""Run a contract test on SQLite alone: for behaviour that exists by design only there."""
+
+only_postgres = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+"""Run a contract test on PostgreSQL alone."""

@@ -1,0 +1,101 @@
+"""The merchant and webhook-outbox repository contracts, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from db_builders import T0, later, merchant
+
+from adapters.persistence import SqlUnitOfWorkFactory
+from application.ports.storage import WebhookEvent, WebhookStatus
+from domain.settlement import FeeSchedule
+
+pytestmark = pytest.mark.usefixtures("migrated_url")
+
+
+def _event(n: int, due_in: float = 0, merchant_id: str = "mer_1") -> WebhookEvent:
+    return WebhookEvent(
+        event_id=f"evt_{n:04d}", merchant_id=merchant_id, type="payment.succeeded",
+        url="https://shop.example/hooks", body='{"id": "evt"}', created_at=later(n),
+        next_attempt_at=later(due_in),
+    )
+
+
+async def test_a_merchant_is_found_by_id_and_by_api_key(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    m = merchant(fees=FeeSchedule(basis_points=150, fixed=0), active=False)
+    await seed(m)
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.merchants.get("mer_1") == m
+        assert await uow.merchants.get_by_api_key("key_mer_1") == m
+        assert await uow.merchants.get("mer_2") is None
+        assert await uow.merchants.get_by_api_key("nope") is None
+
+
+async def test_a_webhook_event_reads_back_and_its_delivery_is_written_back(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    await seed(merchant())
+    event = _event(1)
+    async with uow_factory() as uow:
+        await uow.webhooks.add(event)
+        await uow.commit()
+
+    event.attempts, event.status, event.delivered_at = 1, WebhookStatus.DELIVERED, later(3)
+    async with uow_factory() as uow:
+        await uow.webhooks.update(event)
+        await uow.commit()
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.webhooks.get(event.event_id) == event
+        assert await uow.webhooks.list(status=WebhookStatus.DELIVERED) == [event]
+        assert await uow.webhooks.list(merchant_id="mer_2") == []
+
+
+async def test_due_events_are_claimed_once_until_their_lease_runs_out(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    await seed(merchant())
+    due, not_yet = [_event(1), _event(2)], _event(3, due_in=600)
+    async with uow_factory() as uow:
+        for event in (*due, not_yet):
+            await uow.webhooks.add(event)
+        await uow.commit()
+
+    async def claim(now_s: float) -> list[str]:
+        async with uow_factory() as uow:
+            claimed = await uow.webhooks.claim_due(later(now_s), later(now_s + 60), limit=10)
+            await uow.commit()
+        return [e.event_id for e in claimed]
+
+    assert await claim(0) == ["evt_0001", "evt_0002"]
+    assert await claim(30) == []
+    assert await claim(61) == ["evt_0001", "evt_0002"]
+    async with uow_factory(read_only=True) as uow:
+        stored = await uow.webhooks.get("evt_0001")
+    assert stored is not None
+    assert stored.next_attempt_at == later(121)
+
+
+async def test_concurrent_workers_never_claim_the_same_event(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    await seed(merchant())
+    async with uow_factory() as uow:
+        for n in range(30):
+            await uow.webhooks.add(_event(n))
+        await uow.commit()
+
+    async def worker() -> list[str]:
+        async with uow_factory() as uow:
+            claimed = await uow.webhooks.claim_due(T0, later(60), limit=4)
+            await uow.commit()
+        return [e.event_id for e in claimed]
+
+    batches = await asyncio.gather(*(worker() for _ in range(10)))
+
+    claimed = [event_id for batch in batches for event_id in batch]
+    assert len(claimed) == len(set(claimed)) == 30

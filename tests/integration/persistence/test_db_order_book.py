@@ -1,0 +1,53 @@
+"""The local order book, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.order.local import LocalOrderBook
+from application.ports.external import OrderRequest
+from domain.money import Money
+
+pytestmark = pytest.mark.usefixtures("migrated_url")
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def _request(payment_no: str = "pay_1", amount: int = 2_500) -> OrderRequest:
+    return OrderRequest("mer_1", "ORDER-1", payment_no, Money(amount, "EUR"),
+                        description="two mugs", metadata={"cart": "42"})
+
+
+async def _orders(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as conn:
+        result = await conn.execute(text(
+            "SELECT merchant_id, order_no, payment_no, amount, currency, status FROM orders"))
+        return [tuple(row) for row in result]
+
+
+async def test_creating_an_order_twice_records_it_once(engine: AsyncEngine) -> None:
+    book = LocalOrderBook(engine, FixedClock())
+
+    first = await book.create_order(_request())
+    again = await book.create_order(_request(payment_no="pay_2", amount=9))
+
+    assert first == again
+    assert await _orders(engine) == [("mer_1", "ORDER-1", "pay_1", 2_500, "EUR", "created")]
+
+
+async def test_an_order_follows_its_payment_status(engine: AsyncEngine) -> None:
+    book = LocalOrderBook(engine, FixedClock())
+    await book.create_order(_request())
+
+    await book.update_status("mer_1", "ORDER-1", "succeeded")
+    await book.update_status("mer_1", "ORDER-UNKNOWN", "failed")
+
+    assert await _orders(engine) == [("mer_1", "ORDER-1", "pay_1", 2_500, "EUR", "succeeded")]

@@ -1,0 +1,158 @@
+"""The unit of work: all or nothing, and `Unavailable` (never a driver error) when the
+database cannot be reached."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+import pytest
+from db_builders import merchant, only_postgres, only_sqlite, payment
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.persistence import SqlUnitOfWorkFactory
+from application.errors import Unavailable
+from application.ports.storage import PaymentQuery
+
+pytestmark = pytest.mark.usefixtures("migrated_url")
+
+
+class Boom(Exception):
+    pass
+
+
+async def _payment_count(uow_factory: SqlUnitOfWorkFactory) -> int:
+    async with uow_factory(read_only=True) as uow:
+        return len((await uow.payments.list(PaymentQuery(limit=100))).items)
+
+
+async def test_committed_work_is_kept(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.merchants.add(merchant())
+        await uow.payments.add(payment())
+        await uow.commit()
+
+    assert await _payment_count(uow_factory) == 1
+
+
+async def test_leaving_without_commit_keeps_nothing(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.merchants.add(merchant())
+        await uow.payments.add(payment())
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.merchants.get("mer_1") is None
+
+
+async def test_a_failure_after_the_first_insert_keeps_nothing(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async def fail_after_first_insert() -> None:
+        async with uow_factory() as uow:
+            await uow.merchants.add(merchant())
+            raise Boom
+
+    with pytest.raises(Boom):
+        await fail_after_first_insert()
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.merchants.get("mer_1") is None
+
+
+async def test_a_failing_statement_rolls_back_the_earlier_ones(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async def add_an_orphan_after_a_merchant() -> None:
+        async with uow_factory() as uow:
+            await uow.merchants.add(merchant())
+            await uow.payments.add(payment("mer_unknown"))
+            await uow.commit()
+
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+        await add_an_orphan_after_a_merchant()
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.merchants.get("mer_1") is None
+
+
+async def test_a_reader_does_not_see_uncommitted_work(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as writer:
+        await writer.merchants.add(merchant())
+        async with uow_factory(read_only=True) as reader:
+            assert await reader.merchants.get("mer_1") is None
+        await writer.commit()
+        async with uow_factory(read_only=True) as reader:
+            assert await reader.merchants.get("mer_1") is not None
+
+
+@only_postgres
+async def test_a_read_only_unit_cannot_write_on_postgres(uow_factory: SqlUnitOfWorkFactory) -> None:
+    with pytest.raises(Exception, match="read-only transaction"):
+        async with uow_factory(read_only=True) as uow:
+            await uow.merchants.add(merchant())
+
+
+@only_sqlite
+async def test_sqlite_writers_wait_for_each_other_instead_of_failing(
+    engine_factory: Callable[..., AsyncEngine],
+) -> None:
+    first = SqlUnitOfWorkFactory(engine_factory())
+    second = SqlUnitOfWorkFactory(engine_factory())
+    async with first() as holder:
+        await holder.merchants.add(merchant("mer_1"))
+        waiter = asyncio.create_task(_add_merchant(second, "mer_2"))
+        await asyncio.sleep(0.2)
+        assert not waiter.done()  # blocked at BEGIN, not failed
+        await holder.commit()
+    await waiter
+
+    async with first(read_only=True) as uow:
+        assert await uow.merchants.get("mer_2") is not None
+
+
+async def _add_merchant(uow_factory: SqlUnitOfWorkFactory, merchant_id: str) -> None:
+    async with uow_factory() as uow:
+        await uow.merchants.add(merchant(merchant_id))
+        await uow.commit()
+
+
+@only_sqlite
+async def test_a_writer_that_waits_too_long_is_told_unavailable(
+    engine_factory: Callable[..., AsyncEngine],
+) -> None:
+    holder_uow = SqlUnitOfWorkFactory(engine_factory())
+    impatient = SqlUnitOfWorkFactory(engine_factory(busy_timeout_ms=50))
+    async with holder_uow():
+        with pytest.raises(Unavailable) as raised:
+            async with impatient():
+                pass
+    assert raised.value.code == "unavailable"
+
+
+@only_postgres
+async def test_a_connection_dropped_mid_unit_is_unavailable_and_writes_nothing(
+    engine: AsyncEngine, engine_factory: Callable[..., AsyncEngine]
+) -> None:
+    victim = f"paygate-victim-{uuid.uuid4().hex}"
+    uow_factory = SqlUnitOfWorkFactory(
+        engine_factory(connect_args={"server_settings": {"application_name": victim}}))
+
+    async def commit_after_losing_the_connection() -> None:
+        async with uow_factory() as uow:
+            await uow.merchants.add(merchant())
+            async with engine.connect() as admin:
+                await admin.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :victim"), {"victim": victim})
+            await uow.commit()
+
+    with pytest.raises(Unavailable):
+        await commit_after_losing_the_connection()
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.merchants.get("mer_1") is None

@@ -42,6 +42,7 @@ def merchant_from_row(r: Row[Any]) -> Merchant:
 _INSERT = t.insert()
 _BY_ID = select(t).where(t.c.merchant_id == bindparam("m"))
 _BY_KEY = select(t).where(t.c.api_key == bindparam("k"))
+_IDS = select(t.c.merchant_id).order_by(t.c.created_at, t.c.merchant_id)
 
 
 class SqlMerchantRepository(Repository):
@@ -57,3 +58,6 @@ class SqlMerchantRepository(Repository):
     async def get_by_api_key(self, api_key: str) -> Merchant | None:
         row = (await self._execute(_BY_KEY, {"k": api_key})).first()
         return merchant_from_row(row) if row is not None else None
+
+    async def list_ids(self) -> list[str]:
+        return list((await self._execute(_IDS)).scalars())

@@ -35,6 +35,15 @@ async def test_a_merchant_is_found_by_id_and_by_api_key(
         assert await uow.merchants.get_by_api_key("nope") is None
 
 
+async def test_merchant_ids_are_listed_oldest_first(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    await seed(merchant("mer_b", created_at=later(2)), merchant("mer_a", created_at=later(1)))
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.merchants.list_ids() == ["mer_a", "mer_b"]
+
+
 async def test_a_webhook_event_reads_back_and_its_delivery_is_written_back(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:

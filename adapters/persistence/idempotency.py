@@ -47,9 +47,7 @@ _TAKE_OVER = (
         expires_at=bindparam("expires"),
     )
 )
-_READ = select(
-    t.c.fingerprint, t.c.state, t.c.response_status, t.c.response_body, t.c.response_headers
-).where(_KEY)
+_READ = select(t).where(_KEY)
 _COMPLETE = (
     update(t)
     .where(_KEY, t.c.state == IN_FLIGHT)

@@ -6,6 +6,7 @@ call costs one round trip and the mapping below, nothing else (docs/adr/0004).
 
 from __future__ import annotations
 
+import builtins
 from datetime import date, datetime
 from typing import Any
 
@@ -179,11 +180,11 @@ class SqlPaymentRepository(Repository):
         items = [payment_from_row(row) for row in await self._execute(statement)]
         return page_of(items, query.limit, lambda p: Cursor(p.created_at, p.payment_no))
 
-    async def list_unresolved(self, updated_before: datetime, limit: int) -> list[Payment]:
+    async def list_unresolved(self, updated_before: datetime, limit: int) -> builtins.list[Payment]:
         result = await self._execute(_UNRESOLVED, {"before": updated_before, "limit": limit})
         return [payment_from_row(row) for row in result]
 
-    async def captured_on(self, merchant_id: str, day: date) -> list[Money]:
+    async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         start, end = utc_day(day)
         result = await self._execute(_CAPTURED, {"m": merchant_id, "start": start, "end": end})
-        return [Money(amount, currency) for amount, currency in result]
+        return [Money(row.amount, row.currency) for row in result]

@@ -6,6 +6,7 @@ so the payment's row lock (or version check) is what keeps concurrent refunds ho
 
 from __future__ import annotations
 
+import builtins
 from datetime import date, datetime
 from typing import Any
 
@@ -111,11 +112,11 @@ class SqlRefundRepository(Repository):
         items = [refund_from_row(row) for row in await self._execute(statement)]
         return page_of(items, query.limit, lambda r: Cursor(r.created_at, r.refund_no))
 
-    async def list_pending(self, updated_before: datetime, limit: int) -> list[Refund]:
+    async def list_pending(self, updated_before: datetime, limit: int) -> builtins.list[Refund]:
         result = await self._execute(_PENDING, {"before": updated_before, "limit": limit})
         return [refund_from_row(row) for row in result]
 
-    async def succeeded_on(self, merchant_id: str, day: date) -> list[Money]:
+    async def succeeded_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         start, end = utc_day(day)
         result = await self._execute(_SUCCEEDED, {"m": merchant_id, "start": start, "end": end})
-        return [Money(amount, currency) for amount, currency in result]
+        return [Money(row.amount, row.currency) for row in result]

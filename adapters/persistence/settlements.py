@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import date
 from typing import Any
 
@@ -59,7 +60,7 @@ class SqlSettlementRepository(Repository):
 
     async def list(
         self, merchant_id: str | None = None, day: date | None = None
-    ) -> list[Settlement]:
+    ) -> builtins.list[Settlement]:
         """Oldest day first, then by currency."""
         statement = select(t).order_by(t.c.day, t.c.merchant_id, t.c.currency)
         if merchant_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
@@ -82,7 +83,7 @@ class SqlWebhookRepository(Repository):
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
-    ) -> list[WebhookEvent]:
+    ) -> builtins.list[WebhookEvent]:
         """One statement. PostgreSQL skips rows another worker is claiming (SKIP LOCKED);
         SQLite needs nothing more, its write unit already excludes other writers."""
         result = await self._execute(
@@ -93,7 +94,7 @@ class SqlWebhookRepository(Repository):
 
     async def list(
         self, merchant_id: str | None = None, status: WebhookStatus | None = None, limit: int = 50
-    ) -> list[WebhookEvent]:
+    ) -> builtins.list[WebhookEvent]:
         """Newest first."""
         statement = select(t).order_by(t.c.created_at.desc(), t.c.event_id.desc()).limit(limit)
         if merchant_id is not None:

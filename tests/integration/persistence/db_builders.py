@@ -20,8 +20,11 @@ _numbers = itertools.count(1)
 
 def merchant(merchant_id: str = "mer_1", **overrides: Any) -> Merchant:
     fields: dict[str, Any] = {
-        "merchant_id": merchant_id, "name": f"Shop {merchant_id}", "api_key": f"key_{merchant_id}",
-        "api_secret_sealed": "sealed-secret", "webhook_secret_sealed": "sealed-hook",
+        "merchant_id": merchant_id,
+        "name": f"Shop {merchant_id}",
+        "api_key": f"key_{merchant_id}",
+        "api_secret_sealed": "sealed-secret",
+        "webhook_secret_sealed": "sealed-hook",
         "created_at": T0,
     }
     return Merchant(**(fields | overrides))
@@ -30,8 +33,12 @@ def merchant(merchant_id: str = "mer_1", **overrides: Any) -> Merchant:
 def payment(merchant_id: str = "mer_1", **overrides: Any) -> Payment:
     n = next(_numbers)
     fields: dict[str, Any] = {
-        "payment_no": f"pay_{n:06d}", "merchant_id": merchant_id, "order_no": f"ORDER-{n}",
-        "amount": Money(10_000, "USD"), "channel": "sandbox", "created_at": T0,
+        "payment_no": f"pay_{n:06d}",
+        "merchant_id": merchant_id,
+        "order_no": f"ORDER-{n}",
+        "amount": Money(10_000, "USD"),
+        "channel": "sandbox",
+        "created_at": T0,
         "updated_at": T0,
     }
     return Payment(**(fields | overrides))

@@ -33,8 +33,10 @@ def own_connections(engine_factory: Callable[..., AsyncEngine]) -> SqlUnitOfWork
 
 
 async def _outcomes(attempt: Callable[[int], object]) -> Counter[str]:
-    results = await asyncio.gather(*(attempt(n) for n in range(CONCURRENCY)),  # type: ignore[misc]
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(attempt(n) for n in range(CONCURRENCY)),  # type: ignore[misc]
+        return_exceptions=True,
+    )
     return Counter("ok" if r is None else type(r).__name__ for r in results)
 
 

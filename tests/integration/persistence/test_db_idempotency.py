@@ -109,8 +109,9 @@ async def test_purging_removes_only_expired_keys(store: SqlIdempotencyStore) -> 
 
 
 async def test_racing_requests_with_one_key_run_exactly_once(migrated_url: str) -> None:
-    engines = [create_engine(migrated_url, poolclass=NullPool, busy_timeout_ms=30_000)
-               for _ in range(4)]  # as four worker processes would
+    engines = [
+        create_engine(migrated_url, poolclass=NullPool, busy_timeout_ms=30_000) for _ in range(4)
+    ]  # as four worker processes would
     stores = [SqlIdempotencyStore(engine) for engine in engines]
     try:
         results = await asyncio.gather(

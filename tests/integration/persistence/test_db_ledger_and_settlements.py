@@ -28,9 +28,16 @@ def _settlement(
     merchant_id: str = "mer_1", currency: str = "USD", **overrides: object
 ) -> Settlement:
     fields: dict[str, object] = {
-        "settlement_id": f"stl_{merchant_id}_{currency}", "merchant_id": merchant_id,
-        "currency": currency, "day": date(2026, 11, 23), "gross": 10_000, "refunds": 1_000,
-        "fees": 320, "payment_count": 1, "refund_count": 1, "created_at": T0,
+        "settlement_id": f"stl_{merchant_id}_{currency}",
+        "merchant_id": merchant_id,
+        "currency": currency,
+        "day": date(2026, 11, 23),
+        "gross": 10_000,
+        "refunds": 1_000,
+        "fees": 320,
+        "payment_count": 1,
+        "refund_count": 1,
+        "created_at": T0,
     }
     return Settlement(**(fields | overrides))  # type: ignore[arg-type]
 

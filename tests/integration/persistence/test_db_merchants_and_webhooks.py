@@ -16,8 +16,12 @@ pytestmark = pytest.mark.usefixtures("migrated_url")
 
 def _event(n: int, due_in: float = 0, merchant_id: str = "mer_1") -> WebhookEvent:
     return WebhookEvent(
-        event_id=f"evt_{n:04d}", merchant_id=merchant_id, type="payment.succeeded",
-        url="https://shop.example/hooks", body='{"id": "evt"}', created_at=later(n),
+        event_id=f"evt_{n:04d}",
+        merchant_id=merchant_id,
+        type="payment.succeeded",
+        url="https://shop.example/hooks",
+        body='{"id": "evt"}',
+        created_at=later(n),
         next_attempt_at=later(due_in),
     )
 

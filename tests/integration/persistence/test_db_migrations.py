@@ -22,8 +22,16 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
 
-TABLES = {"merchants", "payments", "refunds", "ledger_entries", "settlements",
-          "webhook_events", "idempotency_keys", "orders"}
+TABLES = {
+    "merchants",
+    "payments",
+    "refunds",
+    "ledger_entries",
+    "settlements",
+    "webhook_events",
+    "idempotency_keys",
+    "orders",
+}
 
 
 async def _on(url: str, work: Any) -> Any:
@@ -77,8 +85,9 @@ async def reference_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]
     try:
         yield str(url.update_query_dict({"search_path": schema}))
     finally:
-        await _on(database_url, lambda c: (
-            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE')), c.commit()))
+        await _on(
+            database_url, lambda c: (c.execute(text(f'DROP SCHEMA "{schema}" CASCADE')), c.commit())
+        )
 
 
 async def test_the_migrated_schema_is_the_schema_the_code_uses(
@@ -87,8 +96,12 @@ async def test_the_migrated_schema_is_the_schema_the_code_uses(
     await upgrade_database_async(database_url)
     await _on(reference_url, lambda c: (metadata.create_all(c), c.commit()))
 
-    diffs = await _on(database_url, lambda c: compare_metadata(
-        MigrationContext.configure(c, opts={"compare_type": True}), metadata))
+    diffs = await _on(
+        database_url,
+        lambda c: compare_metadata(
+            MigrationContext.configure(c, opts={"compare_type": True}), metadata
+        ),
+    )
     assert diffs == []
     assert await _on(database_url, _shape) == await _on(reference_url, _shape)
 
@@ -101,8 +114,12 @@ async def test_upgrades_started_together_in_one_process_take_turns(database_url:
 
 def test_worker_processes_upgrading_at_first_start_take_turns(database_url: str) -> None:
     script = "import sys; from adapters.persistence import upgrade_database as u; u(sys.argv[1])"
-    workers = [subprocess.Popen([sys.executable, "-c", script, database_url],
-                                stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, database_url], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     failures = [w.stderr.read() for w in workers if w.wait(timeout=60) != 0]  # type: ignore[union-attr]
 
     assert failures == []
@@ -123,7 +140,8 @@ async def test_downgrading_to_nothing_and_back_works(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert await _on(database_url, lambda c: set(inspect(c).get_table_names())) <= {
-        "alembic_version"}
+        "alembic_version"
+    }
 
     await upgrade_database_async(database_url)
     assert await _on(database_url, _revision) == "0001"
@@ -148,7 +166,12 @@ def test_the_alembic_command_line_uses_the_packaged_migrations(
     ini = MIGRATIONS.parent / "alembic.ini"
     done = subprocess.run(
         [sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert done.returncode == 0, done.stderr

@@ -22,14 +22,21 @@ class FixedClock:
 
 
 def _request(payment_no: str = "pay_1", amount: int = 2_500) -> OrderRequest:
-    return OrderRequest("mer_1", "ORDER-1", payment_no, Money(amount, "EUR"),
-                        description="two mugs", metadata={"cart": "42"})
+    return OrderRequest(
+        "mer_1",
+        "ORDER-1",
+        payment_no,
+        Money(amount, "EUR"),
+        description="two mugs",
+        metadata={"cart": "42"},
+    )
 
 
 async def _orders(engine: AsyncEngine) -> list[tuple[object, ...]]:
     async with engine.connect() as conn:
-        result = await conn.execute(text(
-            "SELECT merchant_id, order_no, payment_no, amount, currency, status FROM orders"))
+        result = await conn.execute(
+            text("SELECT merchant_id, order_no, payment_no, amount, currency, status FROM orders")
+        )
         return [tuple(row) for row in result]
 
 

@@ -24,8 +24,14 @@ pytestmark = pytest.mark.usefixtures("migrated_url")
 async def test_a_payment_reads_back_exactly_as_written(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:
-    p = captured(payment(metadata={"cart": "42"}, description="two mugs",
-                         notify_url="https://shop.example/hooks", customer_id="cus_1"))
+    p = captured(
+        payment(
+            metadata={"cart": "42"},
+            description="two mugs",
+            notify_url="https://shop.example/hooks",
+            customer_id="cus_1",
+        )
+    )
     p.risk = RiskDecision(Verdict.APPROVE, 12, ("new_card", "velocity_ok"))
     await seed(merchant(), p)
 
@@ -90,8 +96,12 @@ async def test_a_second_payment_for_an_order_is_a_duplicate_and_the_unit_goes_on
 async def test_another_merchant_may_use_the_same_order_no(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:
-    await seed(merchant("mer_1"), merchant("mer_2"), payment("mer_1", order_no="SAME"),
-               payment("mer_2", order_no="SAME"))
+    await seed(
+        merchant("mer_1"),
+        merchant("mer_2"),
+        payment("mer_1", order_no="SAME"),
+        payment("mer_2", order_no="SAME"),
+    )
 
     async with uow_factory(read_only=True) as uow:
         assert await uow.payments.get_by_order_no("mer_2", "SAME") is not None
@@ -167,8 +177,9 @@ async def test_listing_pages_newest_first_and_is_stable_on_equal_timestamps(
     seen, cursor = [], None
     async with uow_factory(read_only=True) as uow:
         while True:
-            page = await uow.payments.list(PaymentQuery(merchant_id="mer_1", limit=4,
-                                                        cursor=cursor))
+            page = await uow.payments.list(
+                PaymentQuery(merchant_id="mer_1", limit=4, cursor=cursor)
+            )
             seen += page.items
             if page.next_cursor is None:
                 break
@@ -206,7 +217,8 @@ async def test_listing_filters_by_merchant_status_order_and_creation_range(
     assert await nos(merchant_id="mer_1", status=PaymentStatus.SUCCEEDED) == [done.payment_no]
     assert await nos(merchant_id="mer_1", order_no="LATE") == [late.payment_no]
     assert await nos(merchant_id="mer_1", created_from=later(0), created_to=later(60)) == [
-        done.payment_no]
+        done.payment_no
+    ]
     assert len(await nos()) == 4
 
 
@@ -258,9 +270,12 @@ async def test_money_is_stored_as_minor_units_and_metadata_as_json(
     await seed(merchant(), p)
 
     async with engine.connect() as conn:  # the raw row, as an operator sees it
-        row = (await conn.execute(
-            text("SELECT currency, amount FROM payments WHERE payment_no = :p"),
-            {"p": p.payment_no})).one()
+        row = (
+            await conn.execute(
+                text("SELECT currency, amount FROM payments WHERE payment_no = :p"),
+                {"p": p.payment_no},
+            )
+        ).one()
     async with uow_factory(read_only=True) as uow:
         loaded = await uow.payments.get(p.payment_no)
 

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.usefixtures("migrated_url")
 _refund_numbers = itertools.count(1)
 
 
-async def _refunds(uow_factory: SqlUnitOfWorkFactory, p: Payment, *amounts: int,
-                   at: datetime = T0) -> list[Refund]:
+async def _refunds(
+    uow_factory: SqlUnitOfWorkFactory, p: Payment, *amounts: int, at: datetime = T0
+) -> list[Refund]:
     """Reserve and record one refund per amount, the way the refund use case does."""
     made = []
     async with uow_factory() as uow:
@@ -81,8 +82,9 @@ async def test_refunds_list_newest_first_by_payment_and_status(
     pages, cursor = [], None
     async with uow_factory(read_only=True) as uow:
         while True:
-            page = await uow.refunds.list(RefundQuery(payment_no=first.payment_no, limit=2,
-                                                      cursor=cursor))
+            page = await uow.refunds.list(
+                RefundQuery(payment_no=first.payment_no, limit=2, cursor=cursor)
+            )
             pages.append([r.refund_no for r in page.items])
             if (cursor := page.next_cursor) is None:
                 break

@@ -140,15 +140,20 @@ async def test_a_connection_dropped_mid_unit_is_unavailable_and_writes_nothing(
 ) -> None:
     victim = f"paygate-victim-{uuid.uuid4().hex}"
     uow_factory = SqlUnitOfWorkFactory(
-        engine_factory(connect_args={"server_settings": {"application_name": victim}}))
+        engine_factory(connect_args={"server_settings": {"application_name": victim}})
+    )
 
     async def commit_after_losing_the_connection() -> None:
         async with uow_factory() as uow:
             await uow.merchants.add(merchant())
             async with engine.connect() as admin:
-                await admin.execute(text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE application_name = :victim"), {"victim": victim})
+                await admin.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE application_name = :victim"
+                    ),
+                    {"victim": victim},
+                )
             await uow.commit()
 
     with pytest.raises(Unavailable):

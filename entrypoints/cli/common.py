@@ -32,6 +32,11 @@ def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = N
         container = build_container(settings or Settings.from_env())
         try:
             return await work(container)
+        except BaseException:
+            # A failed aiosqlite connect stops its helper thread through this loop; let it,
+            # or the thread prints a traceback once asyncio.run() has closed the loop.
+            await asyncio.sleep(0.05)
+            raise
         finally:
             await close_container(container)
 

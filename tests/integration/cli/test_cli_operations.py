@@ -1,0 +1,94 @@
+"""Settlement and reconciliation from the CLI, with business done on a past day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from cli_harness import CARD_UNKNOWN, Paygate, assert_clean_failure
+
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date()
+NOON_YESTERDAY = datetime.combine(YESTERDAY, time(12), tzinfo=UTC)
+
+
+class TestSettle:
+    @pytest.fixture
+    def business(self, paygate: Paygate, merchant: dict[str, Any]) -> str:
+        """Yesterday: 10 000 and 5 000 USD captured, 2 000 refunded; today: 777 captured."""
+        mid = merchant["merchant_id"]
+        first = paygate.take_payment(mid, "O-1", 10_000, at=NOON_YESTERDAY)
+        paygate.take_payment(mid, "O-2", 5_000, at=NOON_YESTERDAY)
+        paygate.take_payment(mid, "O-TODAY", 777)
+        refund = paygate.refund_at(first["payment_no"], 2_000, NOON_YESTERDAY)
+        assert refund["status"] == "succeeded"
+        return str(mid)
+
+    def test_settle_a_past_day_for_one_merchant(self, paygate: Paygate, business: str) -> None:
+        settled = paygate.json("settle", "--merchant", business, "--date", YESTERDAY.isoformat())
+
+        assert len(settled) == 1
+        usd = settled[0]
+        assert (usd["merchant_id"], usd["currency"], usd["date"]) == (
+            business,
+            "USD",
+            YESTERDAY.isoformat(),
+        )
+        assert (usd["gross"], usd["refunds"], usd["fees"], usd["net"]) == (
+            15_000,
+            2_000,
+            320 + 175,
+            12_505,
+        )
+        assert (usd["payment_count"], usd["refund_count"]) == (2, 1)
+
+    def test_settling_again_settles_nothing_new(self, paygate: Paygate, business: str) -> None:
+        args = ("settle", "--merchant", business, "--date", YESTERDAY.isoformat())
+        first = paygate.json(*args)
+        before = paygate.counts()
+
+        again = paygate.json(*args)
+
+        assert again == first
+        assert paygate.counts() == before
+
+    def test_settle_without_a_merchant_settles_everyone_for_people(
+        self, paygate: Paygate, business: str
+    ) -> None:
+        paygate.json("merchants", "create", "--name", "Quiet Ltd")
+
+        result = paygate("settle", "--date", YESTERDAY.isoformat())
+
+        assert result.exit_code == 0, result.output
+        assert f"settlements for {YESTERDAY.isoformat()}" in result.stdout
+        assert paygate.counts()["settlements"] == 1
+
+    def test_settling_a_day_not_over_exits_1(self, paygate: Paygate, business: str) -> None:
+        today = datetime.now(UTC).date().isoformat()
+
+        result = paygate("settle", "--merchant", business, "--date", today)
+
+        assert_clean_failure(result, 1, "validation_error")
+        assert paygate.counts()["settlements"] == 0
+
+    def test_settling_an_unknown_merchant_exits_1_with_not_found(self, paygate: Paygate) -> None:
+        result = paygate("settle", "--merchant", "mch_nope", "--date", "2020-01-01")
+
+        assert_clean_failure(result, 1, "not_found")
+
+
+def test_reconcile_resolves_a_payment_whose_outcome_was_lost(
+    paygate: Paygate, merchant: dict[str, Any]
+) -> None:
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    lost = paygate.take_payment(merchant["merchant_id"], "O-LOST", card=CARD_UNKNOWN, at=long_ago)
+    recent = paygate.take_payment(merchant["merchant_id"], "O-NOW", card=CARD_UNKNOWN)
+    assert lost["status"] == recent["status"] == "processing"
+
+    counts = paygate.json("reconcile")
+    nothing_left = paygate.json("reconcile")
+
+    assert counts == {"succeeded": 1}
+    assert nothing_left == {}
+    assert paygate.json("payments", "show", lost["payment_no"])["status"] == "succeeded"
+    assert paygate.json("payments", "show", recent["payment_no"])["status"] == "processing"

@@ -43,7 +43,9 @@ def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = N
     try:
         return asyncio.run(main())
     except DomainError as error:
-        errors.print(f"[red]error[/red] ({error.code}): {error.message}", highlight=False)
+        errors.print(
+            f"[red]error[/red] ({error.code}): {error.message}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
 
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +31,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from adapters.persistence import SqlUnitOfWorkFactory, create_engine, upgrade_database_async
+from adapters.persistence import (
+    SqlUnitOfWorkFactory,
+    create_engine,
+    upgrade_database,
+    upgrade_database_async,
+)
 
 POSTGRES_ENV = "PAYGATE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -83,7 +90,7 @@ async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Any) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'paygate.db'}"
 
 
@@ -93,9 +100,21 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once per run; each test gets a copy, which is what migrating would give."""
+    path = tmp_path_factory.mktemp("template") / "paygate.db"
+    upgrade_database(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    await upgrade_database_async(database_url)
+async def migrated_url(database_url: str, _migrated_sqlite_template: Path) -> str:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        shutil.copyfile(_migrated_sqlite_template, url.database)
+    else:
+        await upgrade_database_async(database_url)
     return database_url
 
 

@@ -1,0 +1,163 @@
+"""Usage errors, `paygate sign`, and the installed console script in a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cli_harness import Paygate, assert_clean_failure
+
+from entrypoints.container import build_container, close_container
+from entrypoints.http.factory import build_http_app
+
+PAYGATE = Path(sys.executable).with_name("paygate")
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (("refunds", "create"), "Missing argument"),
+        (("refunds", "create", "pay_x", "--amount", "ten"), "not a valid integer"),
+        (("refunds", "create", "pay_x", "--colour", "red"), "No such option"),
+        (("payments", "show"), "Missing argument"),
+        (("payments", "review"), "Missing argument"),
+        (("payments", "list", "--limit", "0"), "--limit"),
+        (("payments", "list", "--limit", "101"), "--limit"),
+        (("payments", "list", "--status", "paid"), "--status"),
+        (("merchants", "create"), "--name"),
+        (("merchants", "create", "--name", "A", "--fee-bps", "10001"), "--fee-bps"),
+        (("settle", "--date", "23/11/2026"), "--date"),
+        (("refund",), "No such command"),
+    ],
+)
+def test_usage_errors_exit_2_and_touch_nothing(
+    paygate: Paygate, args: tuple[str, ...], complaint: str
+) -> None:
+    before = paygate.counts()
+
+    result = paygate(*args)
+
+    assert_clean_failure(result, 2, complaint)
+    assert paygate.counts() == before
+
+
+class TestSign:
+    def curl(self, paygate: Paygate, merchant: dict[str, Any], *args: str) -> list[str]:
+        result = paygate(
+            "sign", *args, "--key", merchant["api_key"], "--secret", merchant["api_secret"]
+        )
+        assert result.exit_code == 0, result.output
+        return shlex.split(result.stdout)
+
+    @staticmethod
+    def headers_of(parts: list[str]) -> dict[str, str]:
+        pairs = (parts[i + 1].split(": ", 1) for i, p in enumerate(parts) if p == "-H")
+        return dict(pairs)
+
+    def test_the_printed_signature_follows_the_contract(
+        self, paygate: Paygate, merchant: dict[str, Any]
+    ) -> None:
+        body = '{"order_no":"ORDER-SIGNED","amount":100}'
+
+        parts = self.curl(paygate, merchant, "POST", "/api/v1/payments?x=1", "--data", body)
+
+        headers = self.headers_of(parts)
+        assert parts[:4] == ["curl", "-sS", "-X", "POST"]
+        assert parts[4] == "http://127.0.0.1:8000/api/v1/payments?x=1"
+        assert parts[parts.index("--data-raw") + 1] == body
+        assert headers["X-API-Key"] == merchant["api_key"]
+        assert abs(int(headers["X-Timestamp"]) - time.time()) < 60
+        signed = f"{headers['X-Timestamp']}\nPOST\n/api/v1/payments?x=1\n{body}".encode()
+        expected = hmac.new(merchant["api_secret"].encode(), signed, hashlib.sha256).hexdigest()
+        assert headers["X-Signature"] == expected
+
+    def test_the_gateway_accepts_what_sign_prints(
+        self, paygate: Paygate, merchant: dict[str, Any]
+    ) -> None:
+        body = (
+            '{"order_no":"ORDER-SIGNED","amount":1500,"currency":"USD","channel":"sandbox",'
+            '"payment_method":{"type":"card","number":"4242424242424242","exp_month":12,'
+            '"exp_year":2030,"cvc":"123"}}'
+        )
+        post = self.curl(paygate, merchant, "POST", "/api/v1/payments", "--data", body)
+        get = self.curl(paygate, merchant, "GET", "/api/v1/payments?limit=5")
+
+        async def send() -> tuple[httpx.Response, httpx.Response]:
+            container = build_container(paygate.settings())
+            transport = httpx.ASGITransport(app=build_http_app(container))
+            try:
+                async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+                    created = await client.post(
+                        "/api/v1/payments", content=body, headers=self.headers_of(post)
+                    )
+                    listed = await client.get(
+                        "/api/v1/payments?limit=5", headers=self.headers_of(get)
+                    )
+                    return created, listed
+            finally:
+                await close_container(container)
+
+        created, listed = asyncio.run(send())
+
+        assert created.status_code == 201, created.text
+        assert listed.status_code == 200, listed.text
+        assert [p["order_no"] for p in listed.json()["data"]] == ["ORDER-SIGNED"]
+
+    def test_a_target_that_is_not_a_path_is_a_usage_error(
+        self, paygate: Paygate, merchant: dict[str, Any]
+    ) -> None:
+        result = paygate(
+            "sign", "GET", "api/v1/payments", "--key", "k", "--secret", merchant["api_secret"]
+        )
+
+        assert_clean_failure(result, 2, "TARGET")
+
+
+@pytest.mark.slow
+def test_the_installed_console_script_operates_a_real_database(
+    fresh: Paygate, tmp_path: Path
+) -> None:
+    def paygate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(PAYGATE), *args],
+            env={**os.environ, **(env or fresh.env)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    upgraded = paygate("db", "upgrade")
+    created = paygate("merchants", "create", "--name", "Shell Ltd", "--json")
+    assert (upgraded.returncode, created.returncode) == (0, 0), upgraded.stderr + created.stderr
+    merchant_id = created.stdout.split('"merchant_id": "')[1].split('"')[0]
+    payment = fresh.take_payment(merchant_id, "ORDER-SHELL", 1_000)
+
+    refunded = paygate("refunds", "create", payment["payment_no"], "--amount", "400", "--json")
+    exceeded = paygate("refunds", "create", payment["payment_no"], "--amount", "601")
+    down = paygate(
+        "payments",
+        "list",
+        env={**fresh.env, "PAYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/gone/x.db"},
+    )
+
+    assert refunded.returncode == 0, refunded.stderr
+    assert '"amount": 400' in refunded.stdout
+    assert exceeded.returncode == 1
+    assert "amount_exceeded" in exceeded.stderr
+    assert "6.00 USD" in exceeded.stderr
+    assert down.returncode == 1
+    assert "unavailable" in down.stderr
+    for result in (exceeded, down):
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr

@@ -7,6 +7,7 @@ import click
 from entrypoints.cli.money_ops import payments, refunds
 from entrypoints.cli.ops import db, merchants, reconcile, settle, webhooks
 from entrypoints.cli.serving import quickstart, serve, worker
+from entrypoints.cli.services import serve_channel, serve_order, serve_risk
 from entrypoints.cli.signing import sign
 
 
@@ -18,6 +19,9 @@ def cli() -> None:
 
 for command in (
     serve,
+    serve_risk,
+    serve_order,
+    serve_channel,
     worker,
     quickstart,
     db,

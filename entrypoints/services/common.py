@@ -38,9 +38,11 @@ def service_app(
     *,
     middleware: Sequence[Any] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
+    metrics_route: Any = None,
 ) -> Litestar:
+    extra = [] if metrics_route is None else [metrics_route]
     return Litestar(
-        route_handlers=[live, *handlers],
+        route_handlers=[live, *handlers, *extra],
         middleware=list(middleware),
         exception_handlers={Unavailable: _unavailable, DomainError: _rule},
         on_shutdown=list(on_shutdown),

@@ -74,7 +74,11 @@ class Core(containers.DeclarativeContainer):
     )
     uow = providers.Singleton(SqlUnitOfWorkFactory, engine)
     idempotency_store = providers.Singleton(SqlIdempotencyStore, engine)
-    breakers = providers.Singleton(Breakers)
+    breakers = providers.Singleton(
+        Breakers,
+        failure_threshold=settings.provided.breaker_failure_threshold,
+        recovery_timeout=settings.provided.breaker_recovery_seconds,
+    )
     telemetry = providers.Singleton(Telemetry.for_process, settings, settings.provided.service_name)
 
 

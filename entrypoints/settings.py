@@ -41,6 +41,8 @@ class Settings:
     order_url: str | None = None
     channel_url: str | None = None
     remote_timeout: float = 5.0
+    breaker_failure_threshold: int = 5
+    breaker_recovery_seconds: float = 30.0
     body_limit: int = 64 * 1024
     rate_limit_per_second: float = 2000.0
     rate_limit_burst: int = 4000

@@ -75,7 +75,7 @@ class ObservabilityMiddleware:
                 request_size = int(value)
         span = self._start_span(method, path, traceparent, tracestate)
         token = otel_context.attach(trace.set_span_in_context(span))
-        header = (b"x-trace-id", format(span.get_span_context().trace_id, "032x").encode())
+        header = (b"x-trace-id", b"%032x" % span.get_span_context().trace_id)
         status = response_size = 0
 
         async def send_with_trace_id(message: Message) -> None:

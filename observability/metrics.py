@@ -8,7 +8,7 @@ so tests build fresh ones and a worker process builds exactly one.
 from __future__ import annotations
 
 import os
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from prometheus_client import (
     CollectorRegistry,
@@ -70,6 +70,7 @@ class Metrics:
             for collector in (ProcessCollector, PlatformCollector, GCCollector):
                 collector(registry=self.registry)
         self._http_cache: dict[tuple[str, str, int], _HttpSeries] = {}
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         reg, ns = self.registry, NAMESPACE
         self.http_requests = Counter(
             "http_requests_total", "HTTP requests answered.", _HTTP, namespace=ns, registry=reg)
@@ -125,21 +126,29 @@ class Metrics:
     def record_payment(
         self, status: str, channel: str, currency: str, seconds: float, amount: float | None
     ) -> None:
-        self.payments.labels(status, channel, currency).inc()
-        self.payment_duration.labels("create_payment", status).observe(seconds)
+        self._child(self.payments, status, channel, currency).inc()
+        self._child(self.payment_duration, "create_payment", status).observe(seconds)
         if amount is not None:
-            self.payment_amount.labels(currency, channel).observe(amount)
+            self._child(self.payment_amount, currency, channel).observe(amount)
 
     def record_refund(
         self, status: str, currency: str, seconds: float, amount: float | None
     ) -> None:
-        self.refunds.labels(status, currency).inc()
-        self.payment_duration.labels("create_refund", status).observe(seconds)
+        self._child(self.refunds, status, currency).inc()
+        self._child(self.payment_duration, "create_refund", status).observe(seconds)
         if amount is not None:
-            self.refund_amount.labels(currency).observe(amount)
+            self._child(self.refund_amount, currency).observe(amount)
 
     def record_operation(self, operation: str, status: str, seconds: float) -> None:
-        self.payment_duration.labels(operation, status).observe(seconds)
+        self._child(self.payment_duration, operation, status).observe(seconds)
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, remembered: `labels()` validates and locks every call."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     # -- exposition --------------------------------------------------------------------
     def render(self) -> bytes:

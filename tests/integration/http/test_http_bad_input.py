@@ -6,6 +6,7 @@ refused is the input itself, and the row counts are compared before and after.
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -268,3 +269,20 @@ async def test_an_escaped_backslash_before_u0000_is_plain_text_that_round_trips(
 
     assert created["order_no"] == "ORDER-\\u0000"
     assert created["metadata"] == {"path": "C:\\u0000\\"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="application/pagination.py: decode_cursor() accepts a key holding a NUL, which "
+    "no page ever returned; PostgreSQL then fails the query, a 500",
+)
+async def test_a_forged_cursor_holding_a_nul_is_a_validation_error(
+    open_api: ApiFactory, any_db_url: str
+) -> None:
+    api = await open_api(any_db_url)
+    merchant = await api.new_merchant()
+    forged = base64.urlsafe_b64encode(b"2026-11-23T00:00:00+00:00|pay_\x00").decode()
+
+    response = await api.call(merchant, "GET", f"{PAYMENTS}?cursor={forged.rstrip('=')}")
+
+    assert_error(response, 422, INVALID)

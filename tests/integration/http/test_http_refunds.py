@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from dependency_injector import providers
 from http_harness import (
     CARD_DECLINED,
     CARD_REVIEW,
     CARD_RISK_REJECT,
     CARD_UNKNOWN,
+    SANDBOX_SECRET,
     Api,
+    ApiFactory,
+    HeldChannel,
     Keys,
     assert_error,
+    payment_body,
 )
+
+from adapters.channel.sandbox import SandboxChannel
 
 REFUND_FIELDS = {
     "refund_no",
@@ -210,3 +219,27 @@ async def test_unknown_refunds_and_the_refunds_of_unknown_payments_are_not_found
         await api.call(merchant, "GET", "/api/v1/payments/pay_nope/refunds"), 404, "not_found"
     )
     assert_error(await api.refund(merchant, "pay_nope", {"amount": 1}), 404, "not_found")
+
+
+async def test_a_payment_still_pending_cannot_be_refunded(
+    open_api: ApiFactory, http_sqlite_url: str
+) -> None:
+    held = HeldChannel(SandboxChannel(secret=SANDBOX_SECRET))
+    api = await open_api(
+        http_sqlite_url,
+        adapt=lambda c: c.gateways.channels.override(providers.Object({"sandbox": held})),
+    )
+    keys = await api.new_merchant()
+    charging = asyncio.create_task(api.call(keys, "POST", "/api/v1/payments", payment_body()))
+    await asyncio.wait_for(held.entered.wait(), timeout=10)
+    pending = (await api.call(keys, "GET", "/api/v1/payments")).json()["data"][0]
+    before = await api.counts()
+
+    refused = await api.refund(keys, pending["payment_no"], {"amount": 100})
+    held.gate.set()
+    finished = await asyncio.wait_for(charging, timeout=10)
+
+    assert pending["status"] == "pending"
+    assert_error(refused, 409, "invalid_status")
+    assert (await api.counts())["refunds"] == before["refunds"] == 0
+    assert finished.json()["status"] == "succeeded"

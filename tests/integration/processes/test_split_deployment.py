@@ -1,0 +1,182 @@
+"""A split deployment: `paygate serve` reaching `serve-risk`, `serve-order` and
+`serve-channel`, four processes on four ports, over real HTTP.
+
+The tests run in file order on one deployment; the last one stops the channel service and
+starts it again, and leaves it running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gateway_client import (
+    CARD_REVIEW,
+    CARD_RISK_REJECT,
+    CARD_UNKNOWN,
+    SANDBOX_SECRET,
+    Gateway,
+    Keys,
+    Rows,
+    gateway_env,
+    requests_served,
+)
+from in_process import MovableClock, paygate
+from process_harness import PaygateProcess, Processes, sqlite_url, wait_for
+
+pytestmark = pytest.mark.slow
+
+BREAKER_FAILURE_THRESHOLD = 3
+"""One payment's three attempts at a refused connection open the channel's breaker."""
+BREAKER_RECOVERY_SECONDS = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    api: Gateway
+    keys: Keys
+    env: dict[str, str]
+    risk: PaygateProcess
+    channel: PaygateProcess
+    gateway_rows: Rows
+    order_rows: Rows
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Iterator[Split]:
+    workdir: Path = tmp_path_factory.mktemp("split")
+    started = Processes(workdir)
+    shared = {"PAYGATE_MASTER_KEY": master_key, "PAYGATE_SANDBOX_SECRET": SANDBOX_SECRET}
+    orders_url = sqlite_url(workdir / "orders.db")
+    try:
+        risk = started.start("risk", "serve-risk", env=shared)
+        order = started.start(
+            "order", "serve-order", env={**shared, "PAYGATE_DATABASE_URL": orders_url}
+        )
+        channel = started.start("channel", "serve-channel", env=shared)
+        env = gateway_env(
+            workdir,
+            master_key,
+            PAYGATE_WORKER="off",
+            PAYGATE_RISK_URL=risk.base_url,
+            PAYGATE_ORDER_URL=order.base_url,
+            PAYGATE_CHANNEL_URL=channel.base_url,
+            PAYGATE_REMOTE_TIMEOUT="2",
+            PAYGATE_BREAKER_FAILURE_THRESHOLD=str(BREAKER_FAILURE_THRESHOLD),
+            PAYGATE_BREAKER_RECOVERY_SECONDS=str(BREAKER_RECOVERY_SECONDS),
+        )
+        gateway = started.start("gateway", "serve", env=env)
+        for process in (risk, order, channel, gateway):
+            process.wait_live()
+        api = Gateway(gateway.base_url)
+        try:
+            yield Split(
+                api,
+                api.new_merchant("Split Ltd"),
+                env,
+                risk,
+                channel,
+                Rows(workdir / "paygate.db"),
+                Rows(workdir / "orders.db"),
+            )
+        finally:
+            api.close()
+    finally:
+        started.stop_all()
+
+
+def order_row(split: Split, order_no: str) -> tuple[object, ...]:
+    return split.order_rows.one(
+        "SELECT payment_no, amount, currency, status FROM orders "
+        "WHERE merchant_id = ? AND order_no = ?",
+        split.keys.merchant_id,
+        order_no,
+    )
+
+
+def test_a_payment_succeeds_end_to_end_and_its_order_lives_in_the_order_service(
+    split: Split,
+) -> None:
+    payment = split.api.pay(split.keys, "SPLIT-OK", amount=4_200)
+
+    assert payment["status"] == "succeeded", payment
+    assert payment["failure_code"] is None
+    assert payment["risk"]["decision"] == "approve"
+    assert split.api.payment(split.keys, payment["payment_no"]) == payment
+    assert order_row(split, "SPLIT-OK") == (payment["payment_no"], 4_200, "USD", "succeeded")
+    assert split.gateway_rows.count("orders") == 0, "orders belong to the order service"
+    assert split.gateway_rows.count("ledger_entries") > 0
+
+
+def test_the_remote_risk_service_sends_cards_to_review_and_rejects_others(split: Split) -> None:
+    assessed = requests_served(split.risk.base_url, "/v1/risk")
+
+    review = split.api.pay(split.keys, "SPLIT-REVIEW", card=CARD_REVIEW)
+    reject = split.api.pay(split.keys, "SPLIT-REJECT", card=CARD_RISK_REJECT)
+
+    assert review["status"] == "requires_review", review
+    assert review["risk"]["decision"] == "review"
+    assert reject["status"] == "rejected", reject
+    assert reject["failure_code"] == "risk_rejected"
+    assert requests_served(split.risk.base_url, "/v1/risk") == assessed + 2
+
+
+def test_a_partial_refund_goes_through_the_remote_channel(split: Split) -> None:
+    payment = split.api.pay(split.keys, "SPLIT-REFUND")
+    calls = requests_served(split.channel.base_url, "/v1/")
+
+    refund = split.api.refund(split.keys, payment["payment_no"], 2_500)
+
+    assert refund["status"] == "succeeded", refund
+    assert (refund["amount"], refund["currency"]) == (2_500, "USD")
+    after = split.api.payment(split.keys, payment["payment_no"])
+    assert (after["status"], after["refunded_amount"]) == ("partially_refunded", 2_500)
+    assert requests_served(split.channel.base_url, "/v1/") == calls + 1
+
+
+async def test_an_unknown_outcome_stays_processing_until_the_reconciler_asks_the_channel(
+    split: Split,
+) -> None:
+    payment = split.api.pay(split.keys, "SPLIT-UNKNOWN", card=CARD_UNKNOWN)
+    assert payment["status"] == "processing", payment
+    assert order_row(split, "SPLIT-UNKNOWN")[3] == "created"
+
+    past_the_grace_period = MovableClock(datetime.now(UTC) + timedelta(minutes=2))
+    async with paygate(split.env, past_the_grace_period) as container:
+        counts = await container.use_cases.reconcile()()
+
+    assert counts == {"succeeded": 1}
+    assert split.api.payment(split.keys, payment["payment_no"])["status"] == "succeeded"
+    assert order_row(split, "SPLIT-UNKNOWN")[3] == "succeeded"
+
+
+def test_a_dead_channel_fails_payments_fast_and_they_succeed_again_once_it_is_back(
+    split: Split,
+) -> None:
+    split.channel.stop()
+
+    refused = split.api.pay(split.keys, "SPLIT-DOWN-1")
+    ready = split.api.ready()
+    fast = split.api.pay(split.keys, "SPLIT-DOWN-2")
+
+    assert (refused["status"], refused["failure_code"]) == ("failed", "channel_unavailable")
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["checks"]["channel:sandbox"] == {"ok": False, "detail": "circuit open"}
+    assert ready.json()["checks"]["database"]["ok"] is True
+    assert (fast["status"], fast["failure_code"]) == ("failed", "channel_unavailable")
+    assert "circuit breaker is open" in fast["failure_message"], fast
+
+    split.channel.start().wait_live()
+    wait_for(
+        "the channel circuit to let a trial call through",
+        lambda: split.api.ready().status_code == 200,
+        timeout=BREAKER_RECOVERY_SECONDS + 5,
+    )
+    back = split.api.pay(split.keys, "SPLIT-BACK")
+
+    assert back["status"] == "succeeded", back
+    checks = split.api.ready().json()["checks"]
+    assert checks["channel:sandbox"] == {"ok": True, "detail": "circuit closed"}

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.engine import autocommit
 from adapters.persistence.errors import translated
 from adapters.persistence.schema import orders as t
-from adapters.persistence.sql import InsertIgnoring
+from adapters.persistence.sql import Autocommit, InsertIgnoring
 from application.ports.external import OrderRequest
 from application.ports.platform import Clock
 
@@ -41,7 +40,7 @@ class LocalOrderBook:
     """Implements `OrderPort` over the `orders` table."""
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
-        self._engine = autocommit(engine)
+        self._db = Autocommit(engine)
         self._clock = clock or _UtcClock()
 
     async def create_order(self, request: OrderRequest) -> str:
@@ -59,12 +58,12 @@ class LocalOrderBook:
             "updated_at": now,
         }
         with translated("recording an order"):
-            async with self._engine.connect() as conn:
+            async with self._db.connect() as conn:
                 await conn.execute(_CREATE.on(conn.dialect.name), row)
         return order_reference(request.merchant_id, request.order_no)
 
     async def update_status(self, merchant_id: str, order_no: str, status: str) -> None:
         params = {"m": merchant_id, "o": order_no, "s": status, "now": self._clock.now()}
         with translated("updating an order"):
-            async with self._engine.connect() as conn:
+            async with self._db.connect() as conn:
                 await conn.execute(_STATUS, params)

@@ -3,7 +3,8 @@
 SQLite needs more care than PostgreSQL: WAL so readers never block the writer, a busy
 timeout so a waiting writer sleeps instead of failing, foreign keys switched on, and
 paygate's own BEGIN (see `BEGIN_MODE` and docs/adr/0005) so a write unit takes the
-write lock when it starts rather than when it first writes.
+write lock when it starts rather than when it first writes, and a `WriteGate` that
+queues this process's writers in order before they reach that lock.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, StaticPool
+
+from adapters.persistence.gate import install_gate
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
 
@@ -61,6 +64,7 @@ def create_engine(
     engine = create_async_engine(sa_url, **options)
     if is_sqlite(sa_url):
         _configure_sqlite(engine, busy_timeout_ms)
+        install_gate(engine, busy_timeout_ms / 1000)
     return engine
 
 

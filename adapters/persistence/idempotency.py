@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.persistence.engine import autocommit
 from adapters.persistence.errors import translated
 from adapters.persistence.schema import idempotency_keys as t
-from adapters.persistence.sql import InsertIgnoring
+from adapters.persistence.sql import Autocommit, InsertIgnoring
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.ports.storage import StoredResponse
 
@@ -76,7 +75,7 @@ class SqlIdempotencyStore:
         ttl: timedelta = timedelta(hours=24),
         lease: timedelta = timedelta(seconds=60),
     ) -> None:
-        self._engine = autocommit(engine)
+        self._db = Autocommit(engine)
         self._ttl, self._lease = ttl, lease
 
     async def begin(
@@ -91,7 +90,7 @@ class SqlIdempotencyStore:
             "stale_before": now - self._lease,
         }
         with translated("claiming an idempotency key"):
-            async with self._engine.connect() as conn:
+            async with self._db.connect() as conn:
                 for _ in range(3):  # a release between two steps sends us round again
                     if await self._claimed(conn, scope, key, fingerprint, now, params):
                         return None
@@ -130,18 +129,18 @@ class SqlIdempotencyStore:
             "headers": dict(response.headers),
         }
         with translated("storing an idempotent response"):
-            async with self._engine.connect() as conn:
+            async with self._db.connect() as conn:
                 await conn.execute(_COMPLETE, params)
 
     async def release(self, scope: str, key: str) -> None:
         with translated("releasing an idempotency key"):
-            async with self._engine.connect() as conn:
+            async with self._db.connect() as conn:
                 await conn.execute(_RELEASE, {"s": scope, "k": key})
 
     async def purge_expired(self, now: datetime) -> int:
         """Housekeeping: delete expired keys (they already count as absent); returns how many."""
         with translated("purging idempotency keys"):
-            async with self._engine.connect() as conn:
+            async with self._db.connect() as conn:
                 return (await conn.execute(_PURGE, {"now": now})).rowcount
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -10,11 +11,13 @@ from sqlalchemy import Column, ColumnElement, Select, Table, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
 
+from adapters.persistence.engine import autocommit
 from adapters.persistence.errors import is_unavailable, unavailable
+from adapters.persistence.gate import gate_of
 from application.ports.storage import Cursor, Page
 
 T = TypeVar("T")
@@ -40,6 +43,22 @@ class Repository:
             if is_unavailable(error):
                 raise unavailable(error, "running a statement") from error
             raise
+
+
+class Autocommit:
+    """Statements outside any unit of work, each committing on its own (one round trip);
+    on SQLite they queue at the engine's `WriteGate` like every other writer."""
+
+    __slots__ = ("_engine", "_gate")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = autocommit(engine)
+        self._gate = gate_of(engine)
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self._gate or nullcontext(), self._engine.connect() as conn:
+            yield conn
 
 
 class InsertIgnoring:

@@ -1,8 +1,9 @@
 """`SqlUnitOfWork`: one connection and one transaction, shared by every repository.
 
 Leaving the block without `commit()` rolls back, so a failure anywhere leaves nothing
-written. A write unit on SQLite takes the write lock at BEGIN (docs/adr/0005); a
-read-only unit takes a snapshot and, on PostgreSQL, runs as a READ ONLY transaction.
+written. A write unit on SQLite first queues at the process's `WriteGate`, then takes
+the database's write lock at BEGIN (docs/adr/0005); a read-only unit takes a snapshot
+and, on PostgreSQL, runs as a READ ONLY transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.persistence.engine import BEGIN_MODE, DEFERRED, IMMEDIATE
 from adapters.persistence.errors import translated
+from adapters.persistence.gate import WriteGate, gate_of
 from adapters.persistence.ledger import SqlLedgerRepository
 from adapters.persistence.merchants import SqlMerchantRepository
 from adapters.persistence.payments import SqlPaymentRepository
@@ -30,11 +32,29 @@ class SqlUnitOfWork:
     merchants: SqlMerchantRepository
     webhooks: SqlWebhookRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
         self._engine = engine
+        self._gate = gate
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
+        if self._gate is not None:
+            await self._gate.__aenter__()
+        try:
+            self._conn = await self._begin()
+        except BaseException:
+            await self._leave_gate()
+            raise
+        conn = self._conn
+        self.payments = SqlPaymentRepository(conn)
+        self.refunds = SqlRefundRepository(conn)
+        self.ledger = SqlLedgerRepository(conn)
+        self.settlements = SqlSettlementRepository(conn)
+        self.merchants = SqlMerchantRepository(conn)
+        self.webhooks = SqlWebhookRepository(conn)
+        return self
+
+    async def _begin(self) -> AsyncConnection:
         conn = self._engine.connect()
         try:
             with translated("opening a unit of work"):
@@ -44,14 +64,11 @@ class SqlUnitOfWork:
             if conn.sync_connection is not None:  # connected, but BEGIN failed
                 await conn.close()
             raise
-        self._conn = conn
-        self.payments = SqlPaymentRepository(conn)
-        self.refunds = SqlRefundRepository(conn)
-        self.ledger = SqlLedgerRepository(conn)
-        self.settlements = SqlSettlementRepository(conn)
-        self.merchants = SqlMerchantRepository(conn)
-        self.webhooks = SqlWebhookRepository(conn)
-        return self
+        return conn
+
+    async def _leave_gate(self) -> None:
+        if self._gate is not None:
+            await self._gate.__aexit__(None, None, None)
 
     async def commit(self) -> None:
         with translated("committing"):
@@ -72,7 +89,10 @@ class SqlUnitOfWork:
             # the transaction with the connection, which must not go back to the pool.
             await conn.invalidate()
         finally:
-            await conn.close()
+            try:
+                await conn.close()
+            finally:
+                await self._leave_gate()
 
     @property
     def _connection(self) -> AsyncConnection:
@@ -87,6 +107,9 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._write = engine.execution_options(**{BEGIN_MODE: IMMEDIATE})
         self._read = engine.execution_options(**{BEGIN_MODE: DEFERRED}, postgresql_readonly=True)
+        self._gate = gate_of(engine)
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._read if read_only else self._write)
+        if read_only:
+            return SqlUnitOfWork(self._read)
+        return SqlUnitOfWork(self._write, self._gate)

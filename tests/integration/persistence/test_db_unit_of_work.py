@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from db_builders import merchant, only_postgres, only_sqlite, payment
+from db_builders import T0, merchant, only_postgres, only_sqlite, payment
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.persistence import SqlUnitOfWorkFactory
 from application.errors import Unavailable
 from application.ports.storage import PaymentQuery
+from domain.ledger import capture_posting
 
 pytestmark = pytest.mark.usefixtures("migrated_url")
 
@@ -132,6 +133,36 @@ async def test_a_writer_that_waits_too_long_is_told_unavailable(
             async with impatient():
                 pass
     assert raised.value.code == "unavailable"
+
+
+@only_sqlite
+async def test_writers_in_one_process_take_turns_in_arrival_order(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    await _add_merchant(uow_factory, "mer_1")
+
+    async def record(n: int) -> None:
+        async with uow_factory() as uow:
+            await uow.ledger.append([capture_posting(payment(payment_no=f"pay_{n:02d}"), T0)])
+            await uow.commit()
+
+    await asyncio.gather(*(record(n) for n in range(20)))
+
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            text("SELECT posting_id FROM ledger_entries WHERE side = 'debit' ORDER BY entry_id")
+        )
+        assert list(result.scalars()) == [f"capture:pay_{n:02d}" for n in range(20)]
+
+
+@only_sqlite
+async def test_a_writer_queued_in_process_too_long_is_told_unavailable(
+    engine_factory: Callable[..., AsyncEngine],
+) -> None:
+    uow_factory = SqlUnitOfWorkFactory(engine_factory(busy_timeout_ms=50))
+    async with uow_factory():
+        with pytest.raises(Unavailable):
+            await _add_merchant(uow_factory, "mer_late")
 
 
 @only_postgres

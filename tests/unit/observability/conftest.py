@@ -1,43 +1,16 @@
-"""Fresh metrics and an in-memory span exporter per test: nothing global is touched."""
+"""Fresh metrics, in-memory spans and a client for the tiny app, per test: nothing global."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import Tracer
 
+from observability.litestar import instrument
 from observability.metrics import Metrics
-
-
-@dataclass
-class Spans:
-    provider: TracerProvider
-    exporter: InMemorySpanExporter
-
-    @property
-    def tracer(self) -> Tracer:
-        return self.provider.get_tracer("test")
-
-    def finished(self) -> list[ReadableSpan]:
-        return list(self.exporter.get_finished_spans())
-
-    def named(self, name: str) -> ReadableSpan:
-        matches = [span for span in self.finished() if span.name == name]
-        assert len(matches) == 1, [span.name for span in self.finished()]
-        return matches[0]
-
-
-def spans_with_rate(rate: float) -> Spans:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(rate)))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return Spans(provider, exporter)
+from tests.unit.observability.span_capture import Spans, spans_with_rate
+from tests.unit.observability.tiny_app import http_client, tiny_app
 
 
 @pytest.fixture
@@ -50,3 +23,9 @@ def spans() -> Iterator[Spans]:
     recorded = spans_with_rate(1.0)
     yield recorded
     recorded.provider.shutdown()
+
+
+@pytest.fixture
+async def client(metrics: Metrics, spans: Spans) -> AsyncIterator[httpx.AsyncClient]:
+    async for http in http_client(instrument(tiny_app(metrics, spans), metrics, spans.provider)):
+        yield http

@@ -11,7 +11,7 @@ import pytest
 
 from observability.logging import configure_logging, json_handler
 from observability.redaction import redact_text
-from tests.unit.observability.conftest import Spans
+from tests.unit.observability.span_capture import Spans
 
 CARD = "4242424242424242"
 SECRET = "sk_live_8f3a9c"

@@ -22,7 +22,7 @@ from tests.unit.fakes import Gateway
 from tests.unit.fakes.channel import DECLINED
 from tests.unit.fakes.external import REJECT_CARD, REVIEW_CARD
 from tests.unit.fakes.gateway import card
-from tests.unit.observability.conftest import Spans
+from tests.unit.observability.span_capture import Spans
 
 
 @pytest.fixture

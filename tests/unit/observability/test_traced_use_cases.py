@@ -28,7 +28,7 @@ from tests.unit.observability.builders import (
     refund_command,
     refund_outcome,
 )
-from tests.unit.observability.conftest import Spans, spans_with_rate
+from tests.unit.observability.span_capture import Spans, spans_with_rate
 
 
 def attribute_text(spans: Spans) -> str:

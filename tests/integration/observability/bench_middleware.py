@@ -4,9 +4,10 @@
     python tests/integration/observability/bench_middleware.py --http     # uvicorn, keep-alive
 
 Direct mode calls the ASGI app in a loop with no server or socket, so the difference
-between rows is the middleware alone; it counts CPU time, not wall time. HTTP mode serves each variant with one uvicorn worker in
-a subprocess, drives it with `wrk` (16 keep-alive connections) and reports requests per
-CPU-second of the server process, which a shared machine disturbs far less than req/s.
+between rows is the middleware alone; it counts CPU time, not wall time. HTTP mode serves
+each variant with one uvicorn worker in a subprocess, drives it with `wrk` (16 keep-alive
+connections) and reports requests per CPU-second of the server process, which a shared
+machine disturbs far less than requests per second.
 """
 
 from __future__ import annotations

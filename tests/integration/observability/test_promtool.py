@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
+import yaml
+from deploy_assets import CONTRACT_QUERIES, dashboard_queries
 from litestar import Litestar, get
 from promtool_runner import DEPLOY, find_promtool, run_promtool
 
@@ -69,3 +73,15 @@ def test_a_missing_promtool_skips_locally_and_fails_under_ci() -> None:
     with pytest.raises(pytest.fail.Exception):
         find_promtool({"CI": "true"}, missing)
     assert find_promtool({"CI": "true"}, lambda name: f"/usr/bin/{name}") == "/usr/bin/promtool"
+
+
+def test_dashboard_and_contract_queries_are_valid_promql(promtool: str, tmp_path: Path) -> None:
+    """promtool parses rule expressions, so each query becomes a recording rule to check."""
+    queries = [*CONTRACT_QUERIES, *dashboard_queries()]
+    rules = {"groups": [{"name": "queries", "rules": [
+        {"record": f"paygate:query_{index}", "expr": query}
+        for index, query in enumerate(queries)]}]}
+    (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules))
+    result = run_promtool(promtool, "check", "rules", "queries.yml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(queries)} rules found" in result.stdout

@@ -83,12 +83,13 @@ class Gateway:
     def close(self) -> None:
         self.http.close()
 
+    def admin(self, path: str, body: Any) -> httpx.Response:
+        """POST to the admin API with the bearer token."""
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+        return self.http.post(path, content=encode(body), headers=headers)
+
     def new_merchant(self, name: str = "Acme Ltd") -> Keys:
-        response = self.http.post(
-            "/admin/v1/merchants",
-            content=encode({"name": name}),
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
-        )
+        response = self.admin("/admin/v1/merchants", {"name": name})
         assert response.status_code == 201, response.text
         return Keys(**response.json())
 

@@ -124,6 +124,21 @@ def test_the_remote_risk_service_sends_cards_to_review_and_rejects_others(split:
     assert requests_served(split.risk.base_url, "/v1/risk") == assessed + 2
 
 
+def test_an_approved_review_is_charged_through_the_remote_channel(split: Split) -> None:
+    review = split.api.pay(split.keys, "SPLIT-APPROVED", card=CARD_REVIEW)
+    assert review["status"] == "requires_review", review
+    calls = requests_served(split.channel.base_url, "/v1/")
+
+    response = split.api.admin(
+        f"/admin/v1/payments/{review['payment_no']}/review", {"decision": "approve"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "succeeded"
+    assert order_row(split, "SPLIT-APPROVED")[3] == "succeeded"
+    assert requests_served(split.channel.base_url, "/v1/") == calls + 1
+
+
 def test_a_partial_refund_goes_through_the_remote_channel(split: Split) -> None:
     payment = split.api.pay(split.keys, "SPLIT-REFUND")
     calls = requests_served(split.channel.base_url, "/v1/")

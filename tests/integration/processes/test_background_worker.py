@@ -1,0 +1,56 @@
+"""Who delivers webhooks: `paygate serve` by itself (PAYGATE_WORKER=on, the default), or
+with PAYGATE_WORKER=off nobody until `paygate worker` runs as a process of its own."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gateway_client import Deployment
+from process_harness import Processes, wait_for
+from webhook_receiver import WebhookReceiver
+
+pytestmark = pytest.mark.slow
+
+WORKER_INTERVAL = 1.0
+"""How often the background worker looks for due webhooks (BackgroundWorker's default)."""
+
+
+def test_a_server_with_its_worker_on_delivers_webhooks_by_itself(
+    gateway_with_worker: Deployment, receiver: WebhookReceiver
+) -> None:
+    keys = gateway_with_worker.api.new_merchant("Worker On Ltd")
+    receiver.secret = keys.webhook_secret
+
+    payment = gateway_with_worker.api.pay(keys, "WORKER-ON", notify_url=receiver.url())
+
+    wait_for("the server's worker to deliver", receiver.delivered, timeout=10)
+    [delivery] = receiver.delivered()
+    assert delivery.event["type"] == "payment.succeeded"
+    assert delivery.event["data"]["payment_no"] == payment["payment_no"]
+
+
+def test_with_the_worker_off_only_a_separate_paygate_worker_delivers(
+    gateway_without_worker: Deployment, receiver: WebhookReceiver, processes: Processes
+) -> None:
+    gateway = gateway_without_worker
+    keys = gateway.api.new_merchant("Worker Off Ltd")
+    receiver.secret = keys.webhook_secret
+
+    payment = gateway.api.pay(keys, "WORKER-OFF", notify_url=receiver.url())
+    time.sleep(2.5 * WORKER_INTERVAL)
+
+    assert receiver.deliveries == [], "a server with PAYGATE_WORKER=off delivered a webhook"
+    outbox = "SELECT status, attempts FROM webhook_events WHERE merchant_id = ?"
+    assert gateway.rows.all(outbox, keys.merchant_id) == [("pending", 0)]
+
+    processes.start("worker", "worker", env=gateway.env, serves=False)
+    wait_for("paygate worker to deliver", receiver.delivered, timeout=15)
+
+    [delivery] = receiver.delivered()
+    assert delivery.event["data"]["payment_no"] == payment["payment_no"]
+    assert receiver.refused == []
+    wait_for(
+        "the delivery to be recorded",
+        lambda: gateway.rows.all(outbox, keys.merchant_id) == [("delivered", 1)],
+    )

@@ -1,11 +1,12 @@
 """Core statements + explicit mappers vs an ORM session, on the same table (docs/adr/0004).
 
-    python tests/integration/persistence/bench_core_vs_orm.py [URL] [--seconds S]
+    python tests/integration/persistence/bench_core_vs_orm.py [URL] [--seconds S] [--rounds R]
 
-Each variant inserts payments, one per transaction as the payment path does, then reads
-them back by primary key, for S seconds, one after the other on one connection; it
-prints operations per second, wall time and this process's CPU time per operation (CPU
-is what limits a saturated worker; wall time includes the database's own work). The default
+Each variant inserts payments, one per transaction as the payment path does, or reads
+one back by primary key, sequentially on one connection, for S seconds; the variants
+take turns for R rounds and the best round of each is kept. It prints operations per
+second, wall time and this process's CPU time per operation (CPU is what limits a
+saturated worker; wall time also includes the database's own work). The default
 URL is a fresh SQLite file in a temporary directory. Not collected by pytest.
 """
 
@@ -67,7 +68,7 @@ async def rate(seconds: float, operation: Callable[[], Awaitable[object]]) -> tu
     return done / elapsed, (time.process_time() - cpu) / done * 1e6
 
 
-async def run(url: str, seconds: float) -> None:
+async def run(url: str, seconds: float, rounds: int) -> None:
     await upgrade_database_async(url)
     engine = create_engine(url)
     uow = SqlUnitOfWorkFactory(engine)
@@ -109,14 +110,20 @@ async def run(url: str, seconds: float) -> None:
         async with sessions() as session:
             await session.get(PaymentRecord, orm_ids[len(orm_ids) // 2])
 
-    results = {
-        "core insert": await rate(seconds, core_insert),
-        "orm insert": await rate(seconds, orm_insert),
-        "core get by key": await rate(seconds, core_get),
-        "orm get by key": await rate(seconds, orm_get),
+    variants = {
+        "core insert": core_insert,
+        "orm insert": orm_insert,
+        "core get by key": core_get,
+        "orm get by key": orm_get,
     }
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(rounds):  # interleaved, best of each: other processes only slow us down
+        for name, operation in variants.items():
+            per_second, cpu = await rate(seconds, operation)
+            old = best.get(name, (0.0, float("inf")))
+            best[name] = (max(old[0], per_second), min(old[1], cpu))
     await engine.dispose()
-    for name, (per_second, cpu) in results.items():
+    for name, (per_second, cpu) in best.items():
         print(
             f"{name:16s} {per_second:8,.0f}/s {1e6 / per_second:7,.0f} µs each {cpu:6,.0f} µs CPU"
         )
@@ -125,10 +132,13 @@ async def run(url: str, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("url", nargs="?")
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=1.0, help="per variant and round")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(args.url or f"sqlite+aiosqlite:///{tmp}/bench.db", args.seconds))
+        asyncio.run(
+            run(args.url or f"sqlite+aiosqlite:///{tmp}/bench.db", args.seconds, args.rounds)
+        )
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ def create_engine(
     max_overflow: int = 10,
     pool_timeout: float = 10.0,
     busy_timeout_ms: int = 5_000,
+    connect_timeout: float = 10.0,
     poolclass: type[Pool] | None = None,
     connect_args: dict[str, Any] | None = None,
     echo: bool = False,
@@ -49,13 +50,15 @@ def create_engine(
 
     `pool_size`/`max_overflow`/`pool_timeout` size the connection pool (ignored by pools
     that do not queue, such as `NullPool`); `busy_timeout_ms` is how long an SQLite writer
-    waits for the lock before the unit of work reports `Unavailable`. A PostgreSQL URL may
-    carry `?search_path=schema`.
+    waits for the lock before the unit of work reports `Unavailable`; `connect_timeout`
+    bounds a PostgreSQL connection attempt (asyncpg would wait a minute). A PostgreSQL URL
+    may carry `?search_path=schema`.
     """
     sa_url = make_url(url)
     args = dict(connect_args or {})
-    if not is_sqlite(sa_url):
+    if sa_url.get_driver_name() == "asyncpg":
         sa_url = _schema_from_query(sa_url, args)
+        args.setdefault("timeout", connect_timeout)
     options: dict[str, Any] = {"echo": echo, "connect_args": args}
     if poolclass is not None:
         options["poolclass"] = poolclass

@@ -40,8 +40,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def json_type() -> TypeEngine[Any]:
-    """JSON text on SQLite, JSONB on PostgreSQL (queryable by operators)."""
-    return JSON().with_variant(JSONB(), "postgresql")
+    """JSON text on SQLite, JSONB on PostgreSQL (queryable by operators). Python `None`
+    is SQL NULL, not the JSON text `null`, so `IS NULL` finds it."""
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def bigint_id() -> TypeEngine[int]:

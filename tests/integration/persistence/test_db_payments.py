@@ -263,7 +263,7 @@ async def test_a_payment_without_its_merchant_is_refused(uow_factory: SqlUnitOfW
             await uow.payments.add(payment("mer_unknown"))
 
 
-async def test_money_is_stored_as_minor_units_and_metadata_as_json(
+async def test_money_is_minor_units_and_absent_json_is_sql_null(
     uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine, seed
 ) -> None:
     p = payment(amount=Money(2**53 + 1, "JPY"), metadata={"note": "café ☕", "empty": ""})
@@ -272,13 +272,16 @@ async def test_money_is_stored_as_minor_units_and_metadata_as_json(
     async with engine.connect() as conn:  # the raw row, as an operator sees it
         row = (
             await conn.execute(
-                text("SELECT currency, amount FROM payments WHERE payment_no = :p"),
+                text(
+                    "SELECT currency, amount, risk_reasons IS NULL FROM payments"
+                    " WHERE payment_no = :p"
+                ),
                 {"p": p.payment_no},
             )
         ).one()
     async with uow_factory(read_only=True) as uow:
         loaded = await uow.payments.get(p.payment_no)
 
-    assert tuple(row) == ("JPY", 2**53 + 1)
+    assert tuple(row) == ("JPY", 2**53 + 1, True)  # no risk yet: SQL NULL, not JSON null
     assert loaded is not None
     assert loaded.metadata == {"note": "café ☕", "empty": ""}

@@ -21,7 +21,7 @@ from observability.litestar import instrument, metrics_handler
 from observability.logging import configure_logging
 from observability.metrics import Metrics
 from observability.trace_ids import current_trace_id
-from observability.tracing import TracingSettings, configure_tracing
+from observability.tracing import TracingSettings, configure_tracing, shutdown_tracing
 
 T = TypeVar("T")
 _metrics_by_pid: dict[int, Metrics] = {}
@@ -57,6 +57,13 @@ class Telemetry:
 
     def metrics_route(self) -> Any:
         return None if self.metrics is None else metrics_handler(self.metrics)
+
+    def shutdown(self) -> None:
+        """Flush the spans still queued and let this worker's metric files go."""
+        if self.provider is not None:
+            shutdown_tracing()
+        if self.metrics is not None:
+            self.metrics.shutdown()
 
     def serve(self, app: Litestar) -> Any:
         """The ASGI application to hand to the server."""

@@ -6,8 +6,8 @@ import click
 
 from entrypoints.cli.money_ops import payments, refunds
 from entrypoints.cli.ops import db, merchants, reconcile, settle, webhooks
-from entrypoints.cli.serving import quickstart, serve, worker
 from entrypoints.cli.services import serve_channel, serve_order, serve_risk
+from entrypoints.cli.serving import quickstart, serve, worker
 from entrypoints.cli.signing import sign
 
 

@@ -54,4 +54,5 @@ def create_app(services: ApiServices) -> Litestar:
             description="Payments, refunds and settlements. See the API contract.",
         ),
         debug=False,
+        logging_config=None,
     )

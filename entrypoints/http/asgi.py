@@ -13,4 +13,4 @@ from entrypoints.telemetry import configure_process_logging
 def create_app_from_env() -> Any:
     settings = Settings.from_env()
     configure_process_logging(settings)
-    return build_http_app(build_container(settings))
+    return build_http_app(build_container(settings), owns_process=True)

@@ -90,8 +90,12 @@ def api_services(container: Container, **extra: Any) -> ApiServices:
     )
 
 
-def build_http_app(container: Container) -> Any:
-    """The ASGI application to serve: the Litestar app inside the observability middleware."""
+def build_http_app(container: Container, *, owns_process: bool = False) -> Any:
+    """The ASGI application to serve: the Litestar app inside the observability middleware.
+
+    `owns_process`: this app is the whole server process, so on shutdown it also flushes
+    the process-wide span exporter and releases its metric files.
+    """
     settings, telemetry = container.settings(), container.core.telemetry()
     startup: list[Any] = []
     shutdown: list[Any] = []
@@ -104,6 +108,8 @@ def build_http_app(container: Container) -> Any:
         await close_container(container)
 
     shutdown.append(close)
+    if owns_process:
+        shutdown.append(telemetry.shutdown)
     app = create_app(
         api_services(
             container,

@@ -48,4 +48,5 @@ def service_app(
         on_shutdown=list(on_shutdown),
         openapi_config=None,
         debug=False,
+        logging_config=None,
     )

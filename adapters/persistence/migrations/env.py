@@ -1,8 +1,8 @@
 """Alembic environment for both dialects, async drivers included.
 
 Every upgrade runs in one transaction that takes the write lock at BEGIN on SQLite and
-an advisory lock on PostgreSQL (per schema), so workers that all upgrade on first start take turns:
-the first migrates, the others find the schema at head and do nothing.
+an advisory lock (per schema) on PostgreSQL, so workers that all upgrade on first start
+take turns: the first migrates, the others find the schema at head and do nothing.
 """
 
 from __future__ import annotations

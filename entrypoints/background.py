@@ -39,13 +39,6 @@ class BackgroundWorker:
                 await task
         self._tasks = []
 
-    async def run_forever(self) -> None:
-        self.start()
-        try:
-            await asyncio.gather(*self._tasks)
-        finally:
-            await self.stop()
-
     @staticmethod
     async def _loop(job: Callable[[], Awaitable[Any]], every: float) -> None:
         while True:

@@ -7,6 +7,7 @@ gateway runs without any of it.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -111,4 +112,6 @@ class Telemetry:
 
 
 def configure_process_logging(settings: Settings) -> None:
+    """JSON lines for this process; no per-request access log (metrics and traces have it)."""
     configure_logging(settings.log_level.upper())
+    logging.getLogger("uvicorn.access").disabled = True

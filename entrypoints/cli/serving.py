@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 
 import click
 import uvicorn
@@ -12,6 +13,7 @@ from entrypoints.cli.common import console
 from entrypoints.cli.signing import curl_command
 from entrypoints.container import build_container, close_container, ensure_demo_merchant, upgrade
 from entrypoints.settings import Settings
+from entrypoints.telemetry import configure_process_logging
 from observability.multiprocess import prepare_multiprocess_dir
 
 ASGI_FACTORY = "entrypoints.http.asgi:create_app_from_env"
@@ -54,10 +56,19 @@ def worker() -> None:
     """Deliver webhooks and reconcile in-flight payments, without serving HTTP."""
 
     async def main() -> None:
-        container = build_container(Settings.from_env())
+        settings = Settings.from_env()
+        configure_process_logging(settings)
+        container = build_container(settings)
+        background = container.background()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        background.start()
         try:
-            await container.background().run_forever()
+            await stop.wait()  # a job in progress finishes its current statement, then stops
         finally:
+            await background.stop()
             await close_container(container)
 
     asyncio.run(main())

@@ -6,12 +6,11 @@ import asyncio
 
 import pytest
 from dependency_injector import providers
+from http_fakes import DownRisk, HeldChannel
 from http_harness import (
     SANDBOX_SECRET,
     Api,
     ApiFactory,
-    DownRisk,
-    HeldChannel,
     Keys,
     assert_error,
     encode,

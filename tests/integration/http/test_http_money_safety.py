@@ -10,13 +10,13 @@ from collections import Counter
 
 import pytest
 from dependency_injector import providers
+from http_fakes import BarrierRisk
 from http_harness import (
     CARD_DECLINED,
     CARD_REVIEW,
     CARD_UNKNOWN,
     Api,
     ApiFactory,
-    BarrierRisk,
     assert_error,
     encode,
     gather_responses,

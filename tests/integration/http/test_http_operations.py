@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
+from http_fakes import DownOrders, DownRisk
 from http_harness import (
     Api,
     ApiFactory,
-    DownOrders,
-    DownRisk,
     Keys,
     assert_error,
     payment_body,

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from dependency_injector import providers
+from http_fakes import HeldChannel
 from http_harness import (
     CARD_DECLINED,
     CARD_REVIEW,
@@ -14,7 +15,6 @@ from http_harness import (
     SANDBOX_SECRET,
     Api,
     ApiFactory,
-    HeldChannel,
     Keys,
     assert_error,
     payment_body,

@@ -363,8 +363,19 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
                     items = [("POST", f"/api/v1/payments/{p}/refunds", '{"amount":1}')
                              for p in cycle(paid, count)]
                 write_requests(reqdir, args.threads, secret, items)
+            profiler = None
+            if args.profile and mix == "pay":
+                busiest = max(process_tree(server.pid), key=cpu_ticks)
+                profiler = subprocess.Popen(
+                    [str(VENV_BIN / "py-spy"), "record", "--pid", str(busiest), "--duration",
+                     str(max(1, args.duration - 2)), "--rate", "200", "--nonblocking",
+                     "--format", args.profile_format,
+                     "-o", str(RESULTS / f"profile-{name}.{args.profile_format}")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             with Sampler(server.pid) as sampler:
                 outcome = run_wrk(base, reqdir, api_key, args.threads, connections, args.duration)
+            if profiler is not None:
+                profiler.wait()
             outcome["peak_rss_mb"] = round(sampler.peak_rss / 2**20, 1)
             outcome["cpu_percent"] = round(sampler.cpu_percent, 1)
             outcome["server_processes"] = len(sampler.pids)
@@ -489,6 +500,10 @@ def main() -> None:
     parser.add_argument("--matrix", action="store_true",
                         help="every database x workers x observability configuration")
     parser.add_argument("--raw", action="store_true", help="the raw-driver reference")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy record the busiest server process during the pay run")
+    parser.add_argument("--profile-format", default="speedscope",
+                        choices=["speedscope", "flamegraph", "raw"])
     parser.add_argument("--raw-workers", type=int, default=2)
     args = parser.parse_args()
     args.mixes = [m for m in args.mixes.split(",") if m]

@@ -51,6 +51,7 @@ def _traces_to(endpoint: str, **settings: str) -> dict[str, str]:
         "PAYGATE_TRACING": "on",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{endpoint}/v1/traces",
         "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "PAYGATE_LOG_LEVEL": "DEBUG",
         **settings,
     }
 

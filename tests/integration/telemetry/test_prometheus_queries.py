@@ -171,13 +171,13 @@ def test_prometheus_evaluates_the_contract_queries_on_a_served_mix(
 
         success = prometheus.query(SUCCESS_RATIO, at)
         assert len(success) == 1, success
-        assert math.isclose(value(success[0]), second.payments["success"] / payments,
-                            rel_tol=1e-9)
+        assert math.isclose(value(success[0]), second.payments["success"] / payments, rel_tol=1e-9)
 
         rejected = prometheus.query(RISK_RATIO, at)
         assert len(rejected) == 1, rejected
-        assert math.isclose(value(rejected[0]), second.payments["risk_rejected"] / payments,
-                            rel_tol=1e-9)
+        assert math.isclose(
+            value(rejected[0]), second.payments["risk_rejected"] / payments, rel_tol=1e-9
+        )
 
         # No 5xx was ever answered: no 5xx series exists, so the ratio as written is empty
         # ("no data" on the dashboard), never a positive number.
@@ -204,9 +204,9 @@ def test_prometheus_evaluates_the_contract_queries_on_a_served_mix(
         mean = sum(second.amounts) / len(second.amounts) / 100  # USD: major units
         for promql in (AVG_AMOUNT_RATE, AVG_AMOUNT_LIFETIME):
             averages = prometheus.query(promql, at)
-            assert [s["metric"] for s in averages] == [
-                {"channel": "sandbox", "currency": "USD"}
-            ], averages
+            assert [s["metric"] for s in averages] == [{"channel": "sandbox", "currency": "USD"}], (
+                averages
+            )
             assert math.isclose(value(averages[0]), mean, rel_tol=1e-9), (promql, averages)
     finally:
         if prometheus is not None:

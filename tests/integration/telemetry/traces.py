@@ -45,8 +45,11 @@ class Spans:
         for request in list(self.received.requests):
             for resource in request.resource_spans:
                 service = next(
-                    (a.value.string_value for a in resource.resource.attributes
-                     if a.key == "service.name"),
+                    (
+                        a.value.string_value
+                        for a in resource.resource.attributes
+                        if a.key == "service.name"
+                    ),
                     "",
                 )
                 for scope in resource.scope_spans:
@@ -56,8 +59,9 @@ class Spans:
     def of_trace(self, trace_id: str) -> list[Exported]:
         return [span for span in self.all() if span.trace_id == trace_id]
 
-    def wait_for_trace(self, trace_id: str, names: set[str], timeout: float = 10.0
-                       ) -> list[Exported]:
+    def wait_for_trace(
+        self, trace_id: str, names: set[str], timeout: float = 10.0
+    ) -> list[Exported]:
         """The spans of one trace once every name in `names` has arrived (bounded)."""
         deadline = time.monotonic() + timeout
         while True:

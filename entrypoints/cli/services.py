@@ -18,6 +18,7 @@ def _serve(factory: str, host: str, port: int) -> None:
         host=host,
         port=port,
         access_log=False,
+        log_config=None,
         log_level=settings.log_level.lower(),
     )
 

@@ -28,7 +28,7 @@ def decode_cursor(text: str | None) -> Cursor | None:
         created_at = datetime.fromisoformat(moment)
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise ValidationFailed("cursor is not one this API returned") from error
-    if created_at.tzinfo is None or not key:
+    if created_at.tzinfo is None or not key or not key.isprintable():
         raise ValidationFailed("cursor is not one this API returned")
     return Cursor(created_at, key)
 

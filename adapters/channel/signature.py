@@ -43,6 +43,8 @@ def _parse(header: str) -> tuple[int, list[str]]:
     candidates: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
+        if not value.isascii():
+            continue  # a digest or a timestamp is ASCII; anything else cannot match
         if key == "t" and value.isdigit():
             timestamp = int(value)
         elif key == "v1" and value:

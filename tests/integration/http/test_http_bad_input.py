@@ -271,11 +271,6 @@ async def test_an_escaped_backslash_before_u0000_is_plain_text_that_round_trips(
     assert created["metadata"] == {"path": "C:\\u0000\\"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="application/pagination.py: decode_cursor() accepts a key holding a NUL, which "
-    "no page ever returned; PostgreSQL then fails the query, a 500",
-)
 async def test_a_forged_cursor_holding_a_nul_is_a_validation_error(
     open_api: ApiFactory, any_db_url: str
 ) -> None:

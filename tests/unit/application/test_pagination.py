@@ -49,6 +49,7 @@ class TestCursor:
             b64(b"yesterday|pay_1"),
             b64(b"2026-11-23T10:00:00|pay_1"),  # naive time
             b64(b"2026-11-23T10:00:00+00:00|"),  # no key
+            b64(b"2026-11-23T10:00:00+00:00|pay_\x00"),  # a key no row can have
         ],
     )
     def test_a_cursor_this_api_never_returned_is_a_validation_error(self, text: str) -> None:

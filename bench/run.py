@@ -151,6 +151,25 @@ def cpu_ticks(pid: int) -> int:
         return 0
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def postgres_ticks() -> int:
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                    total += cpu_ticks(int(entry))
+            except OSError:
+                pass
+    return total
+
+
 def rss_bytes(pid: int) -> int:
     try:
         return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
@@ -176,6 +195,7 @@ class Sampler:
     def __enter__(self) -> Sampler:
         self.pids = process_tree(self.root)
         self._ticks0 = sum(cpu_ticks(p) for p in self.pids)
+        self._machine0, self._pg0 = machine_ticks(), postgres_ticks()
         self._t0 = time.monotonic()
         self._thread.start()
         return self
@@ -183,8 +203,20 @@ class Sampler:
     def __exit__(self, *_: Any) -> None:
         self.wall = time.monotonic() - self._t0
         self.ticks = sum(cpu_ticks(p) for p in self.pids) - self._ticks0
+        busy, total = machine_ticks()
+        self.machine_busy = 100.0 * (busy - self._machine0[0]) / max(1, total - self._machine0[1])
+        self.pg_ticks = postgres_ticks() - self._pg0
         self._stop.set()
         self._thread.join()
+
+    def extra(self) -> dict[str, float]:
+        """Where the rest of the machine went: PostgreSQL, and everything else (wrk, other
+        programs on the machine), in percent of one core."""
+        cores = os.cpu_count() or 1
+        pg = 100.0 * self.pg_ticks / CLK_TCK / self.wall
+        return {"machine_busy_percent": round(self.machine_busy, 1),
+                "postgres_cpu_percent": round(pg, 1),
+                "other_cpu_percent": round(self.machine_busy * cores - self.cpu_percent - pg, 1)}
 
     @property
     def cpu_percent(self) -> float:
@@ -378,6 +410,7 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
                 profiler.wait()
             outcome["peak_rss_mb"] = round(sampler.peak_rss / 2**20, 1)
             outcome["cpu_percent"] = round(sampler.cpu_percent, 1)
+            outcome.update(sampler.extra())
             outcome["server_processes"] = len(sampler.pids)
             outcome["connections"] = connections
             if mix == "pay":
@@ -385,7 +418,9 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
                 outcome["check"] = check_payments(db_url, run_id, reqdir, outcome)
             log(f"   {mix}: {outcome['throughput']:.0f} req/s, p50 {outcome.get('p50_ms')} ms,"
                 f" p99 {outcome.get('p99_ms')} ms, non-2xx {outcome['non_2xx']},"
-                f" rss {outcome['peak_rss_mb']} MB, cpu {outcome['cpu_percent']} %")
+                f" rss {outcome['peak_rss_mb']} MB, cpu {outcome['cpu_percent']} %,"
+                f" machine {outcome['machine_busy_percent']} %,"
+                f" others {outcome['other_cpu_percent']} %")
             result["runs"][mix] = outcome
     finally:
         stop(server)
@@ -466,6 +501,7 @@ def run_raw(args: argparse.Namespace) -> dict[str, Any]:
             outcome = run_wrk(base, reqdir, "key_raw", args.threads, connections, args.duration)
         outcome["peak_rss_mb"] = round(sampler.peak_rss / 2**20, 1)
         outcome["cpu_percent"] = round(sampler.cpu_percent, 1)
+        outcome.update(sampler.extra())
         time.sleep(1.0)
         rows = query(PG_URL.replace("+asyncpg", ""),
                      f"SELECT count(*) FROM raw_payments WHERE order_no LIKE 'B-{run_id}-%'")

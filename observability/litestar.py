@@ -14,13 +14,17 @@ from observability.asgi import UNTRACED_PATHS, ObservabilityMiddleware
 from observability.metrics import Metrics
 
 
+# Litestar appends "; charset=utf-8" to text/* types itself; give it the bare type.
+_MEDIA_TYPE = "text/plain; version=0.0.4"
+
+
 def metrics_handler(metrics: Metrics, path: str = "/metrics") -> HTTPRouteHandler:
     """GET /metrics in the classic text format. Merging the worker files in multiprocess
     mode reads from disk, so it runs on a thread, off the event loop."""
 
     @get(path, sync_to_thread=True, include_in_schema=True, tags=["operations"])
     def render_metrics() -> Response[bytes]:
-        return Response(metrics.render(), media_type=metrics.content_type)
+        return Response(metrics.render(), media_type=_MEDIA_TYPE)
 
     return render_metrics
 

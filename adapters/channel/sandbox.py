@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from adapters.channel.sandbox_cards import (
@@ -118,6 +118,10 @@ class SandboxChannel:
         known = self._charges.get(key)
         if known is not None:
             return known
+        if request.card is not None and _expired(request.card):
+            expired = ChargeResult(Outcome.FAILED, None, "expired_card", "the card has expired")
+            self._charges.put(key, expired)
+            return expired
         scenario = self._scenario(request)
         if scenario is None:
             return ChargeResult(Outcome.FAILED, None, "invalid_token", "not a sandbox token")
@@ -166,3 +170,9 @@ class SandboxChannel:
     async def _pause(self) -> None:
         if self._latency > 0:
             await asyncio.sleep(self._latency)
+
+
+def _expired(card: CardDetails) -> bool:
+    """Declined like a real acquirer would: a card is good through the end of its month."""
+    today = datetime.now(UTC)
+    return card.expired(today.year, today.month)

@@ -172,7 +172,7 @@ async def test_metrics_are_served_as_prometheus_text(api: Api, merchant: Keys) -
     response = await api.client.get("/metrics")
 
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert "# TYPE" in response.text
 
 

@@ -166,3 +166,16 @@ async def test_the_memory_is_bounded() -> None:
     for n in range(3):
         await channel.charge(charge(payment_no=f"pay_{n}"))
     assert [channel.charges_for(f"pay_{n}") for n in range(3)] == [0, 1, 1]
+
+
+async def test_an_expired_card_is_declined_with_expired_card_once_per_key(
+    sandbox: SandboxChannel,
+) -> None:
+    expired = CardDetails("4242424242424242", 1, 2001, "123")
+    request = ChargeRequest("pay_old", "mer_1", Money(10_000, "USD"), card=expired)
+
+    first, again = await sandbox.charge(request), await sandbox.charge(request)
+
+    assert (first.outcome, first.failure_code) == (Outcome.FAILED, "expired_card")
+    assert again == first
+    assert sandbox.charges_for("pay_old") == 1

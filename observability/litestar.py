@@ -13,7 +13,6 @@ from opentelemetry.trace import TracerProvider
 from observability.asgi import UNTRACED_PATHS, ObservabilityMiddleware
 from observability.metrics import Metrics
 
-
 # Litestar appends "; charset=utf-8" to text/* types itself; give it the bare type.
 _MEDIA_TYPE = "text/plain; version=0.0.4"
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from application.errors import InvalidSignature
 
 TOLERANCE_SECONDS = 300
+_MAX_TIMESTAMP_DIGITS = 12  # longer is no Unix time, and would overflow a float comparison
 
 
 def signature_header(secret: str, body: bytes, timestamp: int) -> str:
@@ -45,7 +46,7 @@ def _parse(header: str) -> tuple[int, list[str]]:
         key, _, value = part.strip().partition("=")
         if not value.isascii():
             continue  # a digest or a timestamp is ASCII; anything else cannot match
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isdigit() and len(value) <= _MAX_TIMESTAMP_DIGITS:
             timestamp = int(value)
         elif key == "v1" and value:
             candidates.append(value)

@@ -86,7 +86,10 @@ class MerchantAuthenticator:
         if not (api_key and stamp and given):
             raise ApiError("unauthenticated", "X-API-Key, X-Timestamp and X-Signature are required")
         now = self._clock()
-        if not (stamp.isascii() and stamp.isdigit()) or abs(now - int(stamp)) > TOLERANCE_SECONDS:
+        if (
+            not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12)
+            or abs(now - int(stamp)) > TOLERANCE_SECONDS
+        ):
             raise ApiError("unauthenticated", "X-Timestamp is missing or more than 300 s off")
         credentials = await self._credentials(api_key, now)
         if credentials is None:

@@ -177,3 +177,76 @@ def test_signed_and_admin_requests_got_past_authentication(target: Target) -> No
     assert 200 in seen.get(("GET", "/api/v1/payments"), set()), seen
     assert 201 in seen.get(("POST", "/admin/v1/merchants"), set()), seen
     assert any(codes - {401, 403} for codes in seen.values()), seen
+
+
+def call(target: Target, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
+    request = target.client.request(method, path, content=body or None, headers=headers)
+    return target.loop.run_until_complete(asyncio.wait_for(request, timeout=10))
+
+
+def test_every_object_route_in_the_document_hides_another_merchants_objects(
+    target: Target,
+) -> None:
+    """Derived from the document, so a route added later is swept too (the HTTP suite
+    names today's routes one by one)."""
+    owner = call(
+        target,
+        "POST",
+        "/admin/v1/merchants",
+        {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
+        b'{"name":"Owner Ltd"}',
+    ).json()
+    body = json.dumps(
+        {
+            "order_no": "SWEEP-1",
+            "amount": 5000,
+            "currency": "USD",
+            "channel": "sandbox",
+            "payment_method": {
+                "type": "card",
+                "number": "4242424242424242",
+                "exp_month": 12,
+                "exp_year": 2030,
+                "cvc": "123",
+            },
+        }
+    ).encode()
+
+    def as_owner(method: str, path: str, raw: bytes) -> Any:
+        signed = signed_headers(owner["api_key"], owner["api_secret"], method, path, raw)
+        return call(target, method, path, {**signed, "Content-Type": "application/json"}, raw)
+
+    payment_no = as_owner("POST", "/api/v1/payments", body).json()["payment_no"]
+    refund = as_owner("POST", f"/api/v1/payments/{payment_no}/refunds", b'{"amount":100}')
+    ids = {"payment_no": payment_no, "refund_no": refund.json()["refund_no"]}
+    swept = []
+    for method, template in OPERATIONS:
+        if not template.startswith("/api/v1/") or "{" not in template or "channel" in template:
+            continue
+        path = template.format(**ids)
+        raw = b'{"amount":1}' if method == "POST" else b""
+        signed = signed_headers(target.api_key, target.api_secret, method, path, raw)
+        response = call(target, method, path, {**signed, "Content-Type": "application/json"}, raw)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"]["code"] == "not_found"
+        swept.append((method, template))
+    assert len(swept) == 4, swept
+    kept = as_owner("GET", f"/api/v1/payments/{payment_no}", b"").json()
+    assert kept["refunded_amount"] == 100, kept
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", f"{ADMIN_TOKEN}x"])
+def test_every_admin_route_in_the_document_needs_the_token(
+    target: Target, token: str | None
+) -> None:
+    admin = [(m, p) for m, p in OPERATIONS if p.startswith("/admin/")]
+    for method, template in admin:
+        path = template.format(payment_no="pay_x")
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        raw = b'{"name":"x"}' if method == "POST" else b""
+        response = call(target, method, path, headers, raw)
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.json()["error"]["code"] == "unauthenticated"
+    assert len(admin) == 5

@@ -326,7 +326,8 @@ def accepted_orders(reqdir: Path) -> list[str]:
 # ---------------------------------------------------------------- one configuration
 
 
-def server_env(db_url: str, workdir: Path, obs: str, sink_port: int | None) -> dict[str, str]:
+def server_env(db_url: str, workdir: Path, obs: str, sink_port: int | None,
+               extra_path: str | None = None) -> dict[str, str]:
     metrics, tracing, ratio = OBS[obs]
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PAYGATE_", "OTEL_", "JAEGER_", "PROMETHEUS_"))}
@@ -341,6 +342,8 @@ def server_env(db_url: str, workdir: Path, obs: str, sink_port: int | None) -> d
         PAYGATE_DATABASE_POOL_SIZE=os.environ.get("PAYGATE_DATABASE_POOL_SIZE", "10"),
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "prom"),
     )
+    if extra_path:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra_path, env.get("PYTHONPATH")]))
     if tracing:
         env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = f"http://127.0.0.1:{sink_port}/v1/traces"
         env["OTEL_TRACES_SAMPLER_ARG"] = str(ratio)
@@ -348,7 +351,7 @@ def server_env(db_url: str, workdir: Path, obs: str, sink_port: int | None) -> d
 
 
 def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dict[str, Any]:
-    name = f"{db}-w{workers}-{obs}"
+    name = f"{db}-w{workers}-{obs}" + (f"-{args.tag}" if args.tag else "")
     connections = args.connections or DEFAULT_CONNECTIONS[(db, workers)]
     workdir = TMP / name
     workdir.mkdir(parents=True, exist_ok=True)
@@ -359,7 +362,7 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
         sink_port = free_port()
         sink = subprocess.Popen([sys.executable, str(BENCH / "otlp_sink.py"), str(sink_port)])
         wait_http(f"http://127.0.0.1:{sink_port}/health")
-    env = server_env(db_url, workdir, obs, sink_port)
+    env = server_env(db_url, workdir, obs, sink_port, args.server_pythonpath)
     subprocess.run([PAYGATE, "db", "upgrade"], env=env, check=True, capture_output=True)
     merchant = json.loads(subprocess.run(
         [PAYGATE, "merchants", "create", "--name", "Bench", "--json"],
@@ -427,7 +430,9 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
         if sink is not None:
             stop(sink)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    # a profiled run is slowed by the profiler: keep it out of the table
+    out = TMP / f"{name}.profiled.json" if args.profile else RESULTS / f"{name}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n")
     return result
 
 
@@ -540,6 +545,10 @@ def main() -> None:
                         help="py-spy record the busiest server process during the pay run")
     parser.add_argument("--profile-format", default="speedscope",
                         choices=["speedscope", "flamegraph", "raw"])
+    parser.add_argument("--server-pythonpath", default=None,
+                        help="prepended to the server's PYTHONPATH, to try a package without "
+                             "installing it (e.g. uvloop and httptools, which uvicorn picks up)")
+    parser.add_argument("--tag", default="", help="appended to the configuration's name")
     parser.add_argument("--raw-workers", type=int, default=2)
     args = parser.parse_args()
     args.mixes = [m for m in args.mixes.split(",") if m]

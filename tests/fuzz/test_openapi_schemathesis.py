@@ -250,3 +250,16 @@ def test_every_admin_route_in_the_document_needs_the_token(
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["error"]["code"] == "unauthenticated"
     assert len(admin) == 5
+
+
+@pytest.mark.parametrize("digits", [13, 400, 5_000])
+def test_an_absurdly_long_timestamp_is_unauthenticated_not_a_500(
+    target: Target, digits: int
+) -> None:
+    signed = signed_headers(target.api_key, target.api_secret, "GET", "/api/v1/payments", b"")
+    headers = {**signed, "X-Timestamp": "9" * digits}
+
+    response = call(target, "GET", "/api/v1/payments", headers, b"")
+
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "unauthenticated"

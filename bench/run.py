@@ -399,13 +399,13 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
                              for p in cycle(paid, count)]
                 write_requests(reqdir, args.threads, secret, items)
             profiler = None
-            if args.profile and mix == "pay":
+            if args.profile and mix == args.mixes[0]:
                 busiest = max(process_tree(server.pid), key=cpu_ticks)
                 profiler = subprocess.Popen(
                     [str(VENV_BIN / "py-spy"), "record", "--pid", str(busiest), "--duration",
                      str(max(1, args.duration - 2)), "--rate", "200", "--nonblocking",
                      "--format", args.profile_format,
-                     "-o", str(RESULTS / f"profile-{name}.{args.profile_format}")],
+                     "-o", str(RESULTS / f"profile-{name}-{mix}.{args.profile_format}")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             with Sampler(server.pid) as sampler:
                 outcome = run_wrk(base, reqdir, api_key, args.threads, connections, args.duration)

@@ -6,6 +6,7 @@ the numbers, without a Jaeger to run. `python bench/otlp_sink.py PORT`
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,13 +15,13 @@ class Sink(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     received = 0
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         Sink.received += 1
         self._reply()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._reply()
 
     def _reply(self) -> None:
@@ -35,7 +36,5 @@ class Sink(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass

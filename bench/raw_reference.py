@@ -25,7 +25,7 @@ import os
 import secrets
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -74,7 +74,7 @@ class Payments:
         order_no, amount, currency = data["order_no"], int(data["amount"]), data["currency"]
         number = data["payment_method"]["number"]
         payment_no = "pay_" + secrets.token_hex(12)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self.pool.acquire() as conn:
             if await conn.fetchval("SELECT 1 FROM raw_payments WHERE merchant_id = $1 "
                                    "AND order_no = $2", MERCHANT, order_no):
@@ -94,7 +94,7 @@ class Payments:
                     "evt_" + secrets.token_hex(12), MERCHANT,
                     json.dumps({"payment_no": payment_no, "status": "pending"}), now)
             reference = "ch_" + secrets.token_hex(8)  # the sandbox charge: card 4242 succeeds
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             async with conn.transaction():
                 updated = await conn.execute(
                     "UPDATE raw_payments SET status = 'succeeded', channel_reference = $2,"
@@ -108,7 +108,8 @@ class Payments:
                     [(payment_no, MERCHANT, "merchant_receivable", amount, currency, now),
                      (payment_no, MERCHANT, "customer_funds", -amount, currency, now)])
                 await conn.execute(
-                    "INSERT INTO raw_events VALUES ($1, $2, 'payment.succeeded', $3, 'pending', $4)",
+                    "INSERT INTO raw_events VALUES"
+                    " ($1, $2, 'payment.succeeded', $3, 'pending', $4)",
                     "evt_" + secrets.token_hex(12), MERCHANT,
                     json.dumps({"payment_no": payment_no, "status": "succeeded"}), now)
             await conn.execute(
@@ -151,7 +152,7 @@ class HttpProtocol(asyncio.Protocol):
         if method == "POST" and path == "/api/v1/payments":
             try:
                 status, payload = await self.app.create(headers, path, body)
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 status, payload = 500, json.dumps({"error": str(error)}).encode()
         elif path == "/health/live":
             status, payload = 200, b'{"status":"ok"}'

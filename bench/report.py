@@ -43,7 +43,7 @@ def table(results: dict[str, dict[str, Any]], db: str, workers: int, mix: str) -
         for o in OBS:
             r = runs[o]
             if not r or key not in r:
-                cells.append("–")
+                cells.append("-")
                 continue
             text = fmt.format(r[key]) + unit
             if o != "none" and base.get(key) and key != "other_cpu_percent":
@@ -52,13 +52,14 @@ def table(results: dict[str, dict[str, Any]], db: str, workers: int, mix: str) -
         return f"| {name} | " + " | ".join(cells) + " |\n"
 
     body = row("throughput", "throughput", " req/s") + row("P50", "p50_ms", " ms", "{:.1f}") + \
-        row("P99", "p99_ms", " ms", "{:.1f}") + row("memory (peak RSS, tree)", "peak_rss_mb", " MB") + \
+        row("P99", "p99_ms", " ms", "{:.1f}") + \
+        row("memory (peak RSS, tree)", "peak_rss_mb", " MB") + \
         row("CPU (server tree, % of one core)", "cpu_percent", " %") + \
         row("server CPU per request", "cpu_ms_per_request", " ms", "{:.2f}") + \
         row("non-2xx", "non_2xx", "", "{:d}") + \
         row("others' CPU (wrk, other programs)", "other_cpu_percent", " %")
     if mix == "pay":
-        checks = ["✓" if (r or {}).get("check", {}).get("ok") else ("✗" if r else "–")
+        checks = ["✓" if (r or {}).get("check", {}).get("ok") else ("✗" if r else "-")
                   for r in (runs[o] for o in OBS)]
         body += "| one payment per 2xx | " + " | ".join(checks) + " |\n"
     return head + body
@@ -111,8 +112,9 @@ def main() -> None:
                 print(text)
     raw = results.get("raw-asyncpg", {}).get("runs", {}).get("pay")
     if raw:
-        print(f"raw asyncpg reference ({results['raw-asyncpg']['workers']} processes, "
-              f"{results['raw-asyncpg']['connections']} conn.): {raw['throughput']:.0f} payments/s, "
+        ref = results["raw-asyncpg"]
+        print(f"raw asyncpg reference ({ref['workers']} processes, "
+              f"{ref['connections']} conn.): {raw['throughput']:.0f} payments/s, "
               f"P50 {raw['p50_ms']} ms, P99 {raw['p99_ms']} ms, non-2xx {raw['non_2xx']}, "
               f"CPU {raw['cpu_percent']} %, RSS {raw['peak_rss_mb']} MB")
         for obs in OBS:

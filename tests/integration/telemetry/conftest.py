@@ -100,3 +100,47 @@ def unsampled(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Iter
                 api.close()
         finally:
             started.stop_all()
+
+
+@pytest.fixture(scope="session")
+def split(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Iterator[Deployment]:
+    """The four processes of a split deployment, every one exporting its spans."""
+    workdir = tmp_path_factory.mktemp("split")
+    started = Processes(workdir)
+    with otlp_receiver() as (endpoint, received):
+        try:
+            key = {"PAYGATE_MASTER_KEY": master_key}
+            risk = started.start("risk", "serve-risk", env=_traces_to(endpoint, **key))
+            order = started.start(
+                "order",
+                "serve-order",
+                env=_traces_to(
+                    endpoint,
+                    PAYGATE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'orders.db'}",
+                    **key,
+                ),
+            )
+            channel_env = gateway_env(workdir, master_key, **_traces_to(endpoint))
+            channel = started.start("channel", "serve-channel", env=channel_env)
+            services = (risk, order, channel)
+            for service in services:
+                service.wait_live()
+            gateway = started.start(
+                "gateway",
+                "serve",
+                env=gateway_env(
+                    workdir,
+                    master_key,
+                    PAYGATE_RISK_URL=risk.base_url,
+                    PAYGATE_ORDER_URL=order.base_url,
+                    PAYGATE_CHANNEL_URL=channel.base_url,
+                    **_traces_to(endpoint),
+                ),
+            ).wait_live()
+            api = Gateway(gateway.base_url)
+            try:
+                yield Deployment(gateway, services, api, Spans(received), workdir)
+            finally:
+                api.close()
+        finally:
+            started.stop_all()

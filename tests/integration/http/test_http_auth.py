@@ -66,6 +66,24 @@ async def test_a_body_changed_after_signing_is_unauthenticated_and_writes_nothin
     assert await api.counts() == before
 
 
+async def test_a_replayed_signed_payment_is_refused_as_a_duplicate_and_charges_once(
+    api: Api, merchant: Keys
+) -> None:
+    body = encode(payment_body())
+    headers = {
+        **signed_headers(merchant.api_key, merchant.api_secret, "POST", PAYMENTS, body),
+        "Content-Type": "application/json",
+    }
+    before = await api.counts()
+
+    first = await api.client.post(PAYMENTS, content=body, headers=headers)
+    replayed = await api.client.post(PAYMENTS, content=body, headers=headers)
+
+    assert first.status_code == 201, first.text
+    assert_error(replayed, 409, "duplicate_order")
+    assert (await api.counts())["payments"] == before["payments"] + 1
+
+
 async def test_a_query_changed_after_signing_is_unauthenticated(api: Api, merchant: Keys) -> None:
     headers = signed_headers(
         merchant.api_key, merchant.api_secret, "GET", f"{PAYMENTS}?limit=5", b""

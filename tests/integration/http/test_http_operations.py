@@ -203,3 +203,17 @@ async def test_every_response_carries_a_trace_id(api: Api, merchant: Keys) -> No
         assert response.headers.get("x-trace-id"), (response.request.url, response.headers)
     ids = {response.headers["x-trace-id"] for response in responses}
     assert len(ids) == len(responses)
+
+
+async def test_with_metrics_and_tracing_off_the_gateway_still_takes_payments(
+    open_api: ApiFactory, http_sqlite_url: str
+) -> None:
+    api = await open_api(http_sqlite_url, metrics=False, tracing=False)
+    merchant = await api.new_merchant()
+
+    payment = await api.pay(merchant)
+    scrape = await api.client.get("/metrics")
+
+    assert payment["status"] == "succeeded"
+    assert scrape.status_code == 404
+    assert len(scrape.headers["x-trace-id"]) == 32

@@ -42,7 +42,6 @@ def create_app(services: ApiServices) -> Litestar:
         route_handlers=handlers,
         exception_handlers=make_exception_handlers(services.trace_id),
         before_request=check_input,
-        middleware=services.middleware,
         request_max_body_size=services.body_limit,
         on_startup=services.on_startup,
         on_shutdown=services.on_shutdown,

@@ -43,6 +43,5 @@ class ApiServices:
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     trace_id: TraceIdSource = no_trace_id
     metrics_route: Any = None  # a Litestar handler serving /metrics, when metrics are on
-    middleware: list[Any] = field(default_factory=list)
     on_startup: list[Callable[[], Any]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Any]] = field(default_factory=list)

@@ -36,14 +36,12 @@ def _rule(_: Any, exc: DomainError) -> Response[bytes]:
 def service_app(
     handlers: Sequence[Any],
     *,
-    middleware: Sequence[Any] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
     metrics_route: Any = None,
 ) -> Litestar:
     extra = [] if metrics_route is None else [metrics_route]
     return Litestar(
         route_handlers=[live, *handlers, *extra],
-        middleware=list(middleware),
         exception_handlers={Unavailable: _unavailable, DomainError: _rule},
         on_shutdown=list(on_shutdown),
         openapi_config=None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from litestar import Litestar, Request, Response, route
+import msgspec
+from litestar import Litestar, Request, Response, get, route
+from litestar.params import FromPath
 
 from adapters.channel.wire_server import dispatch
 from application.ports.channel import ChannelPort
@@ -22,4 +24,14 @@ def channel_app(channel: ChannelPort, metrics_route: Any = None) -> Litestar:
         )
         return json_bytes(body, status)
 
-    return service_app([anything], metrics_route=metrics_route)
+    handlers: list[Any] = [anything]
+    counter = getattr(channel, "charges_for", None)
+    if counter is not None:
+
+        @get("/sandbox/charges/{key:str}", sync_to_thread=False)
+        def executions(key: FromPath[str]) -> Response[bytes]:
+            """How often the sandbox really charged under an idempotency key (for drills)."""
+            return json_bytes(msgspec.json.encode({"key": key, "executions": counter(key)}))
+
+        handlers.append(executions)
+    return service_app(handlers, metrics_route=metrics_route)

@@ -1,7 +1,9 @@
 """Drill: the channel service hangs longer than the gateway waits.
 
 The payment must end `processing` (the money may have moved), never `failed` and never
-charged twice; once the channel answers again, the reconciler settles it.
+charged twice: the gateway's own retries reach the channel too, and the sandbox counts the
+charges it really made per idempotency key. A reconciler patient enough for the slow
+channel settles the payment.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from drill_report import report
 from gateway_client import SANDBOX_SECRET, Gateway, Rows, gateway_env
@@ -49,12 +52,10 @@ async def test_a_hanging_channel_leaves_the_payment_processing_until_reconciled(
 
         assert hung["status"] == "processing", hung
         payment_no = hung["payment_no"]
-        channel.stop()
-        channel.env["PAYGATE_SANDBOX_LATENCY_MS"] = "0"
-        channel.start().wait_live()
 
         past_grace = MovableClock(datetime.now(UTC) + timedelta(minutes=2))
-        async with paygate(env, past_grace) as container:
+        patient = {**env, "PAYGATE_REMOTE_TIMEOUT": str(CHANNEL_LATENCY_MS / 1000 * 3)}
+        async with paygate(patient, past_grace) as container:
             counts = await container.use_cases.reconcile()()
 
         assert counts == {"succeeded": 1}
@@ -64,13 +65,17 @@ async def test_a_hanging_channel_leaves_the_payment_processing_until_reconciled(
             "SELECT DISTINCT posting_id FROM ledger_entries WHERE posting_id LIKE 'capture:%'"
         )
         assert captures == [(f"capture:{payment_no}",)]
+        async with httpx.AsyncClient(base_url=channel.base_url, timeout=10) as client:
+            charged = await client.get(f"/sandbox/charges/{payment_no}")
+        assert charged.json()["executions"] == 1, charged.text
         report(
             "channel-hang",
             sent=1,
             processing_after_timeout=1,
             reconciled=counts,
             captures=len(captures),
-            double_charges=len(captures) - 1,
+            channel_charges=charged.json()["executions"],
+            double_charges=charged.json()["executions"] - 1,
         )
     finally:
         api.close()

@@ -139,6 +139,9 @@ class SandboxChannel:
         return known
 
     async def query_charge(self, payment_no: str, reference: str | None) -> ChargeResult:
+        """A charge this process does not remember reports success, as the contract says of
+        the unknown-outcome card: the sandbox keeps no state across processes, so it cannot
+        tell a charge made elsewhere from one never made."""
         await self._pause()
         known = self._charges.get(payment_no)
         return known or ChargeResult(Outcome.SUCCEEDED, _reference("ch", payment_no))

@@ -8,12 +8,31 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.charging import ChargeRecorder
-from application.ports.channel import Channels
+from application.ports.channel import Channels, ChargeResult, Outcome
 from application.ports.platform import Clock
 from application.ports.storage import UnitOfWorkFactory
 from application.refunding import RefundRecorder
+from domain.payment import Payment, PaymentStatus
 
 log = logging.getLogger(__name__)
+
+NOT_FOUND = "not_found"
+
+
+def never_charged(payment: Payment, answer: ChargeResult) -> ChargeResult:
+    """A payment still `pending` past the grace never had its outcome recorded: the process
+    died around the charge. If the channel has no such charge, none was made, and the
+    payment fails; trusting anything else would credit a merchant with money never taken.
+    A `processing` payment was sent for certain, so "not found" there means "wait"."""
+    if (
+        payment.status is PaymentStatus.PENDING
+        and answer.outcome is Outcome.UNKNOWN
+        and answer.failure_code == NOT_FOUND
+    ):
+        return ChargeResult(
+            Outcome.FAILED, None, "not_charged", "the channel never received this charge"
+        )
+    return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +64,10 @@ class ReconcilePayments:
                 counts["skipped"] += 1
                 continue
             try:
-                result = await channel.query_charge(payment.payment_no, payment.channel_reference)
+                result = never_charged(
+                    payment,
+                    await channel.query_charge(payment.payment_no, payment.channel_reference),
+                )
                 counts[(await self.charges.record(payment, result)).status.value] += 1
             except Exception:
                 log.exception("could not reconcile payment %s; trying the next", payment.payment_no)

@@ -65,6 +65,29 @@ class TestReconcilePayments:
         assert await gateway.reconcile() == {"failed": 1}
         assert gateway.db.payment(payment_no).failure_code == "charge_not_found"
 
+    async def test_a_pending_payment_the_channel_has_no_record_of_fails_as_not_charged(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await gateway.store_pending_payment(merchant_id)
+        gateway.channel.settle_charge(
+            payment_no, ChargeResult(Outcome.UNKNOWN, None, "not_found", "no such charge")
+        )
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"failed": 1}
+        assert gateway.db.payment(payment_no).failure_code == "not_charged"
+        assert gateway.debits_and_credits() == {}
+
+    async def test_a_processing_payment_the_channel_cannot_find_yet_keeps_waiting(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.channel.settle_charge(
+            payment_no, ChargeResult(Outcome.UNKNOWN, None, "not_found", "no such charge")
+        )
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"processing": 1}
+        assert gateway.db.payment(payment_no).status is S.PROCESSING
+
     async def test_a_payment_on_a_channel_no_longer_configured_is_skipped(
         self, gateway: Gateway, merchant_id: str
     ) -> None:

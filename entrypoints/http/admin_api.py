@@ -10,14 +10,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.commands import (
     CreateMerchantCommand,
-    CreateRefundCommand,
     ReviewPaymentCommand,
     SettleCommand,
 )
 from application.errors import ValidationFailed
-from application.views import payment_view, refund_view, settlement_view
+from application.views import payment_view, settlement_view
 from entrypoints.http.auth import AdminAuthenticator
 from entrypoints.http.errors import ERROR_RESPONSES
+from entrypoints.http.merchant_api import refund_response
 from entrypoints.http.responses import json_response, run_post
 from entrypoints.http.schemas import (
     CreateMerchantIn,
@@ -101,17 +101,7 @@ def admin_router(services: ApiServices) -> Router:
     async def refund(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CreateRefundIn | None] = None
     ) -> Response[RefundOut]:
-        body = data or CreateRefundIn()
-
-        async def produce() -> dict[str, Any]:
-            outcome = await services.create_refund(
-                CreateRefundCommand(
-                    payment_no=payment_no, merchant_id=None, amount=body.amount, reason=body.reason
-                )
-            )
-            return refund_view(outcome.refund)
-
-        return await run_post(request, services, ADMIN_SCOPE, 201, produce)
+        return await refund_response(request, services, payment_no, data, None, ADMIN_SCOPE)
 
     @post(
         "/settlements",

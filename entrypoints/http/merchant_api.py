@@ -70,6 +70,26 @@ def payment_command(merchant_id: str, data: CreatePaymentIn) -> CreatePaymentCom
     )
 
 
+async def refund_response(
+    request: AnyRequest,
+    services: ApiServices,
+    payment_no: str,
+    data: CreateRefundIn | None,
+    merchant_id: str | None,
+    scope: str,
+) -> Response[Any]:
+    """A refund, for a merchant (its own payments only) or an operator (`merchant_id=None`)."""
+    body = data or CreateRefundIn()
+
+    async def produce() -> dict[str, Any]:
+        command = CreateRefundCommand(
+            payment_no=payment_no, merchant_id=merchant_id, amount=body.amount, reason=body.reason
+        )
+        return refund_view((await services.create_refund(command)).refund)
+
+    return await run_post(request, services, scope, 201, produce)
+
+
 def merchant_router(services: ApiServices) -> Router:
     @post(
         "/payments",
@@ -139,20 +159,7 @@ def merchant_router(services: ApiServices) -> Router:
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CreateRefundIn | None] = None
     ) -> Response[RefundOut]:
         merchant_id = request.state.merchant_id
-        body = data or CreateRefundIn()
-
-        async def produce() -> dict[str, Any]:
-            outcome = await services.create_refund(
-                CreateRefundCommand(
-                    payment_no=payment_no,
-                    merchant_id=merchant_id,
-                    amount=body.amount,
-                    reason=body.reason,
-                )
-            )
-            return refund_view(outcome.refund)
-
-        return await run_post(request, services, merchant_id, 201, produce)
+        return await refund_response(request, services, payment_no, data, merchant_id, merchant_id)
 
     @get(
         "/payments/{payment_no:str}/refunds",

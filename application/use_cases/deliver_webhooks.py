@@ -40,17 +40,28 @@ class DeliverWebhooks:
             events = await uow.webhooks.claim_due(now, now + LEASE, self.batch)
             await uow.commit()
         counts = {"delivered": 0, "retrying": 0, "dead": 0}
+        if not events:
+            return counts
+        secrets = await self._sealed_secrets({event.merchant_id for event in events})
         for event in events:
-            counts[await self._deliver(event)] += 1
+            counts[await self._deliver(event, secrets.get(event.merchant_id))] += 1
         return counts
 
-    async def _deliver(self, event: WebhookEvent) -> str:
+    async def _sealed_secrets(self, merchant_ids: set[str]) -> dict[str, str]:
+        """Each merchant of the batch is read once, however many events it has."""
+        sealed: dict[str, str] = {}
         async with self.uow(read_only=True) as uow:
-            merchant = await uow.merchants.get(event.merchant_id)
+            for merchant_id in merchant_ids:
+                merchant = await uow.merchants.get(merchant_id)
+                if merchant is not None:
+                    sealed[merchant_id] = merchant.webhook_secret_sealed
+        return sealed
+
+    async def _deliver(self, event: WebhookEvent, sealed: str | None) -> str:
         body = event.body.encode()
         error: str | None = None
         try:
-            secret = self.vault.open(merchant.webhook_secret_sealed) if merchant else ""
+            secret = self.vault.open(sealed) if sealed else ""
             headers = {
                 "Content-Type": "application/json",
                 "X-Paygate-Signature": sign_webhook(

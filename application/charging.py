@@ -32,6 +32,10 @@ async def charge_safely(channel: ChannelPort, request: ChargeRequest) -> ChargeR
         return ChargeResult(Outcome.UNKNOWN)
 
 
+def _settled(payment: Payment) -> bool:
+    return payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
+
+
 def apply_charge_result(payment: Payment, result: ChargeResult, clock: Clock) -> bool:
     """Move the payment as the result says; False when it already knew (late or repeated)."""
     now = clock.now()
@@ -68,7 +72,7 @@ class ChargeRecorder:
                 payment = await self._reload(payment.payment_no)
         else:
             raise ConcurrentUpdate(f"payment {payment.payment_no} kept changing under us")
-        if changed and payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
+        if changed and _settled(payment) and not self.orders.shares_database:
             await self._sync_order(payment)
         return payment
 
@@ -80,6 +84,10 @@ class ChargeRecorder:
             if payment.status is PaymentStatus.SUCCEEDED:
                 await uow.ledger.append([capture_posting(payment, payment.updated_at)])
             await announce_payment(uow, self.ids, payment, payment.updated_at)
+            if _settled(payment) and self.orders.shares_database:
+                await self.orders.update_status(
+                    payment.merchant_id, payment.order_no, payment.status.value, within=uow
+                )
             await uow.commit()
             return True
 
@@ -91,7 +99,8 @@ class ChargeRecorder:
         return fresh
 
     async def _sync_order(self, payment: Payment) -> None:
-        """The order follows the payment; the payment's truth is already committed."""
+        """A remote order follows the payment; the payment's truth is already committed,
+        so a failure here is logged, not raised (a local book follows in `_write`)."""
         try:
             await self.orders.update_status(
                 payment.merchant_id, payment.order_no, payment.status.value

@@ -1,29 +1,24 @@
 """`LocalOrderBook`: the merchant's orders in paygate's own database.
 
-Called by the use case outside any unit of work, so each call is one autocommitted
-statement; creating an order twice is a no-op, which is what makes a retried payment
-attempt harmless.
+It shares the payments' database, so the use cases pass their unit of work and the
+order is written in the payment's own transaction (one commit for both). Called without
+one (`paygate serve-order`), each call is one autocommitted statement. Creating an order
+twice is a no-op, which is what makes a retried payment attempt harmless.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.errors import translated
-from adapters.persistence.schema import orders as t
-from adapters.persistence.sql import Autocommit, InsertIgnoring
+from adapters.persistence.orders import SqlOrderRepository
+from adapters.persistence.sql import Autocommit
+from adapters.persistence.uow import SqlUnitOfWork
 from application.ports.external import OrderRequest
 from application.ports.platform import Clock
-
-_CREATE = InsertIgnoring(t, "merchant_id", "order_no")
-_STATUS = (
-    update(t)
-    .where(t.c.merchant_id == bindparam("m"), t.c.order_no == bindparam("o"))
-    .values(status=bindparam("s"), updated_at=bindparam("now"))
-)
+from application.ports.storage import UnitOfWork
 
 
 class _UtcClock:
@@ -36,34 +31,38 @@ def order_reference(merchant_id: str, order_no: str) -> str:
     return f"{merchant_id}/{order_no}"
 
 
+def _joined(within: UnitOfWork) -> SqlOrderRepository:
+    if not isinstance(within, SqlUnitOfWork):
+        raise TypeError(f"the local order book joins only paygate's units of work: {within!r}")
+    return within.orders
+
+
 class LocalOrderBook:
     """Implements `OrderPort` over the `orders` table."""
+
+    shares_database = True
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._db = Autocommit(engine)
         self._clock = clock or _UtcClock()
 
-    async def create_order(self, request: OrderRequest) -> str:
+    async def create_order(self, request: OrderRequest, within: UnitOfWork | None = None) -> str:
         now = self._clock.now()
-        row = {
-            "merchant_id": request.merchant_id,
-            "order_no": request.order_no,
-            "payment_no": request.payment_no,
-            "amount": request.amount.amount,
-            "currency": request.amount.currency,
-            "description": request.description,
-            "metadata": dict(request.metadata),
-            "status": "created",
-            "created_at": now,
-            "updated_at": now,
-        }
-        with translated("recording an order"):
-            async with self._db.connect() as conn:
-                await conn.execute(_CREATE.on(conn.dialect.name), row)
+        if within is not None:
+            await _joined(within).add(request, now)
+        else:
+            with translated("recording an order"):
+                async with self._db.connect() as conn:
+                    await SqlOrderRepository(conn).add(request, now)
         return order_reference(request.merchant_id, request.order_no)
 
-    async def update_status(self, merchant_id: str, order_no: str, status: str) -> None:
-        params = {"m": merchant_id, "o": order_no, "s": status, "now": self._clock.now()}
+    async def update_status(
+        self, merchant_id: str, order_no: str, status: str, within: UnitOfWork | None = None
+    ) -> None:
+        now = self._clock.now()
+        if within is not None:
+            await _joined(within).set_status(merchant_id, order_no, status, now)
+            return
         with translated("updating an order"):
             async with self._db.connect() as conn:
-                await conn.execute(_STATUS, params)
+                await SqlOrderRepository(conn).set_status(merchant_id, order_no, status, now)

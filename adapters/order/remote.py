@@ -18,6 +18,7 @@ import msgspec
 from adapters.resilience import DependencyError, RemoteService
 from application.errors import Unavailable
 from application.ports.external import OrderRequest
+from application.ports.storage import UnitOfWork
 from domain.money import Money
 
 ORDERS_PATH = "/v1/orders"
@@ -82,8 +83,15 @@ def encode_created(reference: str) -> bytes:
     return msgspec.json.encode(OrderCreated(reference))
 
 
+def _refuse_transaction(within: UnitOfWork | None) -> None:
+    if within is not None:
+        raise ValueError("a remote order service cannot join a database transaction")
+
+
 class RemoteOrderClient:
     """Raises `Unavailable` whenever the order service gives no usable answer."""
+
+    shares_database = False
 
     def __init__(self, service: RemoteService) -> None:
         self._service = service
@@ -91,14 +99,18 @@ class RemoteOrderClient:
     async def aclose(self) -> None:
         await self._service.aclose()
 
-    async def create_order(self, request: OrderRequest) -> str:
+    async def create_order(self, request: OrderRequest, within: UnitOfWork | None = None) -> str:
+        _refuse_transaction(within)
         response = await self._post(ORDERS_PATH, encode_order(request))
         try:
             return msgspec.json.decode(response, type=OrderCreated).reference
         except msgspec.DecodeError as exc:
             raise Unavailable(f"order service answered nonsense: {exc}") from exc
 
-    async def update_status(self, merchant_id: str, order_no: str, status: str) -> None:
+    async def update_status(
+        self, merchant_id: str, order_no: str, status: str, within: UnitOfWork | None = None
+    ) -> None:
+        _refuse_transaction(within)
         await self._post(
             status_path(merchant_id, order_no), msgspec.json.encode(StatusBody(status))
         )

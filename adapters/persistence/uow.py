@@ -18,6 +18,7 @@ from adapters.persistence.errors import translated
 from adapters.persistence.gate import WriteGate, gate_of
 from adapters.persistence.ledger import SqlLedgerRepository
 from adapters.persistence.merchants import SqlMerchantRepository
+from adapters.persistence.orders import SqlOrderRepository
 from adapters.persistence.payments import SqlPaymentRepository
 from adapters.persistence.refunds import SqlRefundRepository
 from adapters.persistence.settlements import SqlSettlementRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     settlements: SqlSettlementRepository
     merchants: SqlMerchantRepository
     webhooks: SqlWebhookRepository
+    orders: SqlOrderRepository  # the local order book's table, for `LocalOrderBook`
 
     def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
         self._engine = engine
@@ -52,6 +54,7 @@ class SqlUnitOfWork:
         self.settlements = SqlSettlementRepository(conn)
         self.merchants = SqlMerchantRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
+        self.orders = SqlOrderRepository(conn)
         return self
 
     async def _begin(self) -> AsyncConnection:

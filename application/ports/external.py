@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from application.ports.storage import UnitOfWork
 from domain.card import CardDetails
 from domain.money import Money
 from domain.risk import RiskDecision
@@ -39,12 +40,23 @@ class OrderRequest:
 
 
 class OrderPort(Protocol):
-    """The merchant's order book. Creating the same order twice is harmless (idempotent)."""
+    """The merchant's order book. Creating the same order twice is harmless (idempotent).
 
-    async def create_order(self, request: OrderRequest) -> str:
+    `shares_database` is True when the book lives in paygate's own database (the local
+    order book). The use cases then call it *inside* the payment's unit of work, passing
+    it as `within`, so the order commits or rolls back with the payment: no extra round
+    trip or commit, and no order without its payment. A remote order service is False and
+    is only ever called outside a transaction, so no network call holds one open.
+    """
+
+    shares_database: bool
+
+    async def create_order(self, request: OrderRequest, within: UnitOfWork | None = None) -> str:
         """Record the order; returns the order service's reference. Raises `Unavailable`."""
         ...
 
-    async def update_status(self, merchant_id: str, order_no: str, status: str) -> None:
+    async def update_status(
+        self, merchant_id: str, order_no: str, status: str, within: UnitOfWork | None = None
+    ) -> None:
         """Let the order follow its payment's status."""
         ...

@@ -21,7 +21,8 @@ class CreatePayment:
     """Every attempt that passes validation creates a payment, whatever its outcome.
 
     The charge happens outside any transaction: the payment is committed as `pending`
-    first, so a crash mid-charge leaves a row the reconciler can resolve.
+    first, so a crash mid-charge leaves a row the reconciler can resolve. A local order
+    book writes the order in that same transaction; a remote one is called before it.
     """
 
     uow: UnitOfWorkFactory
@@ -41,20 +42,16 @@ class CreatePayment:
         payment.apply_risk(
             await self.risk.assess(self._risk_request(payment, command)), self.clock.now()
         )
-        await self.orders.create_order(
-            OrderRequest(
-                command.merchant_id,
-                command.order_no,
-                payment.payment_no,
-                payment.amount,
-                command.description,
-                command.metadata,
-            )
-        )
+        order = self._order_request(payment, command)
+        joined = self.orders.shares_database
+        if not joined:
+            await self.orders.create_order(order)
         if payment.status is PaymentStatus.REQUIRES_REVIEW:
             payment.payment_token = await channel.tokenize(command.card)
         async with self.uow() as uow:
             await uow.payments.add(payment)
+            if joined:
+                await self.orders.create_order(order, within=uow)
             await announce_payment(uow, self.ids, payment, payment.updated_at)
             await uow.commit()
         if payment.status is not PaymentStatus.PENDING:
@@ -93,6 +90,17 @@ class CreatePayment:
         if channel is None:
             raise InvalidChannel(f"unknown channel {name!r}; use one of {sorted(self.channels)}")
         return channel
+
+    @staticmethod
+    def _order_request(payment: Payment, command: CreatePaymentCommand) -> OrderRequest:
+        return OrderRequest(
+            payment.merchant_id,
+            payment.order_no,
+            payment.payment_no,
+            payment.amount,
+            command.description,
+            command.metadata,
+        )
 
     @staticmethod
     def _risk_request(payment: Payment, command: CreatePaymentCommand) -> RiskRequest:

@@ -54,8 +54,12 @@ class DownRisk:
 class DownOrders:
     """An order service that is down."""
 
-    async def create_order(self, request: Any) -> str:
+    shares_database = False
+
+    async def create_order(self, request: Any, within: Any = None) -> str:
         raise Unavailable("the order service did not answer")
 
-    async def update_status(self, merchant_id: str, order_no: str, status: str) -> None:
+    async def update_status(
+        self, merchant_id: str, order_no: str, status: str, within: Any = None
+    ) -> None:
         raise Unavailable("the order service did not answer")

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.order.local import LocalOrderBook
+from adapters.persistence.uow import SqlUnitOfWorkFactory
 from application.ports.external import OrderRequest
 from domain.money import Money
 
@@ -58,3 +59,37 @@ async def test_an_order_follows_its_payment_status(engine: AsyncEngine) -> None:
     await book.update_status("mer_1", "ORDER-UNKNOWN", "failed")
 
     assert await _orders(engine) == [("mer_1", "ORDER-1", "pay_1", 2_500, "EUR", "succeeded")]
+
+
+async def test_an_order_written_within_a_unit_of_work_commits_with_it(
+    engine: AsyncEngine,
+) -> None:
+    book, units = LocalOrderBook(engine, FixedClock()), SqlUnitOfWorkFactory(engine)
+    async with units() as uow:
+        await book.create_order(_request(), within=uow)
+        await book.update_status("mer_1", "ORDER-1", "succeeded", within=uow)
+        assert await _orders(engine) == []  # not visible before the commit
+        await uow.commit()
+
+    assert await _orders(engine) == [("mer_1", "ORDER-1", "pay_1", 2_500, "EUR", "succeeded")]
+
+
+async def test_an_order_written_within_a_unit_of_work_rolls_back_with_it(
+    engine: AsyncEngine,
+) -> None:
+    book, units = LocalOrderBook(engine, FixedClock()), SqlUnitOfWorkFactory(engine)
+    async with units() as uow:
+        await book.create_order(_request(), within=uow)
+        # leaving without commit(), as when the payment insert fails
+
+
+    assert await _orders(engine) == []
+
+
+async def test_the_local_book_joins_only_paygates_own_units_of_work(
+    engine: AsyncEngine,
+) -> None:
+    book = LocalOrderBook(engine, FixedClock())
+    with pytest.raises(TypeError, match="units of work"):
+        await book.create_order(_request(), within=object())  # type: ignore[arg-type]
+    assert await _orders(engine) == []

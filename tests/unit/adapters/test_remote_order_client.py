@@ -104,3 +104,14 @@ def test_the_server_side_refuses_a_bad_amount() -> None:
     ).encode()
     with pytest.raises(InvalidAmount):
         decode_order(body)
+
+
+async def test_a_remote_order_book_refuses_to_join_a_transaction(clock: ManualClock) -> None:
+    service = OrderService()
+    remote = client(service, clock)
+    assert remote.shares_database is False
+    with pytest.raises(ValueError, match="transaction"):
+        await remote.create_order(ORDER, within=object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="transaction"):
+        await remote.update_status("mer_1", "O", "failed", within=object())  # type: ignore[arg-type]
+    assert service.paths == []

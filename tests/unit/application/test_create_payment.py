@@ -6,13 +6,13 @@ import pytest
 
 from application.errors import Unavailable
 from application.ports.channel import ChargeRequest, ChargeResult, Outcome, RefundRequest
-from application.ports.external import OrderRequest
+from application.ports.external import OrderRequest, RiskRequest
 from domain.card import CardDetails, CardSummary
 from domain.errors import DuplicateOrder, InvalidAmount, InvalidChannel, InvalidCurrency
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.payment import Payment, PaymentStatus
 from domain.risk import RiskDecision, Verdict
-from tests.unit.fakes import FakeOrders, Gateway
+from tests.unit.fakes import FakeOrders, FakeRisk, Gateway
 from tests.unit.fakes.channel import (
     DECLINED,
     INSUFFICIENT_FUNDS,
@@ -342,6 +342,16 @@ class TestCreatePayment:
         assert gateway.orders.calls_in_transaction == 0
         assert gateway.db.open_units == 0
 
+    async def test_a_remote_order_book_is_never_handed_a_transaction(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        commits = gateway.db.commits
+        await gateway.pay(merchant_id, order_no="ORDER-REMOTE")
+        assert gateway.orders.orders[(merchant_id, "ORDER-REMOTE")]
+        assert gateway.orders.statuses[(merchant_id, "ORDER-REMOTE")] == "succeeded"
+        assert gateway.orders.calls_in_transaction == 0
+        assert gateway.db.commits - commits == 2  # `pending`, then the outcome
+
     async def test_a_notification_that_overtakes_the_answer_wins_and_nothing_is_doubled(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
@@ -363,3 +373,91 @@ class TestCreatePayment:
         payment: Payment = await gateway.pay(merchant_id)
         stored = gateway.db.payment(payment.payment_no)
         assert stored.created_at == stored.updated_at == START + timedelta(hours=3)
+
+
+class TestOrderBookInTheSameDatabase:
+    """A local order book rides in the payment's units of work: one commit each, and an
+    order exists exactly when its payment does."""
+
+    @pytest.fixture
+    def local_orders(self, gateway: Gateway) -> FakeOrders:
+        gateway.orders = FakeOrders(db=gateway.db, shares_database=True)
+        return gateway.orders
+
+    async def test_the_order_and_its_status_commit_with_the_payment(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        commits = gateway.db.commits
+        payment = await gateway.pay(merchant_id, order_no="ORDER-L")
+        assert local_orders.orders[(merchant_id, "ORDER-L")].payment_no == payment.payment_no
+        assert local_orders.statuses[(merchant_id, "ORDER-L")] == "succeeded"
+        assert local_orders.calls_in_transaction == 2  # create, then the status
+        assert gateway.db.commits - commits == 2  # no commit of its own for the order
+
+    async def test_a_declined_payment_leaves_its_order_failed(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        await gateway.pay(merchant_id, DECLINED, order_no="ORDER-LD")
+        assert local_orders.statuses[(merchant_id, "ORDER-LD")] == "failed"
+
+    async def test_an_unknown_outcome_leaves_the_order_created(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        payment = await gateway.pay(merchant_id, TIMES_OUT, order_no="ORDER-LT")
+        assert gateway.db.payment(payment.payment_no).status is S.PROCESSING
+        assert (merchant_id, "ORDER-LT") in local_orders.orders
+        assert local_orders.statuses == {}
+
+    async def test_a_duplicate_refused_on_insert_writes_no_second_order(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        class RacingRisk(FakeRisk):
+            raced = False
+
+            async def assess(self, request: RiskRequest) -> RiskDecision:
+                if not self.raced:  # another worker takes the same order_no meanwhile
+                    self.raced = True
+                    await gateway.pay(merchant_id, order_no=request.order_no)
+                return await super().assess(request)
+
+        gateway.risk = RacingRisk(db=gateway.db)
+        with pytest.raises(DuplicateOrder):
+            await gateway.pay(merchant_id, order_no="ORDER-X")
+        [winner] = gateway.db.payments.values()
+        assert local_orders.orders[(merchant_id, "ORDER-X")].payment_no == winner.payment_no
+        assert len(local_orders.orders) == 1
+
+    async def test_a_failed_commit_takes_the_order_with_it(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        class DownAtCommit(FakeOrders):
+            async def create_order(self, request: OrderRequest, within: object = None) -> str:
+                reference = await super().create_order(request, within)
+                gateway.db.down = True  # the database goes away before COMMIT
+                return reference
+
+        gateway.orders = orders = DownAtCommit(db=gateway.db, shares_database=True)
+        with pytest.raises(Unavailable):
+            await gateway.pay(merchant_id, order_no="ORDER-C")
+        gateway.db.down = False
+        assert orders.orders == {}
+        assert nothing_was_written(gateway)
+
+    async def test_an_outcome_that_cannot_be_committed_leaves_the_order_as_it_was(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        class DownAtStatus(FakeOrders):
+            async def update_status(
+                self, merchant_id: str, order_no: str, status: str, within: object = None
+            ) -> None:
+                await super().update_status(merchant_id, order_no, status, within)
+                gateway.db.down = True  # the database goes away before COMMIT
+
+        gateway.orders = orders = DownAtStatus(db=gateway.db, shares_database=True)
+        with pytest.raises(Unavailable):
+            await gateway.pay(merchant_id, order_no="ORDER-S")
+        gateway.db.down = False
+        [payment] = gateway.db.payments.values()
+        assert payment.status is S.PENDING  # the reconciler will ask the channel
+        assert (merchant_id, "ORDER-S") in orders.orders
+        assert orders.statuses == {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.ports.external import OrderRequest, RiskRequest
 from domain.risk import RiskDecision, Verdict
-from tests.unit.fakes.storage import FakeDatabase
+from tests.unit.fakes.storage import FakeDatabase, FakeUnitOfWork
 
 REVIEW_CARD = "4000000000004954"
 REJECT_CARD = "4100000000000019"
@@ -40,7 +41,11 @@ class FakeRisk:
 
 @dataclass
 class FakeOrders:
-    """The order book: orders by (merchant, order_no) and the status each followed."""
+    """The order book: orders by (merchant, order_no) and the status each followed.
+
+    `shares_database=True` plays the local order book: its writes join the caller's unit
+    of work and only appear when that unit commits.
+    """
 
     orders: dict[tuple[str, str], OrderRequest] = field(default_factory=dict)
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -48,16 +53,30 @@ class FakeOrders:
     update_failure: Exception | None = None
     db: FakeDatabase | None = None
     calls_in_transaction: int = 0
+    shares_database: bool = False
 
-    async def create_order(self, request: OrderRequest) -> str:
+    async def create_order(self, request: OrderRequest, within: object = None) -> str:
         self.calls_in_transaction += bool(self.db and self.db.open_units)
         if self.create_failure is not None:
             raise self.create_failure
-        self.orders[(request.merchant_id, request.order_no)] = request
+        key = (request.merchant_id, request.order_no)
+        self._write(within, lambda: self.orders.setdefault(key, request))
         return f"ord_{request.order_no}"
 
-    async def update_status(self, merchant_id: str, order_no: str, status: str) -> None:
+    async def update_status(
+        self, merchant_id: str, order_no: str, status: str, within: object = None
+    ) -> None:
         self.calls_in_transaction += bool(self.db and self.db.open_units)
         if self.update_failure is not None:
             raise self.update_failure
-        self.statuses[(merchant_id, order_no)] = status
+        self._write(within, lambda: self.statuses.__setitem__((merchant_id, order_no), status))
+
+    def _write(self, within: object, write: Callable[[], object]) -> None:
+        if within is None:
+            write()
+            return
+        if not self.shares_database:
+            raise AssertionError("a remote order book was handed a unit of work")
+        if not isinstance(within, FakeUnitOfWork):
+            raise AssertionError(f"joined something that is not a unit of work: {within!r}")
+        within.join(write)

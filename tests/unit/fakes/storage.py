@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -369,6 +370,13 @@ class FakeUnitOfWork:
         self.settlements: SettlementRepository = FakeSettlementRepository(db, self._staged)
         self.merchants: MerchantRepository = FakeMerchantRepository(db, self._staged)
         self.webhooks: WebhookRepository = FakeWebhookRepository(db, self._staged)
+        self._joined_writes: list[Callable[[], object]] = []
+
+    def join(self, write: Callable[[], object]) -> None:
+        """A port sharing this database (the local order book) writes with this unit."""
+        if self._db.open_units == 0:
+            raise AssertionError("joined a unit of work that is not open")
+        self._joined_writes.append(write)
 
     async def __aenter__(self) -> Self:
         if self._db.down:
@@ -384,6 +392,7 @@ class FakeUnitOfWork:
     ) -> None:
         self._db.open_units -= 1
         self._staged.clear()  # whatever was not committed is rolled back
+        self._joined_writes.clear()
 
     async def commit(self) -> None:
         if self.read_only and self._staged:
@@ -401,8 +410,11 @@ class FakeUnitOfWork:
         db.settlements.extend(staged.settlements)
         db.merchants.update(staged.merchants)
         db.webhooks.update(staged.webhooks)
+        for write in self._joined_writes:
+            write()
         db.commits += 1
         staged.clear()
+        self._joined_writes.clear()
 
 
 @dataclass

@@ -1,0 +1,364 @@
+"""What tracing costs per request, in CPU time, measured inside one process.
+
+    .venv/bin/python bench/trace_cost.py                     # every setting, ~40 s
+    .venv/bin/python bench/trace_cost.py --requests 5000 --repeats 1
+    .venv/bin/python bench/trace_cost.py --profile 0.1       # cProfile of one setting
+
+A request here has the shape of `POST /api/v1/payments` without its database and its
+business logic: `ObservabilityMiddleware` around a bare ASGI app that awaits a
+`CreatePayment` use case, which awaits the risk, order and channel ports. The gateway's
+own wiring is copied: with tracing off nothing is wrapped and the middleware gets no
+provider (it still makes ids for X-Trace-ID); with tracing on the use case and the ports
+get their business spans and the provider is `build_tracer_provider`'s, a
+`ParentBased(TraceIdRatioBased)` sampler and a `BatchSpanProcessor` feeding the real
+OTLP/HTTP exporter. The exporter sends to `bench/otlp_sink.py`, started as a separate
+process so that receiving costs nothing here, while serialising and sending does.
+
+Each setting runs `--requests` requests one after another on one event loop. The clock is
+`time.process_time()`: every thread of this process, the batch exporter's included, and
+it stops only after `force_flush`, so the spans of a run are exported inside its own
+measurement. The settings are interleaved, `--repeats` rounds, and the median is printed.
+The driver never lets the span queue fill up (it sleeps, which costs no CPU, while the
+exporter catches up): a dropped span would be cost that never got paid.
+
+    off   tracing off (PAYGATE_TRACING=off): the baseline
+    0     sampler ratio 0: every span is unsampled
+    0.1   ratio 0.1, the production setting
+    1.0   every request sampled: 5 spans exported per request
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import pstats
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's observability, not the one installed
+
+from observability.asgi import ObservabilityMiddleware  # noqa: E402
+from observability.decorators import traced_create_payment  # noqa: E402
+from observability.ports import traced_channel, traced_order, traced_risk  # noqa: E402
+from observability.tracing import TracingSettings, build_tracer_provider  # noqa: E402
+
+SETTINGS: dict[str, float | None] = {"off": None, "0": 0.0, "0.1": 0.1, "1.0": 1.0}
+QUEUE_HIGH_WATER = 1024
+"""Spans waiting in the batch processor's queue (2048 places) before the driver waits."""
+
+
+# -- a payment's shape: what the span attributes are read from --------------------------
+class Status(StrEnum):
+    SUCCEEDED = "succeeded"
+    APPROVE = "approve"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    merchant_id: str
+    order_no: str
+    amount: Money
+    channel: str
+    card_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskDecision:
+    verdict: Status
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class PortRequest:
+    merchant_id: str
+    payment_no: str
+    order_no: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeResult:
+    outcome: Status
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    payment_no: str
+    merchant_id: str
+    order_no: str
+    amount: Money
+    channel: str
+    status: Status
+    risk: RiskDecision
+
+
+class Risk:
+    async def assess(self, request: PortRequest) -> RiskDecision:
+        return RiskDecision(Status.APPROVE, 12)
+
+
+class Orders:
+    async def create_order(self, request: PortRequest) -> str:
+        return "ord_1"
+
+
+class Channel:
+    name = "sandbox"
+
+    async def charge(self, request: PortRequest) -> ChargeResult:
+        return ChargeResult(Status.SUCCEEDED, "ch_1")
+
+    async def refund(self, request: object) -> ChargeResult:
+        return ChargeResult(Status.SUCCEEDED, "re_1")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePayment:
+    risk: Any
+    orders: Any
+    channel: Any
+
+    async def __call__(self, command: Command) -> Payment:
+        request = PortRequest(command.merchant_id, "pay_1", command.order_no, command.amount)
+        decision = await self.risk.assess(request)
+        await self.orders.create_order(request)
+        await self.channel.charge(request)
+        return Payment("pay_1", command.merchant_id, command.order_no, command.amount,
+                       command.channel, Status.SUCCEEDED, decision)
+
+
+def payment_app(create_payment: Callable[[Command], Any]) -> Any:
+    """The ASGI app inside the middleware: reads the body, pays, answers 201."""
+    command = Command("mer_1", "ORDER-1", Money(4200, "USD"), "sandbox", "4242424242424242")
+    body = b'{"payment_no":"pay_1","status":"succeeded"}'
+    start = {"type": "http.response.start", "status": 201,
+             "headers": [(b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await create_payment(command)
+        scope["path_template"] = "/api/v1/payments"  # what Litestar's router leaves
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+# -- the settings --------------------------------------------------------------------------
+class CountingExporter(SpanExporter):
+    """The OTLP exporter, counting what it was handed (to check that nothing was lost)."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner, self.spans = inner, 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.spans += len(spans)
+        return self.inner.export(spans)
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+@dataclass
+class Gateway:
+    app: Any
+    provider: TracerProvider | None = None
+    exporter: CountingExporter | None = None
+
+    def queued(self) -> int:
+        """Spans waiting for the exporter (the SDK's own deque; no public accessor)."""
+        if self.provider is None:
+            return 0
+        processors = self.provider._active_span_processor._span_processors
+        return sum(len(p._batch_processor._queue) for p in processors
+                   if isinstance(p, BatchSpanProcessor))
+
+    def flush(self) -> None:
+        if self.provider is not None:
+            self.provider.force_flush()
+
+    def close(self) -> None:
+        if self.provider is not None:
+            self.provider.shutdown()
+
+
+def build_gateway(ratio: float | None, endpoint: str) -> Gateway:
+    """Wired as `entrypoints/telemetry.py` wires the gateway."""
+    risk, orders, channel = Risk(), Orders(), Channel()
+    if ratio is None:
+        return Gateway(ObservabilityMiddleware(payment_app(CreatePayment(risk, orders, channel))))
+    exporter = CountingExporter(OTLPSpanExporter(endpoint=endpoint))
+    provider = build_tracer_provider(TracingSettings(rate=ratio), exporter)
+    assert isinstance(provider, TracerProvider)
+    tracer = provider.get_tracer("paygate")
+    use_case = traced_create_payment(CreatePayment(
+        traced_risk(risk, tracer), traced_order(orders, tracer), traced_channel(channel, tracer)),
+        tracer)
+    app = ObservabilityMiddleware(payment_app(use_case), tracer_provider=provider)
+    return Gateway(app, provider, exporter)
+
+
+# -- driving it ------------------------------------------------------------------------------
+SCOPE = {
+    "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+    "scheme": "http", "path": "/api/v1/payments", "raw_path": b"/api/v1/payments",
+    "query_string": b"", "root_path": "", "server": ("bench", 80),
+    "client": ("127.0.0.1", 5000),
+    "headers": [(b"host", b"bench"), (b"content-type", b"application/json"),
+                (b"content-length", b"120"), (b"x-api-key", b"mer_1"),
+                (b"x-signature", b"0" * 64), (b"x-timestamp", b"1700000000")],
+}
+REQUEST = {"type": "http.request", "body": b"{" + b" " * 118 + b"}", "more_body": False}
+
+
+async def drive(gateway: Gateway, requests: int) -> None:
+    async def receive() -> dict[str, Any]:
+        return REQUEST
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    app = gateway.app
+    for done in range(requests):
+        await app(dict(SCOPE), receive, send)
+        if done % 64 == 0:
+            wait_for_exporter(gateway)
+
+
+def wait_for_exporter(gateway: Gateway) -> None:
+    """Block the loop (on purpose: sleeping costs no CPU) while the span queue is long."""
+    while gateway.queued() > QUEUE_HIGH_WATER:
+        time.sleep(0.0005)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One setting's run, per request: µs of CPU in all (`total`) and on the event loop's
+    thread while serving (`loop`; the rest is mostly the exporter), and spans exported."""
+
+    total: float
+    loop: float
+    spans: float
+
+
+def run_once(ratio: float | None, endpoint: str, requests: int) -> Run:
+    gateway = build_gateway(ratio, endpoint)
+    asyncio.run(drive(gateway, 200))  # warm up: imports, first connection to the sink
+    gateway.flush()
+    exported_before = gateway.exporter.spans if gateway.exporter else 0
+    gc.collect()
+    started, loop_started = time.process_time(), time.thread_time()
+    asyncio.run(drive(gateway, requests))
+    loop = time.thread_time() - loop_started
+    gateway.flush()  # the spans still queued are exported (on this thread) and counted
+    total = time.process_time() - started
+    exported = (gateway.exporter.spans if gateway.exporter else 0) - exported_before
+    gateway.close()
+    return Run(total / requests * 1e6, loop / requests * 1e6, exported / requests)
+
+
+# -- the sink ----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def otlp_sink() -> Iterator[str]:
+    """bench/otlp_sink.py in its own process; yields its traces URL."""
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, str(ROOT / "bench" / "otlp_sink.py"), str(port)])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1/traces"
+    finally:
+        sink.terminate()
+        sink.wait(5)
+
+
+# -- the command ---------------------------------------------------------------------------------
+def measure(endpoint: str, names: Sequence[str], requests: int, repeats: int) -> None:
+    runs: dict[str, list[Run]] = {name: [] for name in names}
+    for round_no in range(repeats):
+        for name in names:
+            runs[name].append(run_once(SETTINGS[name], endpoint, requests))
+        print(f"round {round_no + 1}/{repeats}: " + ", ".join(
+            f"{name} {runs[name][-1].total:.1f}" for name in names), file=sys.stderr, flush=True)
+    medians = {name: statistics.median(run.total for run in runs[name]) for name in names}
+    base = medians.get("off")
+    print(f"µs of CPU per request, median of {repeats} runs of {requests} requests")
+    print(f"{'setting':>8} {'total':>7} {'overhead':>9} {'on loop':>8} {'spans/req':>10}   runs")
+    for name in names:
+        overhead = "" if name == "off" or base is None else f"{medians[name] - base:+.1f}"
+        loop = statistics.median(run.loop for run in runs[name])
+        print(f"{name:>8} {medians[name]:7.1f} {overhead:>9} {loop:8.1f} "
+              f"{runs[name][-1].spans:10.2f}   "
+              + " ".join(f"{run.total:.1f}" for run in runs[name]))
+
+
+def profile(endpoint: str, setting: str, requests: int, top: int) -> None:
+    """cProfile of one setting's run, by own time; the export thread is not profiled."""
+    gateway = build_gateway(SETTINGS[setting], endpoint)
+    asyncio.run(drive(gateway, 200))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    asyncio.run(drive(gateway, requests))
+    profiler.disable()
+    gateway.close()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument("--profile", choices=list(SETTINGS), help="profile this setting only")
+    parser.add_argument("--top", type=int, default=35, help="functions listed by --profile")
+    args = parser.parse_args()
+    with otlp_sink() as endpoint:
+        if args.profile:
+            profile(endpoint, args.profile, args.requests, args.top)
+        else:
+            measure(endpoint, args.settings, args.requests, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

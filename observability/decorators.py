@@ -30,7 +30,7 @@ from observability.recorders import (
     RefundRecorder,
     success_or_failed,
 )
-from observability.spans import AsyncCallable, first_argument, run_in_span
+from observability.spans import AsyncCallable, BusinessSpan, first_argument
 
 R = TypeVar("R")
 TRACER_NAME = "paygate"
@@ -75,19 +75,17 @@ class MeteredUseCase(Generic[R]):
 class TracedUseCase(Generic[R]):
     """A business span (`CreatePayment`...) around a use case."""
 
-    __slots__ = ("_after", "_before", "_inner", "_name", "_tracer")
+    __slots__ = ("_inner", "_span")
 
     def __init__(
         self, inner: AsyncCallable[R], name: str, tracer: Tracer | None = None,
         before: Extractor = business_attributes, after: Extractor = business_attributes,
     ) -> None:
-        self._inner, self._name = inner, name
-        self._tracer = tracer or trace.get_tracer(TRACER_NAME)
-        self._before, self._after = before, after
+        self._inner = inner
+        self._span = BusinessSpan(tracer or trace.get_tracer(TRACER_NAME), name, before, after)
 
     async def __call__(self, *args: Any, **kwargs: Any) -> R:
-        return await run_in_span(
-            self._tracer, self._name, self._inner, args, kwargs, self._before, self._after)
+        return await self._span.run(self._inner, args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return _delegate(self, name)
@@ -121,9 +119,10 @@ class TracedPort:
 def _traced_method(
     method: AsyncCallable[Any], tracer: Tracer, span_name: str, after: Extractor
 ) -> AsyncCallable[Any]:
+    span = BusinessSpan(tracer, span_name, business_attributes, after)
+
     async def traced(*args: Any, **kwargs: Any) -> Any:
-        return await run_in_span(
-            tracer, span_name, method, args, kwargs, business_attributes, after)
+        return await span.run(method, args, kwargs)
 
     traced.__name__ = getattr(method, "__name__", span_name)
     return traced

@@ -1,16 +1,31 @@
-"""Running a call inside a business span: attributes only when recorded, errors on the span."""
+"""Running a call inside a business span, at the least cost when the trace is not sampled.
+
+Every payment runs four business spans, and with 10 % sampling nine payments in ten are not
+sampled: what an unsampled call costs is most of what tracing costs. So
+
+- under an unsampled parent, when the sampler never samples such a child (ParentBased, the
+  default), no span is started at all: the call runs in its parent's span, whose trace id
+  the log lines still carry;
+- attributes are only built for a recorded span, and set once, when the call returns;
+- the span is made current by hand rather than by `start_as_current_span`, whose
+  generator-based context managers cost more than the span itself when it is not recorded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
-from observability.attributes import Extractor
+from observability.attributes import Attributes, Extractor
 
 R = TypeVar("R")
 AsyncCallable = Callable[..., Awaitable[R]]
+_UNSAMPLED_PARENT_DELEGATES = ("_local_parent_not_sampled", "_remote_parent_not_sampled")
 
 
 def first_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
@@ -27,23 +42,75 @@ def record_error(span: Span, error: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, type(error).__name__))
 
 
-async def run_in_span(
-    tracer: Tracer, name: str, call: AsyncCallable[R], args: tuple[Any, ...],
-    kwargs: dict[str, Any], before: Extractor, after: Extractor,
-) -> R:
-    """`call` inside a child span named `name`; attributes are only built when recorded."""
-    with tracer.start_as_current_span(
-        name, record_exception=False, set_status_on_exception=False
-    ) as span:
-        recording = span.is_recording()
-        if recording:
-            span.set_attributes(before(first_argument(args, kwargs)))
+def drops_children_of_unsampled(tracer: Tracer) -> bool:
+    """True when `tracer`'s sampler never samples a span whose parent is not sampled.
+
+    That is the SDK's `ParentBased` with its default ALWAYS_OFF for unsampled parents (local
+    and remote), or ALWAYS_OFF itself. The delegates are private attributes of the SDK: if
+    they are ever renamed this answers False and spans are started as before, only slower.
+    A proxy tracer (no SDK provider known yet) answers False too.
+    """
+    sampler = getattr(tracer, "sampler", None)
+    if sampler is ALWAYS_OFF:
+        return True
+    return isinstance(sampler, ParentBased) and all(
+        getattr(sampler, delegate, None) is ALWAYS_OFF for delegate in _UNSAMPLED_PARENT_DELEGATES)
+
+
+def under_unsampled_parent() -> bool:
+    """The current span belongs to a trace that is not sampled (and there is one)."""
+    parent = trace.get_current_span().get_span_context()
+    return parent.is_valid and not parent.trace_flags.sampled
+
+
+def merged(first: Attributes, then: Attributes) -> Attributes:
+    """`first` updated by `then`, keys in the order two `set_attributes` calls leave them
+    (a key set again moves to the end)."""
+    if not then:
+        return first
+    combined = {key: value for key, value in first.items() if key not in then}
+    combined.update(then)
+    return combined
+
+
+class BusinessSpan:
+    """How one business call is traced: `BusinessSpan(tracer, "RiskCheck", before, after)`.
+
+    `before` reads attributes from the call's first argument, `after` from its result;
+    neither runs unless the span is recorded.
+    """
+
+    __slots__ = ("_after", "_before", "_name", "_skip_under_unsampled", "_tracer")
+
+    def __init__(self, tracer: Tracer, name: str, before: Extractor, after: Extractor) -> None:
+        self._tracer, self._name = tracer, name
+        self._before, self._after = before, after
+        self._skip_under_unsampled = drops_children_of_unsampled(tracer)
+
+    async def run(self, call: AsyncCallable[R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+        """`call(*args, **kwargs)` inside this span (or inside its parent, see the module)."""
+        if self._skip_under_unsampled and under_unsampled_parent():
+            return await call(*args, **kwargs)
+        span = self._tracer.start_span(self._name)
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            if span.is_recording():
+                return await self._recorded(span, call, args, kwargs)
+            return await call(*args, **kwargs)
+        finally:
+            otel_context.detach(token)
+            span.end()
+
+    async def _recorded(
+        self, span: Span, call: AsyncCallable[R], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> R:
+        before = self._before(first_argument(args, kwargs))
         try:
             result = await call(*args, **kwargs)
-        except Exception as exc:
-            if recording:
+        except BaseException as exc:  # cancelled too: the span still says what was asked
+            span.set_attributes(before)
+            if isinstance(exc, Exception):
                 record_error(span, exc)
             raise
-        if recording:
-            span.set_attributes(after(result))
+        span.set_attributes(merged(before, self._after(result)))
         return result

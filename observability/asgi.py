@@ -146,16 +146,16 @@ def _finish(
     error: Exception | None,
 ) -> None:
     known = method in _METHODS
-    if route:
-        span.update_name(f"{method if known else 'HTTP'} {route}")
-    span.set_attributes({
+    attributes: dict[str, str | int] = {
         "http.request.method": method if known else "_OTHER",
         "http.response.status_code": status,
         "url.scheme": scope.get("scheme", "http"),
         "url.path": path,
-    })
+    }
     if route:
-        span.set_attribute("http.route", route)
+        span.update_name(f"{method if known else 'HTTP'} {route}")
+        attributes["http.route"] = route
+    span.set_attributes(attributes)  # one call: each one takes the span's lock and cleans
     if error is not None:
         span.record_exception(error)
     if status >= 500:

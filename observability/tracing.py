@@ -89,12 +89,16 @@ def build_tracer_provider(
         return trace.NoOpTracerProvider()
     provider = TracerProvider(sampler=build_sampler(settings.sampler, settings.rate),
                               resource=Resource.create({SERVICE_NAME: settings.service_name}))
-    if exporter is None:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        exporter = OTLPSpanExporter(endpoint=settings.endpoint)
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider.add_span_processor(BatchSpanProcessor(exporter or otlp_exporter(settings.endpoint)))
     return provider
+
+
+def otlp_exporter(endpoint: str | None = None) -> SpanExporter:
+    """The OTLP/HTTP exporter (`endpoint=None` reads `OTEL_EXPORTER_OTLP_*`), imported
+    only when tracing is on."""
+    from observability.otlp_export import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=endpoint)
 
 
 def configure_tracing(

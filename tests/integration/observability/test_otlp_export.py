@@ -5,11 +5,21 @@ from __future__ import annotations
 import httpx
 import pytest
 from litestar import Litestar, post
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    OTLPSpanExporter as SdkOTLPSpanExporter,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from otlp_receiver import Received, otlp_receiver
 
 from domain.risk import RiskDecision, Verdict
+from observability import otlp_export
 from observability.decorators import traced_create_payment
 from observability.litestar import instrument
+from observability.otlp_export import OTLPSpanExporter
 from observability.ports import traced_risk
 from observability.tracing import TracingSettings, build_tracer_provider
 
@@ -96,3 +106,76 @@ async def test_rate_zero_sends_nothing_yet_answers_with_a_trace_id() -> None:
         trace_id = await pay_through_the_app(settings, None)
     assert len(trace_id) == 32
     assert received.requests == []
+
+
+def finished_spans() -> list[ReadableSpan]:
+    """A payment's server span and CreatePayment, one failed with an exception event."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "paygate"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("paygate")
+    with tracer.start_as_current_span("POST /api/v1/payments", kind=SpanKind.SERVER) as server:
+        server.set_attributes({"http.route": "/api/v1/payments", "http.response.status_code": 500})
+        with tracer.start_as_current_span("CreatePayment") as create:
+            create.record_exception(TimeoutError("no answer"))
+            create.set_status(Status(StatusCode.ERROR, "TimeoutError"))
+    return list(exporter.get_finished_spans())
+
+
+class TestTheExporter:
+    def test_it_posts_byte_for_byte_what_the_sdk_exporter_posts(self) -> None:
+        spans = finished_spans()
+        with otlp_receiver() as (url, received):
+            fast = OTLPSpanExporter(endpoint=f"{url}/v1/traces")
+            sdk = SdkOTLPSpanExporter(endpoint=f"{url}/v1/traces")
+            assert fast.encodes_fast
+            results = [fast.export(spans), sdk.export(spans)]
+        assert results == [SpanExportResult.SUCCESS] * 2
+        assert received.bodies[0] == received.bodies[1]
+        assert set(received.spans()) == {"POST /api/v1/payments", "CreatePayment"}
+
+    def test_a_batch_the_fast_encoder_cannot_write_goes_the_sdk_way(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def broken(spans: object) -> bytes:
+            raise RuntimeError("unexpected span")
+
+        monkeypatch.setattr(otlp_export, "encode_spans", broken)
+        with otlp_receiver() as (url, received):
+            result = OTLPSpanExporter(endpoint=f"{url}/v1/traces").export(finished_spans())
+        assert result is SpanExportResult.SUCCESS
+        assert set(received.spans()) == {"POST /api/v1/payments", "CreatePayment"}
+
+    def test_an_sdk_without_the_expected_internals_exports_the_sdk_way(self) -> None:
+        with otlp_receiver() as (url, received):
+            exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces")
+            exporter.encodes_fast = False
+            assert exporter.export(finished_spans()) is SpanExportResult.SUCCESS
+        assert len(received.requests) == 1
+
+    def test_a_batch_over_the_size_limit_is_dropped_as_the_sdk_drops_it(self) -> None:
+        with otlp_receiver() as (url, received):
+            exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces", max_request_size=64)
+            assert exporter.export(finished_spans()) is SpanExportResult.FAILURE
+        assert received.requests == []
+
+    def test_an_unreachable_collector_is_a_failure(self) -> None:
+        with otlp_receiver() as (url, _):
+            pass  # closed again: nothing listens on that port any more
+        exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces", timeout=0.5)
+        assert exporter.export(finished_spans()) is SpanExportResult.FAILURE
+
+    def test_after_shutdown_nothing_is_sent(self) -> None:
+        with otlp_receiver() as (url, received):
+            exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces")
+            exporter.shutdown()
+            assert exporter.export(finished_spans()) is SpanExportResult.FAILURE
+        assert received.requests == []
+
+    def test_tracing_settings_build_this_exporter(self) -> None:
+        provider = build_tracer_provider(TracingSettings(endpoint="http://127.0.0.1:9/v1/traces"))
+        try:
+            [processor] = provider._active_span_processor._span_processors  # type: ignore[attr-defined]
+            assert isinstance(processor.span_exporter, OTLPSpanExporter)
+        finally:
+            provider.shutdown()  # type: ignore[attr-defined]

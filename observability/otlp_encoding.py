@@ -1,0 +1,289 @@
+"""Spans to an OTLP `ExportTraceServiceRequest`, written straight as protobuf wire bytes.
+
+The SDK's encoder builds a protobuf object for every span, attribute and value, copies each
+one into its parent, and hashes the resource (a JSON dump) once per span: about 40 µs of
+CPU per span on the exporter's thread, the largest single cost of tracing at 100 %
+sampling. This writes the same bytes directly, several times faster.
+
+The same bytes, not merely an equivalent message: fields in field-number order, present
+and absent exactly when the SDK's `encode_spans(...).SerializeToString()` sets them, spans
+grouped by resource and instrumentation scope in order of first appearance. The tests
+compare the two byte for byte on spans of every shape the SDK can make.
+
+The schema: opentelemetry/proto/trace/v1/trace.proto and common/v1/common.proto.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanContext
+from opentelemetry.trace.span import TraceState
+
+_log = logging.getLogger(__name__)
+
+_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
+_ONE_BYTE = tuple(bytes((n,)) for n in range(0x80))
+_INT64 = range(-(2**63), 2**63)
+_pack_fixed64 = struct.Struct("<Q").pack
+_pack_fixed32 = struct.Struct("<I").pack
+_pack_double = struct.Struct("<d").pack
+
+
+def _varint(value: int) -> bytes:
+    """An unsigned integer in base-128, low groups first."""
+    if value < 0x80:
+        return _ONE_BYTE[value]
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _tag(field: int, wire_type: int) -> bytes:
+    return _varint(field << 3 | wire_type)
+
+
+def _field(tag: bytes, payload: bytes) -> bytes:
+    """A length-delimited field: a string, bytes or an embedded message."""
+    return tag + _varint(len(payload)) + payload
+
+
+# ExportTraceServiceRequest, ResourceSpans, Resource, ScopeSpans, InstrumentationScope
+_REQUEST_RESOURCE_SPANS = _tag(1, _LENGTH)
+_RESOURCE, _RESOURCE_SCOPE_SPANS, _RESOURCE_SCHEMA_URL = (
+    _tag(1, _LENGTH), _tag(2, _LENGTH), _tag(3, _LENGTH))
+_RESOURCE_ATTRIBUTE = _tag(1, _LENGTH)
+_SCOPE, _SCOPE_SPAN, _SCOPE_SCHEMA_URL = _tag(1, _LENGTH), _tag(2, _LENGTH), _tag(3, _LENGTH)
+_SCOPE_NAME, _SCOPE_VERSION, _SCOPE_ATTRIBUTE = (
+    _tag(1, _LENGTH), _tag(2, _LENGTH), _tag(3, _LENGTH))
+# Span
+_SPAN_TRACE_ID = _tag(1, _LENGTH) + _varint(16)
+_SPAN_ID = _tag(2, _LENGTH) + _varint(8)
+_SPAN_TRACE_STATE = _tag(3, _LENGTH)
+_SPAN_PARENT_ID = _tag(4, _LENGTH) + _varint(8)
+_SPAN_NAME = _tag(5, _LENGTH)
+_SPAN_KIND = _tag(6, _VARINT)
+_SPAN_START, _SPAN_END = _tag(7, _FIXED64), _tag(8, _FIXED64)
+_SPAN_ATTRIBUTE, _SPAN_DROPPED_ATTRIBUTES = _tag(9, _LENGTH), _tag(10, _VARINT)
+_SPAN_EVENT, _SPAN_DROPPED_EVENTS = _tag(11, _LENGTH), _tag(12, _VARINT)
+_SPAN_LINK, _SPAN_DROPPED_LINKS = _tag(13, _LENGTH), _tag(14, _VARINT)
+_SPAN_STATUS, _SPAN_FLAGS = _tag(15, _LENGTH), _tag(16, _FIXED32)
+_STATUS_MESSAGE, _STATUS_CODE = _tag(2, _LENGTH), _tag(3, _VARINT)
+_EVENT_TIME, _EVENT_NAME = _tag(1, _FIXED64), _tag(2, _LENGTH)
+_EVENT_ATTRIBUTE, _EVENT_DROPPED_ATTRIBUTES = _tag(3, _LENGTH), _tag(4, _VARINT)
+_LINK_TRACE_ID, _LINK_SPAN_ID = _tag(1, _LENGTH) + _varint(16), _tag(2, _LENGTH) + _varint(8)
+_LINK_ATTRIBUTE, _LINK_DROPPED_ATTRIBUTES = _tag(4, _LENGTH), _tag(5, _VARINT)
+_LINK_FLAGS = _tag(6, _FIXED32)
+# KeyValue, AnyValue, ArrayValue, KeyValueList
+_KEY, _VALUE = _tag(1, _LENGTH), _tag(2, _LENGTH)
+_STRING, _BOOL, _INT, _DOUBLE = (
+    _tag(1, _LENGTH), _tag(2, _VARINT), _tag(3, _VARINT), _tag(4, _FIXED64))
+_ARRAY, _KVLIST, _BYTES = _tag(5, _LENGTH), _tag(6, _LENGTH), _tag(7, _LENGTH)
+_LIST_ITEM = _tag(1, _LENGTH)
+_TRUE, _FALSE = _BOOL + b"\x01", _BOOL + b"\x00"
+
+# SpanKind.INTERNAL... (0..4) to the protocol's SPAN_KIND_INTERNAL... (1..5)
+_KINDS = tuple(_SPAN_KIND + _varint(kind + 1) for kind in range(5))
+_HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
+_LOCAL_FLAGS = _SPAN_FLAGS + _pack_fixed32(_HAS_IS_REMOTE)
+_REMOTE_FLAGS = _SPAN_FLAGS + _pack_fixed32(_HAS_IS_REMOTE | _IS_REMOTE)
+
+_PAIR_CACHE_SIZE = 4096
+_encoded_pairs: dict[tuple[str, type, Any], bytes] = {}
+
+
+def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
+    """The serialised request for `spans`, as the OTLP/HTTP exporter POSTs it."""
+    return b"".join(
+        _field(_REQUEST_RESOURCE_SPANS, _resource_spans(resource, scopes))
+        for resource, scopes in _grouped(spans).items())
+
+
+def _grouped(
+    spans: Sequence[ReadableSpan],
+) -> dict[Resource, dict[InstrumentationScope | None, list[bytes]]]:
+    """The encoded spans by resource, then by scope, as the SDK groups them (equal objects
+    together). The resource's hash is a JSON dump: it is looked up once per object, not
+    once per span."""
+    groups: dict[Resource, dict[InstrumentationScope | None, list[bytes]]] = {}
+    by_identity: dict[tuple[int, int], list[bytes]] = {}
+    for span in spans:
+        resource, scope = span.resource, span.instrumentation_scope or None
+        group = by_identity.get((id(resource), id(scope)))
+        if group is None:
+            group = groups.setdefault(resource, {}).setdefault(scope, [])
+            by_identity[id(resource), id(scope)] = group
+        group.append(_span(span))
+    return groups
+
+
+def _resource_spans(
+    resource: Resource, scopes: Mapping[InstrumentationScope | None, list[bytes]]
+) -> bytes:
+    parts = [_field(_RESOURCE, _attributes(_RESOURCE_ATTRIBUTE, resource.attributes))]
+    parts += (_field(_RESOURCE_SCOPE_SPANS, _scope_spans(scope, spans))
+              for scope, spans in scopes.items())
+    if resource.schema_url:
+        parts.append(_field(_RESOURCE_SCHEMA_URL, resource.schema_url.encode()))
+    return b"".join(parts)
+
+
+def _scope_spans(scope: InstrumentationScope | None, spans: Iterable[bytes]) -> bytes:
+    parts = [_field(_SCOPE, _scope(scope))]
+    parts += (_field(_SCOPE_SPAN, span) for span in spans)
+    if scope is not None and scope.schema_url:
+        parts.append(_field(_SCOPE_SCHEMA_URL, scope.schema_url.encode()))
+    return b"".join(parts)
+
+
+def _scope(scope: InstrumentationScope | None) -> bytes:
+    if scope is None:
+        return b""
+    parts = []
+    if scope.name:
+        parts.append(_field(_SCOPE_NAME, scope.name.encode()))
+    if scope.version:
+        parts.append(_field(_SCOPE_VERSION, scope.version.encode()))
+    parts.append(_attributes(_SCOPE_ATTRIBUTE, scope.attributes))
+    return b"".join(parts)
+
+
+def _span(span: ReadableSpan) -> bytes:
+    context = cast(SpanContext, span.get_span_context())  # a finished span always has one
+    parent = span.parent
+    parts = [_SPAN_TRACE_ID, context.trace_id.to_bytes(16, "big"),
+             _SPAN_ID, context.span_id.to_bytes(8, "big")]
+    trace_state = _trace_state(context.trace_state)
+    if trace_state:
+        parts.append(_field(_SPAN_TRACE_STATE, trace_state.encode()))
+    if parent:
+        parts += (_SPAN_PARENT_ID, parent.span_id.to_bytes(8, "big"))
+    if span.name:
+        parts.append(_field(_SPAN_NAME, span.name.encode()))
+    parts.append(_KINDS[span.kind.value])
+    if span.start_time:
+        parts += (_SPAN_START, _pack_fixed64(span.start_time))
+    if span.end_time:
+        parts += (_SPAN_END, _pack_fixed64(span.end_time))
+    parts.append(_attributes(_SPAN_ATTRIBUTE, span.attributes))
+    _count(parts, _SPAN_DROPPED_ATTRIBUTES, span.dropped_attributes)
+    parts += (_field(_SPAN_EVENT, _event(event)) for event in span.events)
+    _count(parts, _SPAN_DROPPED_EVENTS, span.dropped_events)
+    parts += (_field(_SPAN_LINK, _link(link)) for link in span.links)
+    _count(parts, _SPAN_DROPPED_LINKS, span.dropped_links)
+    if span.status is not None:
+        parts.append(_field(_SPAN_STATUS, _status(span.status.status_code.value,
+                                                  span.status.description)))
+    parts.append(_REMOTE_FLAGS if parent and parent.is_remote else _LOCAL_FLAGS)
+    return b"".join(parts)
+
+
+def _trace_state(trace_state: TraceState | None) -> str | None:
+    if trace_state is None:
+        return None
+    return ",".join([f"{key}={value}" for key, value in trace_state.items()])
+
+
+def _count(parts: list[bytes], tag: bytes, count: int) -> None:
+    if count:
+        parts += (tag, _varint(count))
+
+
+def _status(code: int, description: str | None) -> bytes:
+    message = _field(_STATUS_MESSAGE, description.encode()) if description else b""
+    return message + (_STATUS_CODE + _varint(code) if code else b"")
+
+
+def _event(event: Event) -> bytes:
+    parts: list[bytes] = []
+    if event.timestamp:
+        parts += (_EVENT_TIME, _pack_fixed64(event.timestamp))
+    if event.name:
+        parts.append(_field(_EVENT_NAME, event.name.encode()))
+    parts.append(_attributes(_EVENT_ATTRIBUTE, event.attributes))
+    _count(parts, _EVENT_DROPPED_ATTRIBUTES, event.dropped_attributes)
+    return b"".join(parts)
+
+
+def _link(link: Link) -> bytes:
+    context: SpanContext = link.context
+    parts = [_LINK_TRACE_ID, context.trace_id.to_bytes(16, "big"),
+             _LINK_SPAN_ID, context.span_id.to_bytes(8, "big"),
+             _attributes(_LINK_ATTRIBUTE, link.attributes)]
+    _count(parts, _LINK_DROPPED_ATTRIBUTES, link.dropped_attributes)
+    flags = _HAS_IS_REMOTE | (_IS_REMOTE if context.is_remote else 0)
+    parts += (_LINK_FLAGS, _pack_fixed32(flags))
+    return b"".join(parts)
+
+
+def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
+    """Each attribute as a KeyValue field; one that cannot be encoded is left out and
+    logged, as the SDK does."""
+    if not attributes:
+        return b""
+    parts = []
+    for key, value in attributes.items():
+        try:
+            parts += (tag, _sized_key_value(key, value))
+        except Exception as error:  # what the SDK's encoder does too
+            _log.exception("Failed to encode key %s: %s", key, error)
+    return b"".join(parts)
+
+
+def _sized_key_value(key: str, value: Any) -> bytes:
+    """A KeyValue, its length in front. Most attributes repeat from span to span (a route, a
+    status, a currency, a merchant): the last few thousand strings, ints and bools are kept
+    encoded. (Not floats: 0.0 == -0.0, yet they encode differently.)"""
+    kind = type(value)
+    if kind is not str and kind is not int and kind is not bool:
+        return _sized(_key_value(key, value))
+    cache_key = (key, kind, value)
+    encoded = _encoded_pairs.get(cache_key)
+    if encoded is None:
+        encoded = _sized(_key_value(key, value))
+        if len(_encoded_pairs) >= _PAIR_CACHE_SIZE:  # unique values (payment_no) churn it
+            _encoded_pairs.clear()
+        _encoded_pairs[cache_key] = encoded
+    return encoded
+
+
+def _sized(payload: bytes) -> bytes:
+    return _varint(len(payload)) + payload
+
+
+def _key_value(key: str, value: Any) -> bytes:
+    encoded_key = _field(_KEY, key.encode()) if key else b""
+    return encoded_key + _field(_VALUE, _any_value(value))
+
+
+def _any_value(value: Any) -> bytes:
+    """An AnyValue, tried in the SDK's order (bool before int, str before Sequence)."""
+    if value is None:
+        return b""
+    if isinstance(value, bool):
+        return _TRUE if value else _FALSE
+    if isinstance(value, str):
+        return _field(_STRING, value.encode())
+    if isinstance(value, int):
+        if value not in _INT64:
+            raise ValueError(f"{value} does not fit an int64")
+        return _INT + _varint(value & 0xFFFF_FFFF_FFFF_FFFF)
+    if isinstance(value, float):
+        return _DOUBLE + _pack_double(value)
+    if isinstance(value, bytes):
+        return _field(_BYTES, value)
+    if isinstance(value, Sequence):
+        return _field(_ARRAY, b"".join(_field(_LIST_ITEM, _any_value(item)) for item in value))
+    if isinstance(value, Mapping):
+        return _field(_KVLIST, b"".join(
+            _field(_LIST_ITEM, _key_value(str(key), item)) for key, item in value.items()))
+    raise TypeError(f"Invalid type {type(value)} of value {value}")

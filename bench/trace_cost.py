@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import itertools
 import pstats
 import socket
 import statistics
@@ -46,7 +47,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
@@ -56,7 +56,11 @@ sys.path.insert(0, str(ROOT))  # this checkout's observability, not the one inst
 from observability.asgi import ObservabilityMiddleware  # noqa: E402
 from observability.decorators import traced_create_payment  # noqa: E402
 from observability.ports import traced_channel, traced_order, traced_risk  # noqa: E402
-from observability.tracing import TracingSettings, build_tracer_provider  # noqa: E402
+from observability.tracing import (  # noqa: E402
+    TracingSettings,
+    build_tracer_provider,
+    otlp_exporter,
+)
 
 SETTINGS: dict[str, float | None] = {"off": None, "0": 0.0, "0.1": 0.1, "1.0": 1.0}
 QUEUE_HIGH_WATER = 1024
@@ -142,17 +146,19 @@ class CreatePayment:
     channel: Any
 
     async def __call__(self, command: Command) -> Payment:
-        request = PortRequest(command.merchant_id, "pay_1", command.order_no, command.amount)
+        payment_no = f"pay_{command.order_no}"
+        request = PortRequest(command.merchant_id, payment_no, command.order_no, command.amount)
         decision = await self.risk.assess(request)
         await self.orders.create_order(request)
         await self.channel.charge(request)
-        return Payment("pay_1", command.merchant_id, command.order_no, command.amount,
+        return Payment(payment_no, command.merchant_id, command.order_no, command.amount,
                        command.channel, Status.SUCCEEDED, decision)
 
 
 def payment_app(create_payment: Callable[[Command], Any]) -> Any:
-    """The ASGI app inside the middleware: reads the body, pays, answers 201."""
-    command = Command("mer_1", "ORDER-1", Money(4200, "USD"), "sandbox", "4242424242424242")
+    """The ASGI app inside the middleware: reads the body, pays, answers 201. Each payment
+    has its own order_no and payment_no, as in the gateway (the exporter sees new values)."""
+    orders = itertools.count()
     body = b'{"payment_no":"pay_1","status":"succeeded"}'
     start = {"type": "http.response.start", "status": 201,
              "headers": [(b"content-type", b"application/json"),
@@ -160,6 +166,8 @@ def payment_app(create_payment: Callable[[Command], Any]) -> Any:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await receive()
+        command = Command("mer_1", f"ORDER-{next(orders)}", Money(4200, "USD"), "sandbox",
+                          "4242424242424242")
         await create_payment(command)
         scope["path_template"] = "/api/v1/payments"  # what Litestar's router leaves
         await send(start)
@@ -214,7 +222,7 @@ def build_gateway(ratio: float | None, endpoint: str) -> Gateway:
     risk, orders, channel = Risk(), Orders(), Channel()
     if ratio is None:
         return Gateway(ObservabilityMiddleware(payment_app(CreatePayment(risk, orders, channel))))
-    exporter = CountingExporter(OTLPSpanExporter(endpoint=endpoint))
+    exporter = CountingExporter(otlp_exporter(endpoint))
     provider = build_tracer_provider(TracingSettings(rate=ratio), exporter)
     assert isinstance(provider, TracerProvider)
     tracer = provider.get_tracer("paygate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import pytest
@@ -62,6 +63,17 @@ class TestTracedUseCases:
         assert span.status.status_code is StatusCode.ERROR
         assert span.attributes["error.type"] == "duplicate_order"
         assert [event.name for event in span.events] == ["exception"]
+
+    async def test_a_cancelled_call_keeps_its_attributes_and_is_not_an_error(
+        self, spans: Spans
+    ) -> None:
+        use_case = traced_create_payment(StubUseCase(asyncio.CancelledError()), spans.tracer)
+        with pytest.raises(asyncio.CancelledError):
+            await use_case(payment_command())
+        span = spans.named("CreatePayment")
+        assert (span.attributes["order_no"], span.status.status_code) == (
+            "ORDER-1", StatusCode.UNSET)
+        assert list(span.events) == []
 
     async def test_create_refund_span_has_the_refund_and_the_payment_status(
         self, spans: Spans

@@ -230,7 +230,7 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     logged, as the SDK does."""
     if not attributes:
         return b""
-    parts = []
+    parts: list[bytes] = []
     for key, value in attributes.items():
         try:
             parts += (tag, _sized_key_value(key, value))

@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, StaticPool
 
-from adapters.persistence.gate import install_gate
+from adapters.persistence.gate import install_connection_gate, install_gate
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
 
@@ -62,9 +62,12 @@ def create_engine(
     options: dict[str, Any] = {"echo": echo, "connect_args": args}
     if poolclass is not None:
         options["poolclass"] = poolclass
-    if poolclass not in (NullPool, StaticPool) and not _is_memory(sa_url):
+    queued = poolclass not in (NullPool, StaticPool) and not _is_memory(sa_url)
+    if queued:
         options.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     engine = create_async_engine(sa_url, **options)
+    if queued:
+        install_connection_gate(engine, pool_size + max_overflow, pool_timeout)
     if is_sqlite(sa_url):
         _configure_sqlite(engine, busy_timeout_ms)
         install_gate(engine, busy_timeout_ms / 1000)
@@ -122,3 +125,25 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{BEGIN_MODE: None})
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A statement that writes, sent through a read-only lookup."""
+
+
+def read_only_autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """`autocommit(engine)` for lookups: one statement, one round trip, and any statement
+    that would write is refused before it reaches the database (there is no READ ONLY
+    transaction to refuse it there)."""
+    lookup = autocommit(engine)
+
+    @event.listens_for(lookup.sync_engine, "before_cursor_execute")
+    def _refuse_writes(
+        _conn: Connection, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+            raise ReadOnlyViolation(
+                f"cannot write in a read-only transaction: {statement.split(None, 1)[0]}"
+            )
+
+    return lookup

@@ -64,3 +64,57 @@ def install_gate(engine: AsyncEngine, timeout: float) -> None:
 def gate_of(engine: AsyncEngine) -> WriteGate | None:
     """The engine's gate; None where writers need none (PostgreSQL locks rows)."""
     return _GATES.get(engine.dialect)
+
+
+class ConnectionGate:
+    """FIFO turns for the engine's pooled connections, per event loop.
+
+    SQLAlchemy's async pool gives a returned connection to whoever asks next, so a task
+    that closes a unit of work and at once opens another takes the connection back before
+    a waiter wakes; under steady load a few waiters starve until `pool_timeout` and fail.
+    Queueing here first, for as many turns as the pool has connections, serves them in
+    order (tests/integration/persistence/test_db_connection_gate.py).
+    """
+
+    def __init__(self, slots: int, timeout: float) -> None:
+        self._slots, self._timeout = slots, timeout
+        self._turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            WeakKeyDictionary()
+        )
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        turns = self._turns.get(loop)
+        if turns is None:
+            turns = self._turns[loop] = asyncio.Semaphore(self._slots)
+        return turns
+
+    async def __aenter__(self) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._semaphore().acquire()
+        except TimeoutError:
+            raise Unavailable(
+                f"no database connection came free within {self._timeout:g} s"
+            ) from None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._semaphore().release()
+
+
+_TURNS: WeakKeyDictionary[Dialect, ConnectionGate] = WeakKeyDictionary()
+
+
+def install_connection_gate(engine: AsyncEngine, slots: int, timeout: float) -> None:
+    """Queue `engine`'s users (and its `execution_options` views') for its `slots`."""
+    _TURNS[engine.dialect] = ConnectionGate(slots, timeout)
+
+
+def connection_gate_of(engine: AsyncEngine) -> ConnectionGate | None:
+    """None for pools that never make anybody wait (NullPool, StaticPool)."""
+    return _TURNS.get(engine.dialect)

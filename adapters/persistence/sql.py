@@ -17,7 +17,7 @@ from sqlalchemy.sql.dml import Insert
 
 from adapters.persistence.engine import autocommit
 from adapters.persistence.errors import is_unavailable, unavailable
-from adapters.persistence.gate import gate_of
+from adapters.persistence.gate import connection_gate_of, gate_of
 from application.ports.storage import Cursor, Page
 
 T = TypeVar("T")
@@ -49,15 +49,20 @@ class Autocommit:
     """Statements outside any unit of work, each committing on its own (one round trip);
     on SQLite they queue at the engine's `WriteGate` like every other writer."""
 
-    __slots__ = ("_engine", "_gate")
+    __slots__ = ("_engine", "_gate", "_turn")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = autocommit(engine)
         self._gate = gate_of(engine)
+        self._turn = connection_gate_of(engine)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with self._gate or nullcontext(), self._engine.connect() as conn:
+        async with (
+            self._gate or nullcontext(),
+            self._turn or nullcontext(),
+            self._engine.connect() as conn,
+        ):
             yield conn
 
 

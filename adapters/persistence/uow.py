@@ -3,7 +3,9 @@
 Leaving the block without `commit()` rolls back, so a failure anywhere leaves nothing
 written. A write unit on SQLite first queues at the process's `WriteGate`, then takes
 the database's write lock at BEGIN (docs/adr/0005); a read-only unit takes a snapshot
-and, on PostgreSQL, runs as a READ ONLY transaction.
+and, on PostgreSQL, runs as a READ ONLY transaction. A read-only unit without a snapshot
+(one lookup) runs its statements in autocommit, with no BEGIN or ROLLBACK round trips,
+and refuses any statement that would write.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.persistence.engine import BEGIN_MODE, DEFERRED, IMMEDIATE
+from adapters.persistence.engine import BEGIN_MODE, DEFERRED, IMMEDIATE, read_only_autocommit
 from adapters.persistence.errors import translated
-from adapters.persistence.gate import WriteGate, gate_of
+from adapters.persistence.gate import ConnectionGate, WriteGate, connection_gate_of, gate_of
 from adapters.persistence.ledger import SqlLedgerRepository
 from adapters.persistence.merchants import SqlMerchantRepository
 from adapters.persistence.orders import SqlOrderRepository
@@ -36,16 +38,18 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
         self._engine = engine
-        self._gate = gate
+        self._gates = [g for g in (gate, connection_gate_of(engine)) if g is not None]
+        self._entered: list[WriteGate | ConnectionGate] = []
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        if self._gate is not None:
-            await self._gate.__aenter__()
         try:
+            for gate in self._gates:  # the writers' queue first, then a connection's turn
+                await gate.__aenter__()
+                self._entered.append(gate)
             self._conn = await self._begin()
         except BaseException:
-            await self._leave_gate()
+            await self._leave_gates()
             raise
         conn = self._conn
         self.payments = SqlPaymentRepository(conn)
@@ -69,9 +73,9 @@ class SqlUnitOfWork:
             raise
         return conn
 
-    async def _leave_gate(self) -> None:
-        if self._gate is not None:
-            await self._gate.__aexit__(None, None, None)
+    async def _leave_gates(self) -> None:
+        while self._entered:
+            await self._entered.pop().__aexit__(None, None, None)
 
     async def commit(self) -> None:
         with translated("committing"):
@@ -95,7 +99,7 @@ class SqlUnitOfWork:
             try:
                 await conn.close()
             finally:
-                await self._leave_gate()
+                await self._leave_gates()
 
     @property
     def _connection(self) -> AsyncConnection:
@@ -110,9 +114,12 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._write = engine.execution_options(**{BEGIN_MODE: IMMEDIATE})
         self._read = engine.execution_options(**{BEGIN_MODE: DEFERRED}, postgresql_readonly=True)
+        self._lookup = read_only_autocommit(engine)
         self._gate = gate_of(engine)
 
-    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        if read_only:
-            return SqlUnitOfWork(self._read)
-        return SqlUnitOfWork(self._write, self._gate)
+    def __call__(self, *, read_only: bool = False, snapshot: bool = True) -> SqlUnitOfWork:
+        if not read_only:
+            if not snapshot:
+                raise ValueError("a unit of work that writes always has its transaction")
+            return SqlUnitOfWork(self._write, self._gate)
+        return SqlUnitOfWork(self._read if snapshot else self._lookup)

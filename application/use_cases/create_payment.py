@@ -36,7 +36,7 @@ class CreatePayment:
     async def __call__(self, command: CreatePaymentCommand) -> Payment:
         payment = self._new_payment(command)
         channel = self._channel(command.channel)
-        async with self.uow(read_only=True) as uow:
+        async with self.uow(read_only=True, snapshot=False) as uow:
             if await uow.payments.get_by_order_no(command.merchant_id, command.order_no):
                 raise DuplicateOrder(f"order_no {command.order_no!r} was already used")
         payment.apply_risk(

@@ -15,7 +15,7 @@ class GetPayment:
 
     async def __call__(self, payment_no: str, merchant_id: str | None = None) -> Payment:
         """Another merchant's payment is indistinguishable from a missing one."""
-        async with self.uow(read_only=True) as uow:
+        async with self.uow(read_only=True, snapshot=False) as uow:
             payment = await uow.payments.get(payment_no, merchant_id)
         if payment is None:
             raise NotFound(f"no payment {payment_no}")

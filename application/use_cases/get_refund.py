@@ -14,7 +14,7 @@ class GetRefund:
     uow: UnitOfWorkFactory
 
     async def __call__(self, refund_no: str, merchant_id: str | None = None) -> Refund:
-        async with self.uow(read_only=True) as uow:
+        async with self.uow(read_only=True, snapshot=False) as uow:
             refund = await uow.refunds.get(refund_no, merchant_id)
         if refund is None:
             raise NotFound(f"no refund {refund_no}")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence import SqlUnitOfWorkFactory
+from adapters.persistence.engine import ReadOnlyViolation
 from application.errors import Unavailable
 from application.ports.storage import PaymentQuery
 from domain.ledger import capture_posting
@@ -96,6 +97,33 @@ async def test_a_read_only_unit_cannot_write_on_postgres(uow_factory: SqlUnitOfW
     with pytest.raises(Exception, match="read-only transaction"):
         async with uow_factory(read_only=True) as uow:
             await uow.merchants.add(merchant())
+
+
+async def test_a_lookup_reads_committed_rows_and_refuses_to_write(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.merchants.add(merchant("mer_1"))
+        await uow.commit()
+
+    async with uow_factory(read_only=True, snapshot=False) as lookup:
+        assert await lookup.merchants.get("mer_1") is not None
+        with pytest.raises(ReadOnlyViolation, match="read-only transaction: INSERT"):
+            await lookup.merchants.add(merchant("mer_2"))
+
+    async with uow_factory() as writer:  # the guard belongs to lookups only
+        await writer.merchants.add(merchant("mer_3"))
+        await writer.commit()
+    async with uow_factory(read_only=True) as reader:
+        assert await reader.merchants.get("mer_2") is None
+        assert await reader.merchants.get("mer_3") is not None
+
+
+def test_a_unit_that_writes_cannot_give_up_its_transaction(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    with pytest.raises(ValueError, match="always has its transaction"):
+        uow_factory(snapshot=False)
 
 
 @only_sqlite

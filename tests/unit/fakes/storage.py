@@ -421,5 +421,7 @@ class FakeUnitOfWork:
 class FakeUnitOfWorkFactory:
     db: FakeDatabase
 
-    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
+    def __call__(self, *, read_only: bool = False, snapshot: bool = True) -> FakeUnitOfWork:
+        if not (snapshot or read_only):
+            raise AssertionError("a unit that writes always works on one snapshot")
         return FakeUnitOfWork(self.db, read_only=read_only)

@@ -338,7 +338,7 @@ def server_env(db_url: str, workdir: Path, obs: str, sink_port: int | None,
         PAYGATE_METRICS="on" if metrics else "off",
         PAYGATE_TRACING="on" if tracing else "off",
         PAYGATE_LOG_LEVEL="WARNING",
-        PAYGATE_DATABASE_POOL_SIZE=os.environ.get("PAYGATE_DATABASE_POOL_SIZE", "10"),
+        PAYGATE_DATABASE_POOL_SIZE=os.environ.get("PAYGATE_DATABASE_POOL_SIZE", "20"),
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "prom"),
     )
     if extra_path:

@@ -27,7 +27,7 @@ def _flag(text: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     admin_token: str | None = field(default=None, repr=False)
     master_key: str | None = field(default=None, repr=False)
     master_key_file: Path = Path("paygate.key")

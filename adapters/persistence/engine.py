@@ -37,8 +37,8 @@ def is_sqlite(url: str | URL) -> bool:
 def create_engine(
     url: str | URL = DEFAULT_DATABASE_URL,
     *,
-    pool_size: int = 10,
-    max_overflow: int = 10,
+    pool_size: int = 20,
+    max_overflow: int = 0,
     pool_timeout: float = 10.0,
     busy_timeout_ms: int = 5_000,
     connect_timeout: float = 10.0,
@@ -49,7 +49,10 @@ def create_engine(
     """An async engine for `url`, with the SQLite pragmas and locking already applied.
 
     `pool_size`/`max_overflow`/`pool_timeout` size the connection pool (ignored by pools
-    that do not queue, such as `NullPool`); `busy_timeout_ms` is how long an SQLite writer
+    that do not queue, such as `NullPool`). No overflow by default: the pool closes an
+    overflow connection as soon as it comes back to a full pool, so under uneven load it
+    reconnected over and over (a PostgreSQL backend started each time, ~10 % of the
+    gateway's CPU per payment, bench/inprocess.py); `pool_size` connections stay open. `busy_timeout_ms` is how long an SQLite writer
     waits for the lock before the unit of work reports `Unavailable`; `connect_timeout`
     bounds a PostgreSQL connection attempt (asyncpg would wait a minute). A PostgreSQL URL
     may carry `?search_path=schema`.

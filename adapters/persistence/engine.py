@@ -52,10 +52,10 @@ def create_engine(
     that do not queue, such as `NullPool`). No overflow by default: the pool closes an
     overflow connection as soon as it comes back to a full pool, so under uneven load it
     reconnected over and over (a PostgreSQL backend started each time, ~10 % of the
-    gateway's CPU per payment, bench/inprocess.py); `pool_size` connections stay open. `busy_timeout_ms` is how long an SQLite writer
-    waits for the lock before the unit of work reports `Unavailable`; `connect_timeout`
-    bounds a PostgreSQL connection attempt (asyncpg would wait a minute). A PostgreSQL URL
-    may carry `?search_path=schema`.
+    gateway's CPU per payment, bench/inprocess.py); `pool_size` connections stay open.
+    `busy_timeout_ms` is how long an SQLite writer waits for the lock before the unit of
+    work reports `Unavailable`; `connect_timeout` bounds a PostgreSQL connection attempt
+    (asyncpg would wait a minute). A PostgreSQL URL may carry `?search_path=schema`.
     """
     sa_url = make_url(url)
     args = dict(connect_args or {})

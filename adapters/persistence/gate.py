@@ -19,33 +19,40 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.errors import Unavailable
 
-_GATES: WeakKeyDictionary[Dialect, WriteGate] = WeakKeyDictionary()
 
+class FifoGate:
+    """`slots` turns per event loop, handed out first come, first served; waiting longer
+    than `timeout` seconds is `Unavailable`, with `message` (formatted with `timeout`)."""
 
-class WriteGate:
-    """A FIFO lock per event loop; waiting longer than `timeout` seconds is `Unavailable`."""
-
-    def __init__(self, timeout: float) -> None:
-        self._timeout = timeout
-        self._locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    def __init__(self, slots: int, timeout: float, message: str) -> None:
+        self._slots, self._timeout = slots, timeout
+        self._message = message.format(timeout=timeout)
+        self._turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             WeakKeyDictionary()
         )
+        self._last_loop: asyncio.AbstractEventLoop | None = None
+        self._last_turns = asyncio.Semaphore(slots)
 
-    def _lock(self) -> asyncio.Lock:
+    def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
+        if loop is self._last_loop:  # nearly always: one loop per process
+            return self._last_turns
+        turns = self._turns.get(loop)
+        if turns is None:
+            turns = self._turns[loop] = asyncio.Semaphore(self._slots)
+        self._last_loop, self._last_turns = loop, turns
+        return turns
 
     async def __aenter__(self) -> None:
+        turns = self._semaphore()
+        if not turns.locked():  # a turn is free and nobody queues: no timer to arm
+            await turns.acquire()
+            return
         try:
             async with asyncio.timeout(self._timeout):
-                await self._lock().acquire()
+                await turns.acquire()
         except TimeoutError:
-            raise Unavailable(
-                f"the database stayed locked by other writers for {self._timeout:g} s"
-            ) from None
+            raise Unavailable(self._message) from None
 
     async def __aexit__(
         self,
@@ -53,7 +60,18 @@ class WriteGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._lock().release()
+        self._semaphore().release()
+
+
+class WriteGate(FifoGate):
+    """One writer at a time per process, in order of arrival."""
+
+    def __init__(self, timeout: float) -> None:
+        message = "the database stayed locked by other writers for {timeout:g} s"
+        super().__init__(1, timeout, message)
+
+
+_GATES: WeakKeyDictionary[Dialect, WriteGate] = WeakKeyDictionary()
 
 
 def install_gate(engine: AsyncEngine, timeout: float) -> None:
@@ -66,7 +84,7 @@ def gate_of(engine: AsyncEngine) -> WriteGate | None:
     return _GATES.get(engine.dialect)
 
 
-class ConnectionGate:
+class ConnectionGate(FifoGate):
     """FIFO turns for the engine's pooled connections, per event loop.
 
     SQLAlchemy's async pool gives a returned connection to whoever asks next, so a task
@@ -77,34 +95,7 @@ class ConnectionGate:
     """
 
     def __init__(self, slots: int, timeout: float) -> None:
-        self._slots, self._timeout = slots, timeout
-        self._turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            WeakKeyDictionary()
-        )
-
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        turns = self._turns.get(loop)
-        if turns is None:
-            turns = self._turns[loop] = asyncio.Semaphore(self._slots)
-        return turns
-
-    async def __aenter__(self) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._semaphore().acquire()
-        except TimeoutError:
-            raise Unavailable(
-                f"no database connection came free within {self._timeout:g} s"
-            ) from None
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._semaphore().release()
+        super().__init__(slots, timeout, "no database connection came free within {timeout:g} s")
 
 
 _TURNS: WeakKeyDictionary[Dialect, ConnectionGate] = WeakKeyDictionary()

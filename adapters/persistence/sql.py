@@ -7,14 +7,15 @@ from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import Column, ColumnElement, Select, Table, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
 
+from adapters.persistence import driver
 from adapters.persistence.engine import autocommit
 from adapters.persistence.errors import is_unavailable, unavailable
 from adapters.persistence.gate import connection_gate_of, gate_of
@@ -25,19 +26,29 @@ Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 
 
 class Repository:
-    """A repository works on the connection of its unit of work and never commits."""
+    """A repository works on the connection of its unit of work and never commits.
 
-    __slots__ = ("_conn",)
+    On PostgreSQL the unit of work also hands over the driver connection its transaction
+    runs on, and statements go straight to it (`driver.execute`, docs/adr/0008).
+    """
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    __slots__ = ("_conn", "_driver", "_writable")
+
+    def __init__(
+        self, conn: AsyncConnection, on: asyncpg.Connection | None = None, writable: bool = True
+    ) -> None:
+        self._conn, self._driver, self._writable = conn, on, writable
 
     @property
     def dialect(self) -> str:
         return self._conn.dialect.name
 
-    async def _execute(self, statement: Executable, params: Params = None) -> CursorResult[Any]:
+    async def _execute(self, statement: Executable, params: Params = None) -> Any:
         try:
+            if self._driver is not None:
+                return await driver.execute(
+                    self._driver, self._conn.dialect, statement, params, writable=self._writable
+                )
             return await self._conn.execute(statement, params)
         except Exception as error:
             if is_unavailable(error):

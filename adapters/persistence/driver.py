@@ -1,0 +1,198 @@
+"""paygate's Core statements, executed on asyncpg directly (PostgreSQL's units of work).
+
+SQLAlchemy builds and compiles every statement; what it costs at run time is the
+execution layer around the driver: per statement a greenlet hop, execution-context and
+result objects, events, and per unit of work the pool, transaction and reset machinery.
+Measured on one unit of work that reads one row: ~320 us of CPU through SQLAlchemy's
+async engine, ~60 us on asyncpg (docs/benchmarks.md, docs/adr/0008). So on PostgreSQL a
+unit of work borrows the driver connection from SQLAlchemy's pool, runs its transaction
+on it, and executes each statement here:
+
+- the statement is compiled once per (statement, parameter names) for the PostgreSQL
+  dialect and kept: its SQL text, parameter order and the column types' bind and result
+  processors (JSON, UTC instants), exactly those SQLAlchemy would apply;
+- asyncpg prepares the SQL text once per connection (its statement cache);
+- rows come back as named tuples with the processed values; `rowcount` comes from the
+  command tag; driver errors are raised as SQLAlchemy's own exception classes, so
+  `errors.translated` and the repositories treat them exactly as before.
+
+The repositories do not change: `Repository._execute` hands the statement to SQLAlchemy or
+to `execute` here, depending on the unit of work. SQLite keeps SQLAlchemy's engine.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy import exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from adapters.persistence.engine import ReadOnlyViolation
+
+Params = dict[str, Any] | Sequence[dict[str, Any]] | None
+# The connection broke (terminated, closed, reset) rather than the statement failing.
+_CONNECTION_GONE = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+DRIVER_ERRORS = (asyncpg.PostgresError, *_CONNECTION_GONE)
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    sql: str
+    compiled: SQLCompiler
+    names: tuple[str, ...]  # bind parameter names, in positional order
+    bind: tuple[Processor, ...]
+    row: type[tuple[Any, ...]] | None  # named tuple of the result columns; None: no rows
+    result: tuple[Processor, ...]
+    expanding: bool  # has IN lists rendered per execution
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.compiled.isinsert or self.compiled.isupdate or self.compiled.isdelete)
+
+    @property
+    def verb(self) -> str:
+        return self.sql.split(None, 1)[0]
+
+    def bound(self, params: dict[str, Any] | None) -> tuple[str, list[Any]]:
+        """The SQL text and its positional arguments for these parameters."""
+        compiled = self.compiled
+        if self.expanding:  # IN (...) lists: the text depends on the values
+            state = compiled.construct_expanded_state(params)
+            processors = state.processors
+            values = [state.parameters[name] for name in state.positiontup or ()]
+            names: Sequence[str] = state.positiontup or ()
+            return state.statement, [
+                _processed(processors.get(name), value) for name, value in zip(names, values,
+                                                                             strict=True)
+            ]
+        given = compiled.construct_params(params)
+        return self.sql, [
+            _processed(process, given[name])
+            for name, process in zip(self.names, self.bind, strict=True)
+        ]
+
+    def rows(self, records: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
+        assert self.row is not None
+        make, processors = self.row._make, self.result  # type: ignore[attr-defined]
+        return [
+            make(value if process is None or value is None else process(value)
+                 for value, process in zip(record, processors, strict=True))
+            for record in records
+        ]
+
+
+_compiled: dict[tuple[int, tuple[str, ...]], tuple[Executable, DriverStatement]] = {}
+
+
+def driver_statement(
+    statement: Executable, keys: tuple[str, ...], dialect: Dialect
+) -> DriverStatement:
+    """The statement compiled for PostgreSQL with these parameter names, once."""
+    cache_key = (id(statement), keys)
+    hit = _compiled.get(cache_key)
+    if hit is not None and hit[0] is statement:
+        return hit[1]
+    compiled = statement.compile(  # type: ignore[attr-defined]
+        dialect=dialect, column_keys=list(keys)
+    )
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ())
+    processors = compiled._bind_processors
+    row, result = None, ()
+    if compiled._result_columns:
+        columns = compiled._result_columns
+        row = namedtuple("Row", [c.keyname for c in columns], rename=True)  # type: ignore[misc]
+        result = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+    expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
+    prepared = DriverStatement(
+        compiled.string, compiled, names, tuple(processors.get(n) for n in names), row, result,
+        expanding,
+    )
+    _compiled[cache_key] = (statement, prepared)
+    return prepared
+
+
+class DriverResult:
+    """The part of SQLAlchemy's `CursorResult` that the repositories use."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def all(self) -> list[Any]:
+        return list(self._rows)
+
+    def scalars(self) -> Iterator[Any]:
+        return (row[0] for row in self._rows)
+
+
+async def execute(
+    conn: asyncpg.Connection, dialect: Dialect, statement: Executable, params: Params = None,
+    *, writable: bool = True,
+) -> DriverResult:
+    """Run `statement` on the driver connection, as `AsyncConnection.execute` would;
+    `writable=False` refuses a statement that writes before it is sent."""
+    many = isinstance(params, Sequence) and not isinstance(params, dict)
+    first = params[0] if many else params  # type: ignore[index]
+    prepared = driver_statement(statement, tuple(first) if first else (), dialect)
+    if not writable and prepared.writes:
+        raise ReadOnlyViolation(f"cannot write in a read-only transaction: {prepared.verb}")
+    try:
+        if many:
+            bound = [prepared.bound(p) for p in params]  # type: ignore[union-attr]
+            await conn.executemany(bound[0][0], [arguments for _, arguments in bound])
+            return DriverResult([], -1)
+        sql, arguments = prepared.bound(first)  # type: ignore[arg-type]
+        if prepared.row is not None:
+            return DriverResult(prepared.rows(await conn.fetch(sql, *arguments)), -1)
+        return DriverResult([], _rowcount(await conn.execute(sql, *arguments)))
+    except DRIVER_ERRORS as error:
+        raise wrapped(error, prepared.sql, params) from error
+
+
+async def control(command: Callable[[], Awaitable[None]], sql: str) -> None:
+    """BEGIN, COMMIT: driver errors raised as SQLAlchemy's, like statements' errors (asyncpg
+    checks the connection before it even makes the coroutine, so call `command` here)."""
+    try:
+        await command()
+    except DRIVER_ERRORS as error:
+        raise wrapped(error, sql, None) from error
+
+
+def _processed(process: Processor, value: Any) -> Any:
+    return value if process is None or value is None else process(value)
+
+
+def _rowcount(status: str) -> int:
+    """`INSERT 0 1`, `UPDATE 3`, `DELETE 0`: the command tag's last number."""
+    tail = status.rpartition(" ")[2]
+    return int(tail) if tail.isdigit() else -1
+
+
+def wrapped(error: Exception, sql: str | None, params: Any) -> exc.DBAPIError:
+    """The SQLAlchemy exception class the async engine would have raised for `error`."""
+    if isinstance(error, _CONNECTION_GONE):
+        return exc.InterfaceError(sql, params, error)
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        kind: type[exc.DBAPIError] = exc.IntegrityError
+    elif isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InsufficientResourcesError):
+        kind = exc.OperationalError
+    elif isinstance(error, asyncpg.DataError):
+        kind = exc.DataError
+    else:
+        kind = exc.DBAPIError
+    return kind(sql, params, error)

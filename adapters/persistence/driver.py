@@ -1,32 +1,36 @@
-"""paygate's Core statements, executed on asyncpg directly (PostgreSQL's units of work).
+"""paygate's Core statements, executed on the driver connection itself.
 
 SQLAlchemy builds and compiles every statement; what it costs at run time is the
 execution layer around the driver: per statement a greenlet hop, execution-context and
-result objects, events, and per unit of work the pool, transaction and reset machinery.
-Measured on one unit of work that reads one row: ~320 us of CPU through SQLAlchemy's
-async engine, ~60 us on asyncpg (docs/benchmarks.md, docs/adr/0008). So on PostgreSQL a
-unit of work borrows the driver connection from SQLAlchemy's pool, runs its transaction
-on it, and executes each statement here:
+result objects and events (and on SQLite three or four hops to aiosqlite's thread:
+cursor, execute, fetch, close), per unit of work the transaction bookkeeping. Measured on
+a unit of work reading one row on PostgreSQL: ~320 us of CPU through the async engine,
+~60 us on asyncpg alone (docs/adr/0008). So a unit of work borrows the pooled
+connection's driver connection (asyncpg's, or aiosqlite's), runs its transaction on it,
+and executes each statement here:
 
-- the statement is compiled once per (statement, parameter names) for the PostgreSQL
-  dialect and kept: its SQL text, parameter order and the column types' bind and result
-  processors (JSON, UTC instants), exactly those SQLAlchemy would apply;
-- asyncpg prepares the SQL text once per connection (its statement cache);
-- rows come back as named tuples with the processed values; `rowcount` comes from the
-  command tag; driver errors are raised as SQLAlchemy's own exception classes, so
-  `errors.translated` and the repositories treat them exactly as before.
+- the statement is compiled once per (statement, parameter names, dialect) and kept: its
+  SQL text, parameter order and the column types' bind and result processors (JSON, UTC
+  instants), exactly those SQLAlchemy would apply;
+- one driver call per statement: asyncpg prepares the text once per connection; aiosqlite
+  runs execute-and-fetch in one trip to its thread;
+- rows come back as named tuples of processed values; `rowcount` from the driver; driver
+  errors are raised as SQLAlchemy's own exception classes, so `errors.translated` and the
+  repositories treat them exactly as before.
 
 The repositories do not change: `Repository._execute` hands the statement to SQLAlchemy or
-to `execute` here, depending on the unit of work. SQLite keeps SQLAlchemy's engine.
+to `execute` here, depending on its unit of work.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import namedtuple
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
 import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
@@ -38,7 +42,11 @@ from adapters.persistence.engine import ReadOnlyViolation
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 # The connection broke (terminated, closed, reset) rather than the statement failing.
 _CONNECTION_GONE = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
-DRIVER_ERRORS = (asyncpg.PostgresError, *_CONNECTION_GONE)
+DRIVER_ERRORS = (asyncpg.PostgresError, sqlite3.Error, *_CONNECTION_GONE)
+_INTEGRITY = (asyncpg.IntegrityConstraintViolationError, sqlite3.IntegrityError)
+_OPERATIONAL = (
+    sqlite3.OperationalError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError
+)
 Processor = Callable[[Any], Any] | None
 
 
@@ -78,7 +86,7 @@ class DriverStatement:
             for name, process in zip(self.names, self.bind, strict=True)
         ]
 
-    def rows(self, records: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
+    def rows(self, records: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
         assert self.row is not None
         make, processors = self.row._make, self.result  # type: ignore[attr-defined]
         return [
@@ -88,14 +96,14 @@ class DriverStatement:
         ]
 
 
-_compiled: dict[tuple[int, tuple[str, ...]], tuple[Executable, DriverStatement]] = {}
+_compiled: dict[tuple[int, tuple[str, ...], str], tuple[Executable, DriverStatement]] = {}
 
 
 def driver_statement(
     statement: Executable, keys: tuple[str, ...], dialect: Dialect
 ) -> DriverStatement:
-    """The statement compiled for PostgreSQL with these parameter names, once."""
-    cache_key = (id(statement), keys)
+    """The statement compiled for `dialect` with these parameter names, once."""
+    cache_key = (id(statement), keys, dialect.name)
     hit = _compiled.get(cache_key)
     if hit is not None and hit[0] is statement:
         return hit[1]
@@ -141,27 +149,68 @@ class DriverResult:
 
 
 async def execute(
-    conn: asyncpg.Connection, dialect: Dialect, statement: Executable, params: Params = None,
+    conn: Any, dialect: Dialect, statement: Executable, params: Params = None,
     *, writable: bool = True,
 ) -> DriverResult:
-    """Run `statement` on the driver connection, as `AsyncConnection.execute` would;
-    `writable=False` refuses a statement that writes before it is sent."""
+    """Run `statement` on the driver connection (asyncpg's, or aiosqlite's), as
+    `AsyncConnection.execute` would; `writable=False` refuses a statement that writes
+    before it is sent."""
     many = isinstance(params, Sequence) and not isinstance(params, dict)
     first = params[0] if many else params  # type: ignore[index]
     prepared = driver_statement(statement, tuple(first) if first else (), dialect)
     if not writable and prepared.writes:
         raise ReadOnlyViolation(f"cannot write in a read-only transaction: {prepared.verb}")
+    on_sqlite = isinstance(conn, aiosqlite.Connection)
     try:
         if many:
             bound = [prepared.bound(p) for p in params]  # type: ignore[union-attr]
             await conn.executemany(bound[0][0], [arguments for _, arguments in bound])
             return DriverResult([], -1)
         sql, arguments = prepared.bound(first)  # type: ignore[arg-type]
+        if on_sqlite:
+            if prepared.row is not None:
+                return DriverResult(prepared.rows(await conn.execute_fetchall(sql, arguments)),
+                                    -1)
+            return DriverResult([], (await conn.execute(sql, arguments)).rowcount)
         if prepared.row is not None:
             return DriverResult(prepared.rows(await conn.fetch(sql, *arguments)), -1)
         return DriverResult([], _rowcount(await conn.execute(sql, *arguments)))
     except DRIVER_ERRORS as error:
         raise wrapped(error, prepared.sql, params) from error
+
+
+class SqliteTransaction:
+    """BEGIN / COMMIT / ROLLBACK on aiosqlite, one trip to its thread each; a write unit
+    takes SQLite's write lock at BEGIN (docs/adr/0005)."""
+
+    __slots__ = ("_begin", "_conn")
+
+    def __init__(self, conn: aiosqlite.Connection, read_only: bool) -> None:
+        self._conn = conn
+        self._begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+
+    async def start(self) -> None:
+        await self._conn.execute(self._begin)
+
+    async def commit(self) -> None:
+        await self._conn.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._conn.execute("ROLLBACK")
+
+
+def transaction_on(conn: Any, read_only: bool) -> Any:
+    """A not yet started transaction on the driver connection: asyncpg's own, or BEGIN
+    statements on aiosqlite."""
+    if isinstance(conn, aiosqlite.Connection):
+        return SqliteTransaction(conn, read_only)
+    return conn.transaction(readonly=read_only)
+
+
+def is_closed(conn: Any) -> bool:
+    """The driver connection broke under the unit of work (asyncpg knows; aiosqlite's
+    file connection does not break that way)."""
+    return not isinstance(conn, aiosqlite.Connection) and bool(conn.is_closed())
 
 
 async def control(command: Callable[[], Awaitable[None]], sql: str) -> None:
@@ -185,14 +234,13 @@ def _rowcount(status: str) -> int:
 
 def wrapped(error: Exception, sql: str | None, params: Any) -> exc.DBAPIError:
     """The SQLAlchemy exception class the async engine would have raised for `error`."""
+    kind: type[exc.DBAPIError] = exc.DBAPIError
     if isinstance(error, _CONNECTION_GONE):
-        return exc.InterfaceError(sql, params, error)
-    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
-        kind: type[exc.DBAPIError] = exc.IntegrityError
-    elif isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InsufficientResourcesError):
+        kind = exc.InterfaceError
+    elif isinstance(error, _INTEGRITY):
+        kind = exc.IntegrityError
+    elif isinstance(error, _OPERATIONAL):  # the server cannot do it now: locked, busy, down
         kind = exc.OperationalError
     elif isinstance(error, asyncpg.DataError):
         kind = exc.DataError
-    else:
-        kind = exc.DBAPIError
     return kind(sql, params, error)

@@ -131,22 +131,4 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
 
 
 class ReadOnlyViolation(RuntimeError):
-    """A statement that writes, sent through a read-only lookup."""
-
-
-def read_only_autocommit(engine: AsyncEngine) -> AsyncEngine:
-    """`autocommit(engine)` for lookups: one statement, one round trip, and any statement
-    that would write is refused before it reaches the database (there is no READ ONLY
-    transaction to refuse it there)."""
-    lookup = autocommit(engine)
-
-    @event.listens_for(lookup.sync_engine, "before_cursor_execute")
-    def _refuse_writes(
-        _conn: Connection, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
-    ) -> None:
-        if context is not None and (context.isinsert or context.isupdate or context.isdelete):
-            raise ReadOnlyViolation(
-                f"cannot write in a read-only transaction: {statement.split(None, 1)[0]}"
-            )
-
-    return lookup
+    """A statement that writes, sent through a read-only unit of work."""

@@ -38,10 +38,11 @@ separate invocations each, overhead = setting minus `off`:
 
 "before" is observability/ as it was (the same script, with the SDK's exporter); "after":
 no business span under an unsampled parent, attributes set once per span, and the OTLP
-encoder writing wire bytes (about 10 µs a span instead of 35). Against the 4.5-5 ms of
-CPU a payment costs the gateway, that is about 0.9 % at 10 % sampling (was 2-2.4 %) and
-7-8 % at 100 % (was 11-13 %). What is left at 100 % is the SDK's own span bookkeeping on
-the event loop (about 43 µs a span) and encoding plus HTTP on the exporter's thread.
+encoder writing wire bytes (about 10 µs a span instead of 35). Against the ~2.6 ms of
+server CPU a payment costs the gateway now (PostgreSQL, docs/benchmarks.md), that is about
+1.5 % at 10 % sampling and 13 % at 100 %. What is left at 100 % is the SDK's own span
+bookkeeping on the event loop (about 43 µs a span) and encoding plus HTTP on the
+exporter's thread.
 """
 
 from __future__ import annotations

@@ -141,9 +141,6 @@ class DriverResult:
     def first(self) -> Any:
         return self._rows[0] if self._rows else None
 
-    def all(self) -> list[Any]:
-        return list(self._rows)
-
     def scalars(self) -> Iterator[Any]:
         return (row[0] for row in self._rows)
 

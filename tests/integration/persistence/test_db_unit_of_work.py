@@ -220,3 +220,31 @@ async def test_a_connection_dropped_mid_unit_is_unavailable_and_writes_nothing(
 
     async with uow_factory(read_only=True) as uow:
         assert await uow.merchants.get("mer_1") is None
+
+
+async def test_committing_a_unit_that_is_not_open_is_a_bug(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    with pytest.raises(RuntimeError, match="not open"):
+        await uow_factory().commit()
+
+
+async def test_a_rollback_that_fails_drops_the_connection_and_keeps_nothing(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    class LostTransaction:
+        async def rollback(self) -> None:
+            raise OSError("the connection went away during ROLLBACK")
+
+    async def fail_and_lose_the_rollback() -> None:
+        async with uow_factory() as uow:
+            await uow.merchants.add(merchant())
+            uow._transaction = LostTransaction()  # the real one is never ended by us
+            raise Boom
+
+    with pytest.raises(Boom):  # the unit's own error, not the rollback's
+        await fail_and_lose_the_rollback()
+
+    assert engine.pool.checkedout() == 0  # invalidated, not handed back as it was
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.merchants.get("mer_1") is None

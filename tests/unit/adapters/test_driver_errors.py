@@ -1,0 +1,39 @@
+"""Driver errors surface as the SQLAlchemy exception classes the engine would raise, so
+`errors.translated` and the repositories handle them alike on either path."""
+
+import sqlite3
+
+import asyncpg
+import pytest
+from sqlalchemy import exc
+
+from adapters.persistence.driver import wrapped
+from adapters.persistence.errors import is_unavailable, sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "unavailable"),
+    [
+        (asyncpg.UniqueViolationError("duplicate key"), exc.IntegrityError, False),
+        (asyncpg.ForeignKeyViolationError("no merchant"), exc.IntegrityError, False),
+        (sqlite3.IntegrityError("UNIQUE constraint failed"), exc.IntegrityError, False),
+        (asyncpg.NumericValueOutOfRangeError("out of range"), exc.DataError, False),
+        (asyncpg.TooManyConnectionsError("too many"), exc.OperationalError, True),
+        (asyncpg.SerializationError("could not serialize"), exc.DBAPIError, True),
+        (sqlite3.OperationalError("database is locked"), exc.OperationalError, True),
+        (asyncpg.InterfaceError("connection is closed"), exc.InterfaceError, True),
+        (ConnectionResetError("reset by peer"), exc.InterfaceError, True),
+    ],
+)
+def test_a_driver_error_becomes_what_the_engine_would_raise(
+    error: Exception, kind: type[exc.DBAPIError], unavailable: bool
+) -> None:
+    raised = wrapped(error, "INSERT INTO payments ...", None)
+    assert type(raised) is kind
+    assert raised.orig is error
+    assert is_unavailable(raised) is unavailable
+
+
+def test_the_sqlstate_stays_readable() -> None:
+    raised = wrapped(asyncpg.UniqueViolationError("duplicate key"), None, None)
+    assert sqlstate(raised) == "23505"

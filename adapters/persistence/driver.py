@@ -28,6 +28,7 @@ import sqlite3
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import aiosqlite
@@ -36,8 +37,6 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
-
-from adapters.persistence.engine import ReadOnlyViolation
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 # The connection broke (terminated, closed, reset) rather than the statement failing.
@@ -48,6 +47,10 @@ _OPERATIONAL = (
     sqlite3.OperationalError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError
 )
 Processor = Callable[[Any], Any] | None
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A statement that writes, sent through a read-only unit of work."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +73,13 @@ class DriverStatement:
 
     def bound(self, params: dict[str, Any] | None) -> tuple[str, list[Any]]:
         """The SQL text and its positional arguments for these parameters."""
-        compiled = self.compiled
         if self.expanding:  # IN (...) lists: the text depends on the values
-            state = compiled.construct_expanded_state(params)
-            processors = state.processors
-            values = [state.parameters[name] for name in state.positiontup or ()]
-            names: Sequence[str] = state.positiontup or ()
+            state = self.compiled.construct_expanded_state(params)
             return state.statement, [
-                _processed(processors.get(name), value) for name, value in zip(names, values,
-                                                                             strict=True)
+                _processed(state.processors.get(name), state.parameters[name])
+                for name in state.positiontup or ()
             ]
-        given = compiled.construct_params(params)
+        given = self.compiled.construct_params(params)
         return self.sql, [
             _processed(process, given[name])
             for name, process in zip(self.names, self.bind, strict=True)
@@ -90,23 +89,19 @@ class DriverStatement:
         assert self.row is not None
         make, processors = self.row._make, self.result  # type: ignore[attr-defined]
         return [
-            make(value if process is None or value is None else process(value)
+            make(_processed(process, value)
                  for value, process in zip(record, processors, strict=True))
             for record in records
         ]
 
 
-_compiled: dict[tuple[int, tuple[str, ...], str], tuple[Executable, DriverStatement]] = {}
-
-
+@lru_cache(maxsize=512)
 def driver_statement(
     statement: Executable, keys: tuple[str, ...], dialect: Dialect
 ) -> DriverStatement:
-    """The statement compiled for `dialect` with these parameter names, once."""
-    cache_key = (id(statement), keys, dialect.name)
-    hit = _compiled.get(cache_key)
-    if hit is not None and hit[0] is statement:
-        return hit[1]
+    """The statement compiled for `dialect` with these parameter names. The module's
+    constant statements stay compiled; those built per call (filtered listings) are
+    compiled again and pass through the bounded cache."""
     compiled = statement.compile(  # type: ignore[attr-defined]
         dialect=dialect, column_keys=list(keys)
     )
@@ -119,12 +114,10 @@ def driver_statement(
         row = namedtuple("Row", [c.keyname for c in columns], rename=True)  # type: ignore[misc]
         result = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
     expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
-    prepared = DriverStatement(
+    return DriverStatement(
         compiled.string, compiled, names, tuple(processors.get(n) for n in names), row, result,
         expanding,
     )
-    _compiled[cache_key] = (statement, prepared)
-    return prepared
 
 
 class DriverResult:

@@ -128,7 +128,3 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{BEGIN_MODE: None})
     return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
-class ReadOnlyViolation(RuntimeError):
-    """A statement that writes, sent through a read-only unit of work."""

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence import SqlUnitOfWorkFactory
-from adapters.persistence.engine import ReadOnlyViolation
+from adapters.persistence.driver import ReadOnlyViolation
 from application.errors import Unavailable
 from application.ports.storage import PaymentQuery
 from domain.ledger import capture_posting

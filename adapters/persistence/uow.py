@@ -14,6 +14,7 @@ any statement that would write before it is sent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.persistence import driver
 from adapters.persistence.errors import translated
-from adapters.persistence.gate import ConnectionGate, WriteGate, connection_gate_of, gate_of
+from adapters.persistence.gate import FifoGate, connection_gate_of, gate_of
 from adapters.persistence.ledger import SqlLedgerRepository
 from adapters.persistence.merchants import SqlMerchantRepository
 from adapters.persistence.orders import SqlOrderRepository
@@ -48,11 +49,11 @@ class SqlUnitOfWork:
     orders: SqlOrderRepository  # the local order book's table, for `LocalOrderBook`
 
     def __init__(
-        self, engine: AsyncEngine, gate: WriteGate | None = None, mode: Mode = Mode(True, False)
+        self, engine: AsyncEngine, gates: Sequence[FifoGate] = (), mode: Mode = Mode(True, False)
     ) -> None:
-        self._engine, self._mode = engine, mode
-        self._gates = [g for g in (gate, connection_gate_of(engine)) if g is not None]
-        self._entered: list[WriteGate | ConnectionGate] = []
+        """`gates` are passed in order before a connection is taken (the factory's)."""
+        self._engine, self._gates, self._mode = engine, gates, mode
+        self._entered: list[FifoGate] = []
         self._conn: AsyncConnection | None = None
         self._driver: Any = None  # asyncpg's or aiosqlite's connection
         self._transaction: Any = None
@@ -142,10 +143,13 @@ class SqlUnitOfWorkFactory:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._gate = gate_of(engine)
+        turns = connection_gate_of(engine)
+        # writers queue for SQLite's write lock first, then everybody for a connection
+        self._writer_gates = tuple(g for g in (gate_of(engine), turns) if g is not None)
+        self._reader_gates = (turns,) if turns is not None else ()
 
     def __call__(self, *, read_only: bool = False, snapshot: bool = True) -> SqlUnitOfWork:
         if not (read_only or snapshot):
             raise ValueError("a unit of work that writes always has its transaction")
-        gate = None if read_only else self._gate
-        return SqlUnitOfWork(self._engine, gate, Mode(snapshot, read_only))
+        gates = self._reader_gates if read_only else self._writer_gates
+        return SqlUnitOfWork(self._engine, gates, Mode(snapshot, read_only))

@@ -21,11 +21,12 @@ from adapters.persistence.gate import install_connection_gate, install_gate
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
 
 BEGIN_MODE = "paygate_begin"
-"""Execution option read on SQLite when a transaction starts.
+"""Execution option read on SQLite when a transaction starts through the engine.
 
-`"IMMEDIATE"` takes the write lock at BEGIN (write units), `"DEFERRED"` takes a read
-snapshot (read-only units), `None` emits no BEGIN at all: each statement commits on its own.
-PostgreSQL ignores it.
+`"IMMEDIATE"` takes the write lock at BEGIN (migrations), `"DEFERRED"` (the default) takes
+a read snapshot, `None` emits no BEGIN at all: each statement commits on its own (the
+single statements of `autocommit`). PostgreSQL ignores it. Units of work send their own
+BEGIN on the driver connection (`driver.SqliteTransaction`, same modes).
 """
 IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
 

@@ -5,7 +5,8 @@ the gateway, so a 10 % change in the gateway's own cost hides in their noise. Th
 the real ASGI application (the same `create_app_from_env` that `paygate serve` runs, with
 its container, database, metrics and tracing) in one process: `--concurrency` tasks post
 signed `POST /api/v1/payments` straight into the app, and `time.process_time()` over the
-run gives the gateway's CPU per payment (the database server's CPU is not counted).
+run gives the gateway's CPU per payment. On PostgreSQL it also reports the server's CPU per
+payment (every `postgres` process on the machine, from /proc).
 
     .venv/bin/python bench/inprocess.py --db postgres --obs prom+trace10 -n 3000
     .venv/bin/python bench/inprocess.py --db sqlite --obs none --profile   # + cProfile
@@ -97,7 +98,7 @@ async def post(app: Any, api_key: str, secret: bytes, path: str, body: bytes) ->
 
 
 async def drive(app: Any, merchant: dict[str, str], count: int, concurrency: int,
-                run_id: str) -> tuple[float, float, Counter[int]]:
+                run_id: str) -> tuple[float, float, float, Counter[int]]:
     bodies = [item[2].encode() for item in bench.payment_items(run_id, count)]
     secret, api_key = merchant["api_secret"].encode(), merchant["api_key"]
     statuses: Counter[int] = Counter()
@@ -107,9 +108,10 @@ async def drive(app: Any, merchant: dict[str, str], count: int, concurrency: int
         for body in queue:
             statuses[await post(app, api_key, secret, "/api/v1/payments", body)] += 1
 
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall, database = time.process_time(), time.perf_counter(), bench.postgres_ticks()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.process_time() - cpu, time.perf_counter() - wall, statuses
+    database = (bench.postgres_ticks() - database) / os.sysconf("SC_CLK_TCK")
+    return time.process_time() - cpu, time.perf_counter() - wall, database, statuses
 
 
 def package_of(filename: str) -> str:
@@ -167,10 +169,11 @@ async def measure(args: argparse.Namespace, env: dict[str, str],
     await lifespan.startup()
     try:
         await drive(app, merchant, args.warmup, args.concurrency, "warm")
+        await asyncio.to_thread(bench.analyze, env["PAYGATE_DATABASE_URL"])
         profile = cProfile.Profile() if args.profile else None
         if profile is not None:
             profile.enable()
-        cpu, wall, statuses = await drive(app, merchant, args.count, args.concurrency,
+        cpu, wall, database, statuses = await drive(app, merchant, args.count, args.concurrency,
                                           str(int(time.time())))
         if profile is not None:
             profile.disable()
@@ -179,6 +182,9 @@ async def measure(args: argparse.Namespace, env: dict[str, str],
     print(f"{args.db} {args.obs}: {args.count} payments, {statuses.most_common()} statuses, "
           f"{cpu / args.count * 1e6:.0f} us CPU per payment, {args.count / wall:.0f}/s "
           f"({args.concurrency} concurrent, one process)")
+    if args.db == "postgres":
+        print(f"PostgreSQL: {database / args.count * 1e6:.0f} us CPU per payment "
+              "(every postgres process on the machine)")
     for body in ERRORS:
         print("error:", body)
     if profile is not None:

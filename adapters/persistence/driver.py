@@ -12,8 +12,9 @@ and executes each statement here:
 - the statement is compiled once per (statement, parameter names, dialect) and kept: its
   SQL text, parameter order and the column types' bind and result processors (JSON, UTC
   instants), exactly those SQLAlchemy would apply;
-- one driver call per statement: asyncpg prepares the text once per connection; aiosqlite
-  runs execute-and-fetch in one trip to its thread;
+- one driver call per statement: asyncpg prepares the text once per connection; on SQLite
+  the statement runs on the event loop's thread, on the connection aiosqlite opened (see
+  `SqliteTransaction` for why, and which work still goes to aiosqlite's thread);
 - rows come back as named tuples of processed values; `rowcount` from the driver; driver
   errors are raised as SQLAlchemy's own exception classes, so `errors.translated` and the
   repositories treat them exactly as before.
@@ -154,14 +155,14 @@ async def execute(
     try:
         if many:
             bound = [prepared.bound(p) for p in params]  # type: ignore[union-attr]
-            await conn.executemany(bound[0][0], [arguments for _, arguments in bound])
+            if on_sqlite:
+                sqlite_of(conn).executemany(bound[0][0], [arguments for _, arguments in bound])
+            else:
+                await conn.executemany(bound[0][0], [arguments for _, arguments in bound])
             return DriverResult([], -1)
         sql, arguments = prepared.bound(first)  # type: ignore[arg-type]
         if on_sqlite:
-            if prepared.row is not None:
-                return DriverResult(prepared.rows(await conn.execute_fetchall(sql, arguments)),
-                                    -1)
-            return DriverResult([], (await conn.execute(sql, arguments)).rowcount)
+            return _on_sqlite(conn, prepared, sql, arguments)
         if prepared.row is not None:
             return DriverResult(prepared.rows(await conn.fetch(sql, *arguments)), -1)
         return DriverResult([], _rowcount(await conn.execute(sql, *arguments)))
@@ -169,24 +170,80 @@ async def execute(
         raise wrapped(error, prepared.sql, params) from error
 
 
-class SqliteTransaction:
-    """BEGIN / COMMIT / ROLLBACK on aiosqlite, one trip to its thread each; a write unit
-    takes SQLite's write lock at BEGIN (docs/adr/0005)."""
+def sqlite_of(conn: aiosqlite.Connection) -> sqlite3.Connection:
+    """The `sqlite3` connection aiosqlite opened (its `_conn`; the engine opens it with
+    `check_same_thread=False`). Raises `ValueError` once it is closed, as aiosqlite does."""
+    return conn._conn
 
-    __slots__ = ("_begin", "_conn")
+
+def _on_sqlite(
+    conn: aiosqlite.Connection, prepared: DriverStatement, sql: str, arguments: list[Any]
+) -> DriverResult:
+    cursor = sqlite_of(conn).execute(sql, arguments)
+    try:
+        if prepared.row is not None:
+            return DriverResult(prepared.rows(cursor.fetchall()), -1)
+        return DriverResult([], cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+class SqliteTransaction:
+    """BEGIN / COMMIT / ROLLBACK on SQLite; a write unit takes the write lock at BEGIN
+    (docs/adr/0005).
+
+    A trip to aiosqlite's thread costs more CPU than the statement it carries (a queue, a
+    thread wake-up, a call back into the loop, and the GIL twice), and SQLite's one write
+    lock is held across every trip of a write unit. So statements run on the loop's own
+    thread: inside a write unit the lock is already held and a statement never waits, and
+    in WAL mode a reader never waits for a writer. Only what may block goes to the thread:
+
+    - COMMIT, whose fsync takes ~0.1 ms on an SSD and much longer on slower disks;
+    - BEGIN IMMEDIATE when another process holds the write lock: it is first tried with a
+      zero busy timeout, and only if the lock is taken does it wait in the thread, for up
+      to the connection's own busy timeout.
+
+    If one of those trips is interrupted (the task cancelled while it runs) the thread may
+    still finish it later, so `interrupted` tells the unit of work to drop the connection
+    rather than hand it to someone whose statements could interleave with it.
+    """
+
+    __slots__ = ("_conn", "_immediate", "interrupted")
 
     def __init__(self, conn: aiosqlite.Connection, read_only: bool) -> None:
-        self._conn = conn
-        self._begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+        self._conn, self._immediate, self.interrupted = conn, not read_only, False
 
     async def start(self) -> None:
-        await self._conn.execute(self._begin)
+        raw = sqlite_of(self._conn)
+        if not self._immediate:
+            raw.execute("BEGIN DEFERRED")  # takes no lock until the first read
+            return
+        timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        await self._in_thread("BEGIN IMMEDIATE")  # another process writes: wait for it there
 
     async def commit(self) -> None:
-        await self._conn.execute("COMMIT")
+        await self._in_thread("COMMIT")
 
     async def rollback(self) -> None:
-        await self._conn.execute("ROLLBACK")
+        sqlite_of(self._conn).execute("ROLLBACK")  # no fsync: a rollback only drops pages
+
+    async def _in_thread(self, sql: str) -> None:
+        try:
+            await self._conn.execute(sql)
+        except sqlite3.Error:
+            raise  # the thread finished it, and it failed
+        except BaseException:
+            self.interrupted = True
+            raise
 
 
 def transaction_on(conn: Any, read_only: bool) -> Any:
@@ -201,6 +258,12 @@ def is_closed(conn: Any) -> bool:
     """The driver connection broke under the unit of work (asyncpg knows; aiosqlite's
     file connection does not break that way)."""
     return not isinstance(conn, aiosqlite.Connection) and bool(conn.is_closed())
+
+
+def is_reusable(conn: Any, transaction: Any) -> bool:
+    """The connection may go back to the pool: it did not break, and no work of this unit
+    may still be running on it in aiosqlite's thread."""
+    return not is_closed(conn) and not getattr(transaction, "interrupted", False)
 
 
 async def control(command: Callable[[], Awaitable[None]], sql: str) -> None:

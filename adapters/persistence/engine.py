@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, PoolResetState, StaticPool
 
+from adapters.persistence.driver import sqlite_of
 from adapters.persistence.gate import install_connection_gate, install_gate
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
@@ -63,7 +64,12 @@ def create_engine(
     if sa_url.get_driver_name() == "asyncpg":
         sa_url = _schema_from_query(sa_url, args)
         args.setdefault("timeout", connect_timeout)
+    if is_sqlite(sa_url):
+        # units of work run their statements on the loop's thread (driver.SqliteTransaction)
+        args.setdefault("check_same_thread", False)
     options: dict[str, Any] = {"echo": echo, "connect_args": args}
+    if is_sqlite(sa_url):
+        options["pool_reset_on_return"] = None  # `_reset_sqlite` below, without a trip
     if poolclass is not None:
         options["poolclass"] = poolclass
     queued = poolclass not in (NullPool, StaticPool) and not _is_memory(sa_url)
@@ -109,6 +115,16 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
+
+    @event.listens_for(sync_engine, "reset")
+    def _reset_sqlite(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # The pool's own reset would send ROLLBACK through aiosqlite's thread for every
+        # connection returned: a trip per unit of work. Units end their transactions
+        # themselves (or drop the connection), so roll back only one still open.
+        if state.asyncio_safe and not state.transaction_was_reset:
+            raw = dbapi_connection.driver_connection
+            if raw is not None and sqlite_of(raw).in_transaction:
+                dbapi_connection.rollback()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:

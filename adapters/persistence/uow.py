@@ -56,7 +56,8 @@ class SqlUnitOfWork:
         self._entered: list[FifoGate] = []
         self._conn: AsyncConnection | None = None
         self._driver: Any = None  # asyncpg's or aiosqlite's connection
-        self._transaction: Any = None
+        self._transaction: Any = None  # open: neither committed nor rolled back yet
+        self._started: Any = None  # the unit's transaction, open or not, until it ends
 
     async def __aenter__(self) -> Self:
         try:
@@ -87,11 +88,15 @@ class SqlUnitOfWork:
                 self._driver = (await conn.get_raw_connection()).driver_connection
                 if self._mode.transaction:
                     transaction = driver.transaction_on(self._driver, self._mode.read_only)
+                    self._started = transaction
                     await driver.control(transaction.start, "BEGIN")
                     self._transaction = transaction
         except BaseException:
             if conn.sync_connection is not None:  # connected, but BEGIN failed
+                if not driver.is_reusable(self._driver, self._started):
+                    await conn.invalidate()
                 await conn.close()
+            self._driver = self._started = None
             raise
         return conn
 
@@ -116,9 +121,12 @@ class SqlUnitOfWork:
         conn, self._conn = self._connection, None
         transaction, self._transaction = self._transaction, None
         on_driver, self._driver = self._driver, None
+        started, self._started = self._started, None
         try:
-            if driver.is_closed(on_driver):
-                await conn.invalidate()  # lost mid-unit: the pool must not hand it out again
+            if not driver.is_reusable(on_driver, started):
+                # lost mid-unit, or its COMMIT may still run in aiosqlite's thread: the
+                # pool must not hand it out again
+                await conn.invalidate()
             elif transaction is not None:
                 await transaction.rollback()
         except Exception:

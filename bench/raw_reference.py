@@ -23,6 +23,7 @@ import hmac
 import json
 import os
 import secrets
+import signal
 import socket
 import time
 from datetime import UTC, datetime
@@ -166,10 +167,14 @@ class HttpProtocol(asyncio.Protocol):
 
 async def serve(sock: socket.socket, dsn: str, secret: bytes) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20)
-    app = Payments(pool, secret)
-    server = await asyncio.get_running_loop().create_server(lambda: HttpProtocol(app), sock=sock)
-    async with server:
-        await server.serve_forever()
+    try:
+        app = Payments(pool, secret)
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: HttpProtocol(app), sock=sock)
+        async with server:
+            await server.serve_forever()
+    finally:
+        pool.terminate()  # or asyncpg keeps reconnecting to a database the next run drops
 
 
 def main() -> None:
@@ -204,11 +209,22 @@ def main() -> None:
         pass
     finally:
         for pid in children:
-            try:
-                os.kill(pid, 2)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
+            stop_child(pid)
+
+
+def stop_child(pid: int, grace: float = 5.0) -> None:
+    """SIGINT, then SIGKILL if the worker has not exited after `grace` seconds."""
+    try:
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

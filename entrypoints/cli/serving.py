@@ -9,6 +9,7 @@ import signal
 import click
 import uvicorn
 
+from adapters.persistence import is_sqlite
 from entrypoints.cli.common import console
 from entrypoints.cli.signing import curl_command
 from entrypoints.container import build_container, close_container, ensure_demo_merchant, upgrade
@@ -19,8 +20,17 @@ from observability.multiprocess import prepare_multiprocess_dir
 ASGI_FACTORY = "entrypoints.http.asgi:create_app_from_env"
 
 
+SQLITE_WORKERS_WARNING = (
+    "warning: SQLite has one write lock per database file, so more than one worker adds no"
+    " payments per second and makes the slowest requests much slower (docs/benchmarks.md);"
+    " use PostgreSQL for several workers"
+)
+
+
 def serve_gateway(host: str, port: int, workers: int) -> None:
     settings = Settings.from_env()
+    if workers > 1 and is_sqlite(settings.database_url):
+        click.echo(SQLITE_WORKERS_WARNING, err=True)
     if settings.auto_upgrade:
         upgrade(settings)
     if settings.metrics:

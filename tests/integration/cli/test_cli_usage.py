@@ -155,3 +155,35 @@ def test_the_installed_console_script_operates_a_real_database(
     assert "unavailable" in down.stderr
     for result in (created, exceeded, down):
         assert "Traceback" not in result.stdout + result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("database_url", "workers", "warned"),
+    [
+        ("sqlite+aiosqlite:///{tmp}/paygate.db", "2", True),
+        ("sqlite+aiosqlite:///{tmp}/paygate.db", "1", False),
+        ("postgresql+asyncpg://db.example/paygate", "2", False),
+    ],
+)
+def test_serving_sqlite_with_several_workers_warns_and_still_serves(
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    workers: str,
+    warned: bool,
+) -> None:
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.append(options))
+    env = {
+        **cli_env,
+        "PAYGATE_DATABASE_URL": database_url.format(tmp=tmp_path),
+        "PAYGATE_AUTO_UPGRADE": "false",
+        "PAYGATE_METRICS": "off",
+    }
+
+    result = Paygate(env)("serve", "--workers", workers)
+
+    assert result.exit_code == 0, result.output
+    assert [options["workers"] for options in served] == [int(workers)]
+    assert ("one write lock" in result.stderr) is warned

@@ -64,11 +64,12 @@ def create_engine(
     if sa_url.get_driver_name() == "asyncpg":
         sa_url = _schema_from_query(sa_url, args)
         args.setdefault("timeout", connect_timeout)
-    if is_sqlite(sa_url):
+    sqlite = is_sqlite(sa_url)
+    if sqlite:
         # units of work run their statements on the loop's thread (driver.SqliteTransaction)
         args.setdefault("check_same_thread", False)
     options: dict[str, Any] = {"echo": echo, "connect_args": args}
-    if is_sqlite(sa_url):
+    if sqlite:
         options["pool_reset_on_return"] = None  # `_reset_sqlite` below, without a trip
     if poolclass is not None:
         options["poolclass"] = poolclass
@@ -78,7 +79,7 @@ def create_engine(
     engine = create_async_engine(sa_url, **options)
     if queued:
         install_connection_gate(engine, pool_size + max_overflow, pool_timeout)
-    if is_sqlite(sa_url):
+    if sqlite:
         _configure_sqlite(engine, busy_timeout_ms)
         install_gate(engine, busy_timeout_ms / 1000)
     return engine

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import hashlib
 import hmac
 import json
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS raw_events (
   payload jsonb NOT NULL, status text NOT NULL, created_at timestamptz NOT NULL);
 """
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 MERCHANT = "mch_raw"
 API_KEY = "key_raw"
 
@@ -174,7 +176,7 @@ async def serve(sock: socket.socket, dsn: str, secret: bytes) -> None:
         async with server:
             await server.serve_forever()
     finally:
-        pool.terminate()  # or asyncpg keeps reconnecting to a database the next run drops
+        pool.terminate()
 
 
 def main() -> None:
@@ -196,35 +198,34 @@ def main() -> None:
     sock.bind(("127.0.0.1", args.port))
     sock.listen(1024)
     sock.set_inheritable(True)
-    children = []
+    children: list[int] = []
     for _ in range(args.workers - 1):
         pid = os.fork()
         if pid == 0:
             children = []
+            die_with_parent()
             break
         children.append(pid)
-    try:
-        asyncio.run(serve(sock, args.dsn, args.secret.encode()))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for pid in children:
-            stop_child(pid)
+
+    def stop(*_: object) -> None:
+        """No graceful shutdown to wait for: a benchmark's server just goes, workers first."""
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+            except OSError:
+                pass
+        os._exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    asyncio.run(serve(sock, args.dsn, args.secret.encode()))
 
 
-def stop_child(pid: int, grace: float = 5.0) -> None:
-    """SIGINT, then SIGKILL if the worker has not exited after `grace` seconds."""
-    try:
-        os.kill(pid, signal.SIGINT)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                return
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
+def die_with_parent() -> None:
+    """A forked worker is killed when the process that forked it dies, however it dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ def tune_garbage_collector() -> None:
     yet at Python's threshold of 700 they set off a young collection every few requests.
     Measured with `gc.callbacks` in `bench/inprocess.py` (PostgreSQL, tracing at 100 %,
     4,000 payments): 96 µs of collector CPU per payment before, 8 µs after; at 10 %, 36
-    and 2.4 µs; with Prometheus alone, 5 and 0.2 µs (docs/benchmarks.md). Frozen objects are still freed when their
-    last reference goes; cyclic garbage waits a little longer for its collection.
+    and 2.4 µs; with Prometheus alone, 5 and 0.2 µs (docs/benchmarks.md). Frozen objects
+    are still freed when their last reference goes; cyclic garbage waits a little longer
+    for its collection.
     """
     gc.collect()
     gc.freeze()

@@ -169,14 +169,10 @@ class HttpProtocol(asyncio.Protocol):
 
 async def serve(sock: socket.socket, dsn: str, secret: bytes) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20)
-    try:
-        app = Payments(pool, secret)
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: HttpProtocol(app), sock=sock)
-        async with server:
-            await server.serve_forever()
-    finally:
-        pool.terminate()
+    app = Payments(pool, secret)
+    server = await asyncio.get_running_loop().create_server(lambda: HttpProtocol(app), sock=sock)
+    async with server:  # stopped by `stop` in main, which exits without unwinding
+        await server.serve_forever()
 
 
 def main() -> None:

@@ -155,10 +155,11 @@ async def execute(
     try:
         if many:
             bound = [prepared.bound(p) for p in params]  # type: ignore[union-attr]
+            sql, rows = bound[0][0], [arguments for _, arguments in bound]
             if on_sqlite:
-                sqlite_of(conn).executemany(bound[0][0], [arguments for _, arguments in bound])
+                sqlite_of(conn).executemany(sql, rows)
             else:
-                await conn.executemany(bound[0][0], [arguments for _, arguments in bound])
+                await conn.executemany(sql, rows)
             return DriverResult([], -1)
         sql, arguments = prepared.bound(first)  # type: ignore[arg-type]
         if on_sqlite:

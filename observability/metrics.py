@@ -3,10 +3,15 @@
 Names, types and labels are fixed by docs/observability.md: dashboards and alerts query
 them as written. Nothing is registered at import time; every `Metrics` owns its registry,
 so tests build fresh ones and a worker process builds exactly one.
+
+Recording is buffered (`observability.metric_buffers`): a payment adds to plain numbers and
+every read of the registry flushes them first, so what a scrape or a test reads is exact.
+In multiprocess mode a thread also flushes every second, for the other workers' scrapes.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any, Final, NamedTuple
 
@@ -23,6 +28,14 @@ from prometheus_client import (
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
+from observability.metric_buffers import (
+    BufferedCounter,
+    BufferedHistogram,
+    Buffers,
+    FlushOnCollect,
+    Observer,
+    PeriodicFlush,
+)
 from observability.multiprocess import MULTIPROC_ENV
 
 NAMESPACE: Final = "payment_gateway"
@@ -40,10 +53,10 @@ _HTTP = ("method", "path", "status")
 
 
 class _HttpSeries(NamedTuple):
-    requests: Counter
-    duration: Histogram
-    request_size: Histogram
-    response_size: Histogram
+    requests: BufferedCounter
+    duration: BufferedHistogram | Observer
+    request_size: BufferedHistogram | Observer
+    response_size: BufferedHistogram | Observer
 
 
 class Metrics:
@@ -57,7 +70,8 @@ class Metrics:
     content_type: Final = CONTENT_TYPE_PLAIN_0_0_4
 
     def __init__(
-        self, registry: CollectorRegistry | None = None, *, multiprocess_dir: str | None = None
+        self, registry: CollectorRegistry | None = None, *, multiprocess_dir: str | None = None,
+        flush_interval: float = 1.0,
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         self.multiprocess_dir = multiprocess_dir or os.environ.get(MULTIPROC_ENV) or None
@@ -66,7 +80,13 @@ class Metrics:
                 f"{MULTIPROC_ENV} must be set before prometheus_client is imported: "
                 "set it in the parent process before the workers start"
             )
-        if not self.multiprocess_dir:
+        self._buffers = Buffers()
+        self.registry.register(FlushOnCollect(self._buffers))  # type: ignore[arg-type]
+        self._periodic_flush: PeriodicFlush | None = None
+        if self.multiprocess_dir:
+            self._periodic_flush = PeriodicFlush(self._buffers, flush_interval)
+            atexit.register(self._periodic_flush.stop)
+        else:
             for collector in (ProcessCollector, PlatformCollector, GCCollector):
                 collector(registry=self.registry)
         self._http_cache: dict[tuple[str, str, int], _HttpSeries] = {}
@@ -110,44 +130,58 @@ class Metrics:
         if series is None:
             series = self._http_series(method, path, str(status))
             self._http_cache[key] = series
-        series.requests.inc()
-        series.duration.observe(seconds)
-        series.request_size.observe(request_bytes)
-        series.response_size.observe(response_bytes)
+        with self._buffers.lock:
+            series.requests.inc()
+            series.duration.observe(seconds)
+            series.request_size.observe(request_bytes)
+            series.response_size.observe(response_bytes)
 
     def _http_series(self, method: str, path: str, status: str) -> _HttpSeries:
         return _HttpSeries(
-            self.http_requests.labels(method, path, status),
-            self.http_duration.labels(method, path, status),
-            self.http_request_size.labels(method, path),
-            self.http_response_size.labels(method, path),
+            self._child(self.http_requests, method, path, status),
+            self._child(self.http_duration, method, path, status),
+            self._child(self.http_request_size, method, path),
+            self._child(self.http_response_size, method, path),
         )
 
     def record_payment(
         self, status: str, channel: str, currency: str, seconds: float, amount: float | None
     ) -> None:
-        self._child(self.payments, status, channel, currency).inc()
-        self._child(self.payment_duration, "create_payment", status).observe(seconds)
-        if amount is not None:
-            self._child(self.payment_amount, currency, channel).observe(amount)
+        count = self._child(self.payments, status, channel, currency)
+        duration = self._child(self.payment_duration, "create_payment", status)
+        sized = None if amount is None else self._child(self.payment_amount, currency, channel)
+        with self._buffers.lock:
+            count.inc()
+            duration.observe(seconds)
+            if sized is not None:
+                sized.observe(amount)
 
     def record_refund(
         self, status: str, currency: str, seconds: float, amount: float | None
     ) -> None:
-        self._child(self.refunds, status, currency).inc()
-        self._child(self.payment_duration, "create_refund", status).observe(seconds)
-        if amount is not None:
-            self._child(self.refund_amount, currency).observe(amount)
+        count = self._child(self.refunds, status, currency)
+        duration = self._child(self.payment_duration, "create_refund", status)
+        sized = None if amount is None else self._child(self.refund_amount, currency)
+        with self._buffers.lock:
+            count.inc()
+            duration.observe(seconds)
+            if sized is not None:
+                sized.observe(amount)
 
     def record_operation(self, operation: str, status: str, seconds: float) -> None:
-        self._child(self.payment_duration, operation, status).observe(seconds)
+        duration = self._child(self.payment_duration, operation, status)
+        with self._buffers.lock:
+            duration.observe(seconds)
 
     def _child(self, metric: Any, *labels: str) -> Any:
-        """`metric.labels(*labels)`, remembered: `labels()` validates and locks every call."""
+        """The buffer of `metric.labels(*labels)`, made once per label set."""
         key = (id(metric), labels)
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = metric.labels(*labels)
+            labelled = metric.labels(*labels)
+            child = (self._buffers.counter(labelled) if isinstance(metric, Counter)
+                     else self._buffers.histogram(labelled))
+            self._children[key] = child
         return child
 
     # -- exposition --------------------------------------------------------------------
@@ -155,6 +189,7 @@ class Metrics:
         """/metrics in the classic text format (`promtool check metrics` lints it)."""
         if not self.multiprocess_dir:
             return generate_latest(self.registry)
+        self._buffers.flush()
         merged = CollectorRegistry()
         MultiProcessCollector(merged, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         return generate_latest(merged)
@@ -169,6 +204,10 @@ class Metrics:
         )
 
     def shutdown(self) -> None:
-        """Called by a worker as it exits, so its live gauges leave the merged view."""
+        """Called by a worker as it exits: its last updates reach its files and its live
+        gauges leave the merged view."""
+        if self._periodic_flush is not None:
+            self._periodic_flush.stop()
+        self._buffers.flush()
         if self.multiprocess_dir:
             mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]

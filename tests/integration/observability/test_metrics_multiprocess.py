@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -20,6 +21,14 @@ metrics = Metrics()
 metrics.record_payment("success", "sandbox", "USD", 0.2, 10.0)
 metrics.observe_http("POST", "/api/v1/payments", 201, 0.01, 300, 400)
 print(os.getpid())
+"""
+LIVE_WORKER = """
+import sys
+from observability.metrics import Metrics
+metrics = Metrics(flush_interval=0.05)
+metrics.record_payment("success", "sandbox", "USD", 0.2, 10.0)
+print("recorded", flush=True)
+sys.stdin.read()  # stays alive, never renders, until the test closes stdin
 """
 SCRAPE = """
 import sys
@@ -63,6 +72,25 @@ def test_the_scrape_adds_up_every_worker(tmp_path: Path) -> None:
         mark_worker_dead(pid, directory)
     assert sample(run(SCRAPE, directory), "payment_gateway_payment_total",
                   status="success", channel="sandbox", currency="USD") == 3
+
+
+def test_a_running_worker_s_updates_reach_another_process_s_scrape(tmp_path: Path) -> None:
+    directory = prepare_multiprocess_dir(workers=2, directory=str(tmp_path), env={})
+    assert directory is not None
+    env = {**os.environ, MULTIPROC_ENV: directory, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen([sys.executable, "-c", LIVE_WORKER], env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline() == "recorded\n"
+        deadline, seen = time.monotonic() + 10, None
+        while seen is None and time.monotonic() < deadline:
+            seen = sample(run(SCRAPE, directory), "payment_gateway_payment_total",
+                          status="success", channel="sandbox", currency="USD")
+        assert seen == 1
+        assert worker.poll() is None  # flushed by the worker's thread, not by its exit
+    finally:
+        worker.communicate(input="", timeout=30)
 
 
 def test_preparing_the_directory_empties_a_previous_run(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ class Metrics:
                 "set it in the parent process before the workers start"
             )
         self._buffers = Buffers()
-        self.registry.register(FlushOnCollect(self._buffers))  # type: ignore[arg-type]
+        self.registry.register(FlushOnCollect(self._buffers))
         self._periodic_flush: PeriodicFlush | None = None
         if self.multiprocess_dir:
             self._periodic_flush = PeriodicFlush(self._buffers, flush_interval)

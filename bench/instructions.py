@@ -8,8 +8,9 @@ PostgreSQL, payments straight into the app) under callgrind twice per setting, w
 small and a large number of payments; the difference divided by the difference in
 payments is the cost of one payment, with start-up and warm-up cancelled out.
 
-    .venv/bin/python bench/instructions.py            # ~5 minutes; needs valgrind
+    .venv/bin/python bench/instructions.py            # ~30 minutes; needs valgrind
     .venv/bin/python bench/instructions.py --repeats 2
+    .venv/bin/python bench/instructions.py --settings none prom     # ~15 minutes
 
 It counts work, not time: a cache miss or a system call costs one instruction like any
 other, and the PostgreSQL server is not counted. Sampling at 10 % is random, so that
@@ -50,12 +51,15 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=100, help="payments in the short run")
     parser.add_argument("--large", type=int, default=400, help="payments in the long run")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--settings", nargs="+", choices=SETTINGS, default=SETTINGS,
+                        help="observability settings to count (none is always counted)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed: apt-get install -y valgrind")
-    per_payment: dict[str, list[float]] = {obs: [] for obs in SETTINGS}
+    settings = ["none", *(obs for obs in SETTINGS if obs in args.settings and obs != "none")]
+    per_payment: dict[str, list[float]] = {obs: [] for obs in settings}
     for _ in range(args.repeats):
-        for obs in SETTINGS:
+        for obs in settings:
             counted = instructions(obs, args.large) - instructions(obs, args.small)
             per_payment[obs].append(counted / (args.large - args.small))
             print(f"{obs:15s} {per_payment[obs][-1] / 1e6:.3f} M instructions per payment",

@@ -490,7 +490,7 @@ def check_payments(db_url: str, run_id: str, reqdir: Path,
 
 
 def run_raw(args: argparse.Namespace) -> dict[str, Any]:
-    name = "raw-asyncpg"
+    name = "raw-asyncpg" + (f"-{args.tag}" if args.tag else "")
     connections = args.connections or 64
     workdir = TMP / name
     workdir.mkdir(parents=True, exist_ok=True)

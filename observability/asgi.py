@@ -46,7 +46,7 @@ class ObservabilityMiddleware:
     `untraced_paths` (scrapes, probes) get an X-Trace-ID and metrics but no exported span.
     """
 
-    __slots__ = ("_app", "_metrics", "_resolve", "_tracer", "_untraced")
+    __slots__ = ("_app", "_in_flight", "_metrics", "_resolve", "_tracer", "_untraced")
 
     def __init__(
         self, app: ASGIApp, *, metrics: Metrics | None = None,
@@ -58,6 +58,7 @@ class ObservabilityMiddleware:
         tracer = trace.get_tracer("paygate.http", tracer_provider=tracer_provider)
         self._tracer = None if isinstance(tracer, trace.NoOpTracer) else tracer  # tracing off
         self._untraced = frozenset(untraced_paths)
+        self._in_flight = 0  # requests of this process not yet answered and recorded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,6 +100,7 @@ class ObservabilityMiddleware:
 
             app_receive = counting_receive
         error: Exception | None = None
+        self._in_flight += 1
         try:
             try:
                 await self._app(scope, app_receive, send_with_trace_id)
@@ -110,6 +112,7 @@ class ObservabilityMiddleware:
                 status = 500
                 response_size = await _answer_500(send, header, error, method, path)
         finally:
+            self._in_flight -= 1  # no await below: nothing else runs before the flush check
             status = status or 500  # cancelled before answering
             route = self._resolve(scope)
             if span.is_recording():
@@ -120,6 +123,8 @@ class ObservabilityMiddleware:
                 self._metrics.observe_http(
                     method if method in _METHODS else "other", route or UNMATCHED, status,
                     perf_counter() - started, max(request_size, 0), response_size)
+                if not self._in_flight:  # quiet: let every worker's scrape see it all now
+                    self._metrics.flush()
 
     def _start_span(
         self, method: str, path: str, traceparent: str | None, tracestate: str | None

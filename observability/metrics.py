@@ -6,7 +6,9 @@ so tests build fresh ones and a worker process builds exactly one.
 
 Recording is buffered (`observability.metric_buffers`): a payment adds to plain numbers and
 every read of the registry flushes them first, so what a scrape or a test reads is exact.
-In multiprocess mode a thread also flushes every second, for the other workers' scrapes.
+For the other workers' scrapes in multiprocess mode, the HTTP middleware flushes whenever
+its process has no request left in flight, and under constant load a thread flushes
+every second.
 """
 
 from __future__ import annotations
@@ -183,6 +185,11 @@ class Metrics:
                      else self._buffers.histogram(labelled))
             self._children[key] = child
         return child
+
+    def flush(self) -> None:
+        """Hand every buffered update to prometheus_client now (reads do it themselves;
+        in multiprocess mode this makes them visible to the other workers' scrapes)."""
+        self._buffers.flush()
 
     # -- exposition --------------------------------------------------------------------
     def render(self) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -122,3 +123,42 @@ async def test_a_failure_after_the_response_started_is_raised_to_the_server(
     span = spans.named("GET")
     assert span.context.trace_state.get("vendor") == "1"
     assert [event.name for event in span.events] == ["exception"]
+
+
+class FlushCounting(Metrics):
+    """Real metrics that count how often the middleware hands its buffers over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes: list[int] = []  # the requests observed so far, at each flush
+        self.observed = 0
+
+    def observe_http(self, *args: object) -> None:
+        self.observed += 1
+        super().observe_http(*args)  # type: ignore[arg-type]
+
+    def flush(self) -> None:
+        self.flushes.append(self.observed)
+        super().flush()
+
+
+async def test_buffered_metrics_are_flushed_when_no_request_is_left_in_flight() -> None:
+    release = asyncio.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    metrics = FlushCounting()
+    middleware = ObservabilityMiddleware(app, metrics=metrics)
+    transport = httpx.ASGITransport(app=middleware)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        slow = asyncio.create_task(client.get("/slow"))
+        await asyncio.sleep(0.01)
+        await client.get("/fast")  # finishes while /slow is still in flight: no flush
+        assert metrics.flushes == []
+        release.set()
+        await slow  # the last one out flushes what both recorded
+    assert metrics.flushes == [2]

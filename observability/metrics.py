@@ -92,6 +92,7 @@ class Metrics:
             for collector in (ProcessCollector, PlatformCollector, GCCollector):
                 collector(registry=self.registry)
         self._http_cache: dict[tuple[str, str, int], _HttpSeries] = {}
+        self._payment_cache: dict[tuple[str, str, str, bool], tuple[Any, Any, Any]] = {}
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         reg, ns = self.registry, NAMESPACE
         self.http_requests = Counter(
@@ -149,13 +150,19 @@ class Metrics:
     def record_payment(
         self, status: str, channel: str, currency: str, seconds: float, amount: float | None
     ) -> None:
-        count = self._child(self.payments, status, channel, currency)
-        duration = self._child(self.payment_duration, "create_payment", status)
-        sized = None if amount is None else self._child(self.payment_amount, currency, channel)
+        key = (status, channel, currency, amount is not None)
+        series = self._payment_cache.get(key)
+        if series is None:  # the amount's series exists once an amount was observed
+            series = self._payment_cache[key] = (
+                self._child(self.payments, status, channel, currency),
+                self._child(self.payment_duration, "create_payment", status),
+                None if amount is None else self._child(self.payment_amount, currency, channel),
+            )
+        count, duration, sized = series
         with self._buffers.lock:
             count.inc()
             duration.observe(seconds)
-            if sized is not None:
+            if sized is not None and amount is not None:
                 sized.observe(amount)
 
     def record_refund(

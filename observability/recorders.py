@@ -55,7 +55,8 @@ class PaymentRecorder:
             currency = getattr(money, "currency", None)
         outcome = (getattr(payment, "status", None) if error is None
                    else error_code(error) == "duplicate_order")
-        key = (error is None, outcome, getattr(source, "channel", None), currency)
+        key: tuple[object, ...] | None = (
+            error is None, outcome, getattr(source, "channel", None), currency)
         try:
             labels = self._labels.get(key)
         except TypeError:  # something unhashable: work it out every time

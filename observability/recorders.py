@@ -55,15 +55,14 @@ class PaymentRecorder:
             currency = getattr(money, "currency", None)
         outcome = (getattr(payment, "status", None) if error is None
                    else error_code(error) == "duplicate_order")
-        key: tuple[object, ...] | None = (
-            error is None, outcome, getattr(source, "channel", None), currency)
+        key = (error is None, outcome, getattr(source, "channel", None), currency)
         try:
-            labels = self._labels.get(key)
+            labels, remember = self._labels.get(key), True
         except TypeError:  # something unhashable: work it out every time
-            labels, key = None, None
+            labels, remember = None, False
         if labels is None:
             labels = self._work_out(command, payment, error)
-            if key is not None and len(self._labels) < _LABEL_CACHE_SIZE:
+            if remember and len(self._labels) < _LABEL_CACHE_SIZE:
                 self._labels[key] = labels
         status, channel, currency_name, divisor = labels
         amount = None

@@ -67,7 +67,7 @@ class PaymentRecorder:
         status, channel, currency_name, divisor = labels
         amount = None
         if error is None and divisor is not None:
-            minor = minor_units(getattr(payment, "amount", None))
+            minor = minor_units(money)  # source is the payment here
             amount = None if minor is None else minor / divisor
         self.metrics.record_payment(status, channel, currency_name, seconds, amount)
 

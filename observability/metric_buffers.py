@@ -81,33 +81,21 @@ class BufferedHistogram:
         self._sum, self._observed = 0.0, False
 
 
-class _WriteThrough:
-    __slots__ = ("_child",)
-
-    def __init__(self, child: Observer) -> None:
-        self._child = child
-
-    def observe(self, value: float) -> None:
-        self._child.observe(value)
-
-    def flush(self) -> None:
-        pass
-
-
 class Buffers:
     """Every buffer of one `Metrics`, and the lock that guards them all."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._all: list[BufferedCounter | BufferedHistogram | _WriteThrough] = []
+        self._all: list[BufferedCounter | BufferedHistogram] = []
 
     def counter(self, child: Counter) -> BufferedCounter:
         return self._keep(BufferedCounter(child))
 
-    def histogram(self, child: Histogram) -> BufferedHistogram | _WriteThrough:
+    def histogram(self, child: Histogram) -> BufferedHistogram | Histogram:
+        """A buffer, or the child itself (written through) when it lacks the internals."""
         if BufferedHistogram.supports(child):
             return self._keep(BufferedHistogram(child))
-        return _WriteThrough(child)
+        return child
 
     def _keep(self, buffer: B) -> B:
         with self.lock:

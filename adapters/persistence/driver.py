@@ -252,7 +252,10 @@ def transaction_on(conn: Any, read_only: bool) -> Any:
     statements on aiosqlite."""
     if isinstance(conn, aiosqlite.Connection):
         return SqliteTransaction(conn, read_only)
-    return conn.transaction(readonly=read_only)
+    try:
+        return conn.transaction(readonly=read_only)
+    except DRIVER_ERRORS as error:  # asyncpg refuses a closed connection right here
+        raise wrapped(error, "BEGIN", None) from error
 
 
 def is_closed(conn: Any) -> bool:

@@ -81,11 +81,10 @@ class SqlUnitOfWork:
     async def _begin(self) -> AsyncConnection:
         """Check a connection out of the pool and open the transaction on its driver
         connection; SQLAlchemy's own transaction stays unopened."""
-        conn = self._engine.connect()
+        with translated("opening a unit of work"):
+            conn = await self._live_connection()
         try:
             with translated("opening a unit of work"):
-                await conn.start()
-                self._driver = _driver_connection(conn)
                 if self._mode.transaction:
                     transaction = driver.transaction_on(self._driver, self._mode.read_only)
                     self._started = transaction
@@ -98,6 +97,27 @@ class SqlUnitOfWork:
                 await conn.close()
             self._driver = self._started = None
             raise
+        return conn
+
+    async def _live_connection(self) -> AsyncConnection:
+        """A pooled connection whose server end is still there.
+
+        The server may have closed idle connections while they sat in the pool (it
+        restarted, or an idle timeout or a proxy dropped them); the driver noticed, so
+        telling costs no round trip. Each one found closed is dropped and the next tried,
+        up to a new connection, which fails as `Unavailable` if the server is really gone.
+        """
+        for _ in range(_pool_size(self._engine)):
+            conn = self._engine.connect()
+            await conn.start()
+            self._driver = _driver_connection(conn)
+            if not driver.is_closed(self._driver):
+                return conn
+            await conn.invalidate()
+            await conn.close()
+        conn = self._engine.connect()
+        await conn.start()
+        self._driver = _driver_connection(conn)
         return conn
 
     async def _leave_gates(self) -> None:
@@ -174,3 +194,9 @@ def _driver_connection(conn: AsyncConnection) -> Any:
     if sync is None:
         raise RuntimeError("the connection is not started")
     return sync.connection.driver_connection
+
+
+def _pool_size(engine: AsyncEngine) -> int:
+    """How many idle connections the engine's pool may hold: each may have been closed."""
+    size = getattr(engine.pool, "size", None)
+    return int(size()) if callable(size) else 1

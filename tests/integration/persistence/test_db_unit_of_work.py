@@ -222,6 +222,40 @@ async def test_a_connection_dropped_mid_unit_is_unavailable_and_writes_nothing(
         assert await uow.merchants.get("mer_1") is None
 
 
+@only_postgres
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_connections_the_server_closed_while_pooled_are_replaced(
+    engine: AsyncEngine, engine_factory: Callable[..., AsyncEngine], read_only: bool
+) -> None:
+    # the server restarted, or dropped idle connections: the next units still work
+    victim = f"paygate-victim-{uuid.uuid4().hex}"
+    pooled = engine_factory(connect_args={"server_settings": {"application_name": victim}})
+    uow_factory = SqlUnitOfWorkFactory(pooled)
+    await _add_merchant(uow_factory, "mer_before")
+    held = [uow_factory(read_only=True) for _ in range(3)]  # three idle in the pool
+    for unit in held:
+        await unit.__aenter__()
+    for unit in held:
+        await unit.__aexit__(None, None, None)
+    async with engine.connect() as admin:
+        closed = await admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = :victim"
+            ),
+            {"victim": victim},
+        )
+        assert closed.scalar_one() == 3
+    await asyncio.sleep(0.2)  # the client reads each connection's end
+
+    for n in range(4):
+        async with uow_factory(read_only=read_only) as uow:
+            assert await uow.merchants.get("mer_before") is not None
+            if not read_only:
+                await uow.merchants.add(merchant(f"mer_after_{n}"))
+                await uow.commit()
+
+
 async def test_committing_a_unit_that_is_not_open_is_a_bug(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 from sqlalchemy import exc
 
-from adapters.persistence.driver import wrapped
+from adapters.persistence.driver import transaction_on, wrapped
 from adapters.persistence.errors import is_unavailable, sqlstate
 
 
@@ -37,3 +37,13 @@ def test_a_driver_error_becomes_what_the_engine_would_raise(
 def test_the_sqlstate_stays_readable() -> None:
     raised = wrapped(asyncpg.UniqueViolationError("duplicate key"), None, None)
     assert sqlstate(raised) == "23505"
+
+
+def test_a_transaction_on_a_closed_connection_is_refused_as_unavailable() -> None:
+    class ClosedConnection:  # asyncpg checks before it even makes the transaction
+        def transaction(self, readonly: bool) -> None:
+            raise asyncpg.InterfaceError("connection is closed")
+
+    with pytest.raises(exc.InterfaceError) as raised:
+        transaction_on(ClosedConnection(), read_only=False)
+    assert is_unavailable(raised.value)

@@ -54,14 +54,18 @@ class RuleEngine:
         return Verdict.APPROVE
 
     async def _velocity_hits(self, facts: RiskFacts) -> list[Hit]:
+        """One event per merchant order: a payment assessed again (a retried request), or
+        a duplicate of an order under a new payment_no (refused later, on insert), counts
+        once."""
         now = self._clock()
+        event = f"{facts.merchant_id}/{facts.order_no}"
         hits = []
         for rule in self.settings.velocity:
             subject = _subject(facts, rule)
             if subject is None:
                 continue
             key = f"{rule.dimension}:{rule.window_seconds:g}:{subject}"
-            count = await self._counter.hit(key, facts.payment_no, now, rule.window_seconds)
+            count = await self._counter.hit(key, event, now, rule.window_seconds)
             if count > rule.max_count:
                 hits.append(Hit(f"velocity_{rule.dimension}", rule.points))
         return hits

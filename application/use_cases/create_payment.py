@@ -1,4 +1,4 @@
-"""Take a payment: duplicate check, risk, order, persist `pending`, charge, record."""
+"""Take a payment: risk, order, persist `pending` (refusing a duplicate), charge, record."""
 
 from __future__ import annotations
 
@@ -36,17 +36,18 @@ class CreatePayment:
     async def __call__(self, command: CreatePaymentCommand) -> Payment:
         payment = self._new_payment(command)
         channel = self._channel(command.channel)
-        async with self.uow(read_only=True, snapshot=False) as uow:
-            if await uow.payments.get_by_order_no(command.merchant_id, command.order_no):
-                raise DuplicateOrder(f"order_no {command.order_no!r} was already used")
+        joined = self.orders.shares_database
+        if not joined:
+            await self._refuse_duplicate(command)
         payment.apply_risk(
             await self.risk.assess(self._risk_request(payment, command)), self.clock.now()
         )
         order = self._order_request(payment, command)
-        joined = self.orders.shares_database
         if not joined:
             await self.orders.create_order(order)
         if payment.status is PaymentStatus.REQUIRES_REVIEW:
+            if joined:
+                await self._refuse_duplicate(command)
             payment.payment_token = await channel.tokenize(command.card)
         async with self.uow() as uow:
             await uow.payments.add(payment)
@@ -67,6 +68,18 @@ class CreatePayment:
             ),
         )
         return await self.recorder.record(payment, result)
+
+    async def _refuse_duplicate(self, command: CreatePaymentCommand) -> None:
+        """Look for the order_no before calling out with it.
+
+        The unique (merchant_id, order_no) key refuses a duplicate on insert anyway, so the
+        look-up is only made before work a duplicate must not cause: a remote order book's
+        new order, a card tokenized for review. A payment with a local order book and no
+        review goes straight to its insert: a round trip less per payment.
+        """
+        async with self.uow(read_only=True, snapshot=False) as uow:
+            if await uow.payments.get_by_order_no(command.merchant_id, command.order_no):
+                raise DuplicateOrder(f"order_no {command.order_no!r} was already used")
 
     def _new_payment(self, command: CreatePaymentCommand) -> Payment:
         now = self.clock.now()

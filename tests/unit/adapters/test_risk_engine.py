@@ -27,12 +27,20 @@ def request(
     amount: int = 10_000,
     currency: str = "USD",
     payment_no: str = "pay_1",
+    order_no: str | None = None,
+    merchant_id: str = "mer_1",
     **customer: str,
 ) -> RiskRequest:
+    """A request for `payment_no`, of its own order unless `order_no` says otherwise."""
     card = CardDetails(number, 12, 2030, "123") if number else None
     defaults = {"customer_id": "cus_1", "email": "a@example.com", "ip": "203.0.113.7"}
     return RiskRequest(
-        "mer_1", payment_no, "ORDER-1", Money(amount, currency), card, **{**defaults, **customer}
+        merchant_id,
+        payment_no,
+        order_no or f"ORDER-{payment_no}",
+        Money(amount, currency),
+        card,
+        **{**defaults, **customer},
     )
 
 
@@ -147,6 +155,24 @@ class TestVelocity:
         first = await engine.assess(request(payment_no="pay_1"))
         again = await engine.assess(request(payment_no="pay_1"))
         assert (first.verdict, again.verdict) == (Verdict.APPROVE, Verdict.APPROVE)
+
+    async def test_a_duplicate_of_an_order_does_not_count_as_another_payment(self) -> None:
+        # a merchant resending an order_no already used gets a new payment_no, then is
+        # refused as a duplicate: it must not push the card towards review
+        rule = VelocityRule("card", window_seconds=60, max_count=1, points=60)
+        engine = RuleEngine(settings(velocity=[rule]), clock=lambda: 5.0)
+        await engine.assess(request(payment_no="pay_1", order_no="ORDER-A"))
+        duplicate = await engine.assess(request(payment_no="pay_2", order_no="ORDER-A"))
+        assert duplicate.verdict is Verdict.APPROVE
+        another = await engine.assess(request(payment_no="pay_3", order_no="ORDER-B"))
+        assert another.verdict is Verdict.REVIEW
+
+    async def test_the_same_order_no_of_two_merchants_counts_twice(self) -> None:
+        rule = VelocityRule("card", window_seconds=60, max_count=1, points=60)
+        engine = RuleEngine(settings(velocity=[rule]), clock=lambda: 5.0)
+        await engine.assess(request(payment_no="pay_1", order_no="ORDER-A"))
+        theirs = request(payment_no="pay_2", order_no="ORDER-A", merchant_id="mer_2")
+        assert (await engine.assess(theirs)).verdict is Verdict.REVIEW
 
     async def test_other_cards_have_their_own_count(self) -> None:
         rule = VelocityRule("card", window_seconds=60, max_count=1, points=60)

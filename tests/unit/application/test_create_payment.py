@@ -140,6 +140,8 @@ class TestCreatePayment:
         assert error.value.code == "duplicate_order"
         assert list(gateway.db.payments) == [first.payment_no]
         assert gateway.channel.charges == {first.payment_no: 1}
+        # a remote order book is asked nothing for a duplicate: it is caught before
+        assert len(gateway.risk.requests) == 1
 
     async def test_the_same_order_no_is_free_for_another_merchant(
         self, gateway: Gateway, merchant_id: str
@@ -393,6 +395,34 @@ class TestOrderBookInTheSameDatabase:
         assert local_orders.statuses[(merchant_id, "ORDER-L")] == "succeeded"
         assert local_orders.calls_in_transaction == 2  # create, then the status
         assert gateway.db.commits - commits == 2  # no commit of its own for the order
+
+    async def test_a_payment_reads_nothing_before_its_first_write(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        await gateway.pay(merchant_id, order_no="ORDER-L")
+        assert gateway.db.reads == 0  # the insert itself finds a duplicate
+
+    async def test_a_duplicate_is_refused_on_insert_and_charges_nothing(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        first = await gateway.pay(merchant_id, order_no="ORDER-L")
+        commits = gateway.db.commits
+        with pytest.raises(DuplicateOrder, match="ORDER-L"):
+            await gateway.pay(merchant_id, order_no="ORDER-L")
+        assert list(gateway.db.payments) == [first.payment_no]
+        assert gateway.channel.charges == {first.payment_no: 1}
+        assert local_orders.orders[(merchant_id, "ORDER-L")].payment_no == first.payment_no
+        assert gateway.db.commits == commits
+        assert len(gateway.risk.requests) == 2  # assessed, then refused on insert
+
+    async def test_a_duplicate_sent_to_review_is_refused_before_its_card_is_tokenized(
+        self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders
+    ) -> None:
+        first = await gateway.pay(merchant_id, REVIEW_CARD, order_no="ORDER-LR")
+        with pytest.raises(DuplicateOrder):
+            await gateway.pay(merchant_id, REVIEW_CARD, order_no="ORDER-LR")
+        assert list(gateway.db.payments) == [first.payment_no]
+        assert list(gateway.channel._tokens) == [first.payment_token]
 
     async def test_a_declined_payment_leaves_its_order_failed(
         self, gateway: Gateway, merchant_id: str, local_orders: FakeOrders

@@ -74,6 +74,7 @@ class FakeDatabase:
     commits: int = 0
     down: bool = False
     open_units: int = 0  # units of work entered and not yet left
+    reads: int = 0  # read-only units of work entered
     # payment_no -> how many of its next updates find the row changed by another worker
     racing_writers: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -382,6 +383,7 @@ class FakeUnitOfWork:
         if self._db.down:
             raise Unavailable("the database is down")
         self._db.open_units += 1
+        self._db.reads += self.read_only
         return self
 
     async def __aexit__(

@@ -107,18 +107,16 @@ class SqlUnitOfWork:
         telling costs no round trip. Each one found closed is dropped and the next tried,
         up to a new connection, which fails as `Unavailable` if the server is really gone.
         """
-        for _ in range(_pool_size(self._engine)):
+        dropped = 0
+        while True:
             conn = self._engine.connect()
             await conn.start()
             self._driver = _driver_connection(conn)
-            if not driver.is_closed(self._driver):
+            if not driver.is_closed(self._driver) or dropped == _pool_size(self._engine):
                 return conn
             await conn.invalidate()
             await conn.close()
-        conn = self._engine.connect()
-        await conn.start()
-        self._driver = _driver_connection(conn)
-        return conn
+            dropped += 1
 
     async def _leave_gates(self) -> None:
         while self._entered:

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS raw_ledger (
 CREATE INDEX IF NOT EXISTS raw_ledger_merchant ON raw_ledger (merchant_id);
 """
 
+
 class NoResetConnection(asyncpg.Connection):  # type: ignore[misc]
     """No reset query when the pool takes a connection back: asyncpg's default (advisory
     unlocks, CLOSE ALL, UNLISTEN, RESET ALL) is a round trip per payment that paygate does

@@ -140,7 +140,7 @@ class TestCreatePayment:
         assert error.value.code == "duplicate_order"
         assert list(gateway.db.payments) == [first.payment_no]
         assert gateway.channel.charges == {first.payment_no: 1}
-        # a remote order book is asked nothing for a duplicate: it is caught before
+        # with a remote order book the duplicate is caught before risk and the order service
         assert len(gateway.risk.requests) == 1
 
     async def test_the_same_order_no_is_free_for_another_merchant(

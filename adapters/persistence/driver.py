@@ -264,6 +264,13 @@ def is_closed(conn: Any) -> bool:
     return not isinstance(conn, aiosqlite.Connection) and bool(conn.is_closed())
 
 
+def in_transaction(conn: Any) -> bool:
+    """A transaction is open on the driver connection (no round trip to tell)."""
+    if isinstance(conn, aiosqlite.Connection):
+        return bool(sqlite_of(conn).in_transaction)
+    return bool(conn.is_in_transaction())
+
+
 def is_reusable(conn: Any, transaction: Any) -> bool:
     """The connection may go back to the pool: it did not break, and no work of this unit
     may still be running on it in aiosqlite's thread."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
-import asyncpg
 from sqlalchemy import Column, ColumnElement, Select, Table, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
@@ -28,26 +28,33 @@ Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 class Repository:
     """A repository works on the connection of its unit of work and never commits.
 
-    On PostgreSQL the unit of work also hands over the driver connection its transaction
-    runs on, and statements go straight to it (`driver.execute`, docs/adr/0008).
+    Built on an `AsyncConnection` (statements outside any unit of work, `Autocommit`), or
+    with `on_driver` on the driver connection a unit of work's transaction runs on, where
+    statements go straight to the driver (`driver.execute`, docs/adr/0008).
     """
 
-    __slots__ = ("_conn", "_driver", "_writable")
+    __slots__ = ("_conn", "_dialect", "_driver", "_writable")
 
-    def __init__(
-        self, conn: AsyncConnection, on: asyncpg.Connection | None = None, writable: bool = True
-    ) -> None:
-        self._conn, self._driver, self._writable = conn, on, writable
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn, self._dialect = conn, conn.dialect
+        self._driver, self._writable = None, True
+
+    @classmethod
+    def on_driver(cls, dialect: Dialect, on: Any, writable: bool = True) -> Self:
+        repository = cls.__new__(cls)
+        repository._conn, repository._dialect = None, dialect
+        repository._driver, repository._writable = on, writable
+        return repository
 
     @property
     def dialect(self) -> str:
-        return self._conn.dialect.name
+        return self._dialect.name
 
     async def _execute(self, statement: Executable, params: Params = None) -> Any:
         try:
-            if self._driver is not None:
+            if self._conn is None:
                 return await driver.execute(
-                    self._driver, self._conn.dialect, statement, params, writable=self._writable
+                    self._driver, self._dialect, statement, params, writable=self._writable
                 )
             return await self._conn.execute(statement, params)
         except Exception as error:

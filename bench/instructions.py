@@ -8,6 +8,14 @@ PostgreSQL, payments straight into the app) under callgrind twice per setting, w
 small and a large number of payments; the difference divided by the difference in
 payments is the cost of one payment, with start-up and warm-up cancelled out.
 
+Whatever differs between two runs of the same code (how 8 concurrent payments
+interleave, when the collector runs, the exporter thread) lands on the difference of the
+two counts. With runs 300 payments apart, counts of the same code differed by up to
+1.5 % per payment, some 40 k instructions: as much as Prometheus's whole cost. The runs
+are now 2,000 payments apart, which spreads that over seven times as many payments, and
+costs little: start-up (~40 s under callgrind) dominates a run's wall time. The hash
+seed is fixed, so that dict and set layouts do not move the count either.
+
     .venv/bin/python bench/instructions.py            # ~30 minutes; needs valgrind
     .venv/bin/python bench/instructions.py --repeats 2
     .venv/bin/python bench/instructions.py --settings none prom     # ~15 minutes
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,12 +43,13 @@ SETTINGS = ["none", "prom", "prom+trace10", "prom+trace100"]
 
 
 def instructions(obs: str, payments: int) -> int:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
              sys.executable, str(BENCH / "inprocess.py"), "--db", "postgres", "--obs", obs,
              "-n", str(payments), "--warmup", "20", "-c", "8"],
-            capture_output=True, text=True, check=True)
+            capture_output=True, text=True, check=True, env=env)
     match = re.search(r"Collected : (\d+)", run.stderr)
     if match is None:
         raise RuntimeError(f"no instruction count in callgrind's output:\n{run.stderr[-2000:]}")
@@ -48,8 +58,8 @@ def instructions(obs: str, payments: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", type=int, default=100, help="payments in the short run")
-    parser.add_argument("--large", type=int, default=400, help="payments in the long run")
+    parser.add_argument("--small", type=int, default=400, help="payments in the short run")
+    parser.add_argument("--large", type=int, default=2400, help="payments in the long run")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--settings", nargs="+", choices=SETTINGS, default=SETTINGS,
                         help="observability settings to count (none is always counted)")

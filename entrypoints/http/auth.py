@@ -75,8 +75,9 @@ class MerchantAuthenticator:
         self._lookup, self._limiter, self._clock = lookup, limiter, clock
         self._cache: dict[str, tuple[float, MerchantCredentials | None]] = {}
 
-    async def __call__(self, request: Request[Any, Any, Any], _: BaseRouteHandler) -> None:
-        """A Litestar guard: on success `request.state.merchant_id` names the caller."""
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        """Run before the merchant API's handlers: on success `request.state.merchant_id`
+        names the caller; otherwise an `ApiError` answers 401, 403 or 429."""
         headers = request.headers
         api_key, stamp, given = (
             headers.get("x-api-key"),

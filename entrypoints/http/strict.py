@@ -21,7 +21,8 @@ NUL_MESSAGE = "text may not contain NUL (U+0000) characters"
 
 
 async def check_input(request: Request[Any, Any, Any]) -> None:
-    """A `before_request` hook: it runs after the guards and before the body is converted."""
+    """A `before_request` hook: it runs after authentication (the merchant API runs it
+    after its own) and before the body is converted."""
     if "\x00" in request.scope["path"] or b"%00" in request.scope.get("query_string", b""):
         raise ValidationException(extra=[{"message": NUL_MESSAGE, "source": "url"}])
     field = request.route_handler.parsed_fn_signature.parameters.get("data")

@@ -285,3 +285,18 @@ class TestRateLimit:
 
         assert_error(response, 429, "rate_limited")
         assert await api.counts() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"order_no": "ord_1", "amount": "100"}', b'{"order_no": "ord\\u0000"}', b"not json"],
+)
+async def test_an_unsigned_request_is_unauthenticated_before_its_body_is_looked_at(
+    api: Api, body: bytes
+) -> None:
+    # a caller who cannot sign learns nothing about what the API accepts
+    response = await api.client.post(
+        PAYMENTS, content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert_error(response, 401, "unauthenticated")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -30,6 +31,13 @@ single statements of `autocommit`). PostgreSQL ignores it. Units of work send th
 BEGIN on the driver connection (`driver.SqliteTransaction`, same modes).
 """
 IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
+
+
+def json_text(value: Any) -> str:
+    """The text of a JSON column's value: msgspec writes a small object in ~0.1 µs where
+    `json.dumps` takes ~1.5 µs, four times per payment. Same JSON, without the ASCII
+    escapes (JSONB normalizes it anyway); a value JSON cannot hold is a `TypeError`."""
+    return msgspec.json.encode(value).decode()
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -68,7 +76,7 @@ def create_engine(
     if sqlite:
         # units of work run their statements on the loop's thread (driver.SqliteTransaction)
         args.setdefault("check_same_thread", False)
-    options: dict[str, Any] = {"echo": echo, "connect_args": args}
+    options: dict[str, Any] = {"echo": echo, "connect_args": args, "json_serializer": json_text}
     if sqlite:
         options["pool_reset_on_return"] = None  # `_reset_sqlite` below, without a trip
     if poolclass is not None:

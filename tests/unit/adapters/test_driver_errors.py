@@ -1,6 +1,7 @@
 """Driver errors surface as the SQLAlchemy exception classes the engine would raise, so
 `errors.translated` and the repositories handle them alike on either path."""
 
+import asyncio
 import sqlite3
 
 import asyncpg
@@ -8,7 +9,8 @@ import pytest
 from sqlalchemy import exc
 
 from adapters.persistence.driver import transaction_on, wrapped
-from adapters.persistence.errors import is_unavailable, sqlstate
+from adapters.persistence.errors import is_unavailable, sqlstate, translated
+from application.errors import Unavailable
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,28 @@ def test_a_transaction_on_a_closed_connection_is_refused_as_unavailable() -> Non
     with pytest.raises(exc.InterfaceError) as raised:
         transaction_on(ClosedConnection(), read_only=False)
     assert is_unavailable(raised.value)
+
+
+def test_an_outage_inside_translated_is_unavailable_with_its_cause() -> None:
+    cause = exc.OperationalError("BEGIN", None, sqlite3.OperationalError("database is locked"))
+
+    with pytest.raises(Unavailable, match="while committing") as raised, translated("committing"):
+        raise cause
+
+    assert raised.value.__cause__ is cause
+
+
+@pytest.mark.parametrize(
+    "error",
+    [exc.IntegrityError("INSERT", None, sqlite3.IntegrityError("UNIQUE")), ValueError("bug")],
+)
+def test_anything_else_leaves_translated_as_it_is(error: Exception) -> None:
+    with pytest.raises(type(error)) as raised, translated("committing"):
+        raise error
+
+    assert raised.value is error
+
+
+def test_a_cancellation_inside_translated_stays_a_cancellation() -> None:
+    with pytest.raises(asyncio.CancelledError), translated("committing"):
+        raise asyncio.CancelledError

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
@@ -32,6 +32,7 @@ from adapters.persistence.orders import SqlOrderRepository
 from adapters.persistence.payments import SqlPaymentRepository
 from adapters.persistence.refunds import SqlRefundRepository
 from adapters.persistence.settlements import SqlSettlementRepository
+from adapters.persistence.sql import Repository
 from adapters.persistence.webhooks import SqlWebhookRepository
 
 
@@ -41,14 +42,45 @@ class Mode:
     read_only: bool
 
 
+R = TypeVar("R", bound=Repository)
+
+
+class _Repository(Generic[R]):
+    """A repository of the open unit, made the first time the unit's work asks for it
+    (a payment's unit uses two or three of seven) and forgotten when the unit ends."""
+
+    def __init__(self, kind: type[R]) -> None:
+        self._kind = kind
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, unit: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, unit: SqlUnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, unit: SqlUnitOfWork | None, owner: type) -> R | Self:
+        if unit is None:
+            return self
+        if unit._pooled is None:
+            raise RuntimeError("the unit of work is not open: use `async with uow:`")
+        repository = self._kind.on_driver(
+            unit._engine.dialect, unit._driver, not unit._mode.read_only
+        )
+        unit.__dict__[self._name] = repository  # found there from now on, until the end
+        return repository
+
+
 class SqlUnitOfWork:
-    payments: SqlPaymentRepository
-    refunds: SqlRefundRepository
-    ledger: SqlLedgerRepository
-    settlements: SqlSettlementRepository
-    merchants: SqlMerchantRepository
-    webhooks: SqlWebhookRepository
-    orders: SqlOrderRepository  # the local order book's table, for `LocalOrderBook`
+    payments = _Repository(SqlPaymentRepository)
+    refunds = _Repository(SqlRefundRepository)
+    ledger = _Repository(SqlLedgerRepository)
+    settlements = _Repository(SqlSettlementRepository)
+    merchants = _Repository(SqlMerchantRepository)
+    webhooks = _Repository(SqlWebhookRepository)
+    orders = _Repository(SqlOrderRepository)  # the local order book's table
 
     def __init__(
         self, engine: AsyncEngine, gates: Sequence[FifoGate] = (), mode: Mode = Mode(True, False)
@@ -70,14 +102,6 @@ class SqlUnitOfWork:
         except BaseException:
             await self._leave_gates()
             raise
-        on = (self._engine.dialect, self._driver, not self._mode.read_only)
-        self.payments = SqlPaymentRepository.on_driver(*on)
-        self.refunds = SqlRefundRepository.on_driver(*on)
-        self.ledger = SqlLedgerRepository.on_driver(*on)
-        self.settlements = SqlSettlementRepository.on_driver(*on)
-        self.merchants = SqlMerchantRepository.on_driver(*on)
-        self.webhooks = SqlWebhookRepository.on_driver(*on)
-        self.orders = SqlOrderRepository.on_driver(*on)
         return self
 
     async def _begin(self) -> PoolProxiedConnection:
@@ -157,6 +181,8 @@ class SqlUnitOfWork:
         if self._pooled is None:
             raise RuntimeError("the unit of work is not open: use `async with uow:`")
         pooled, self._pooled = self._pooled, None
+        for name in _REPOSITORIES:  # made on this connection, which goes back now
+            self.__dict__.pop(name, None)
         transaction, self._transaction = self._transaction, None
         on_driver, self._driver = self._driver, None
         started, self._started = self._started, None
@@ -175,6 +201,11 @@ class SqlUnitOfWork:
                 await self._hand_back(pooled, reusable)
             finally:
                 await self._leave_gates()
+
+
+_REPOSITORIES = tuple(
+    name for name, kind in vars(SqlUnitOfWork).items() if isinstance(kind, _Repository)
+)
 
 
 class SqlUnitOfWorkFactory:

@@ -347,3 +347,18 @@ async def test_a_connection_beyond_the_pool_size_is_closed_when_its_unit_ends(
     async with uow_factory(read_only=True) as uow:
         assert await uow.merchants.get("mer_a") is not None
         assert await uow.merchants.get("mer_b") is not None
+
+
+async def test_a_unit_that_ended_refuses_its_repositories(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    # its connection is back in the pool, perhaps in another unit's hands by now
+    unit = uow_factory()
+    with pytest.raises(RuntimeError, match="not open"):
+        _ = unit.merchants
+    async with unit as uow:
+        await uow.merchants.add(merchant())
+        await uow.commit()
+
+    with pytest.raises(RuntimeError, match="not open"):
+        await uow.merchants.get("mer_1")

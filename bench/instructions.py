@@ -16,9 +16,9 @@ are now 2,000 payments apart, which spreads that over seven times as many paymen
 costs little: start-up (~40 s under callgrind) dominates a run's wall time. The hash
 seed is fixed, so that dict and set layouts do not move the count either.
 
-    .venv/bin/python bench/instructions.py            # ~30 minutes; needs valgrind
+    .venv/bin/python bench/instructions.py            # all four settings; needs valgrind
     .venv/bin/python bench/instructions.py --repeats 2
-    .venv/bin/python bench/instructions.py --settings none prom     # ~15 minutes
+    .venv/bin/python bench/instructions.py --settings none prom     # ~6 minutes a repeat
 
 It counts work, not time: a cache miss or a system call costs one instruction like any
 other, and the PostgreSQL server is not counted. Sampling at 10 % is random, so that

@@ -43,6 +43,7 @@ class Mode:
 
 
 R = TypeVar("R", bound=Repository)
+_NOT_OPEN = "the unit of work is not open: use `async with uow:`"
 
 
 class _Repository(Generic[R]):
@@ -65,7 +66,7 @@ class _Repository(Generic[R]):
         if unit is None:
             return self
         if unit._pooled is None:
-            raise RuntimeError("the unit of work is not open: use `async with uow:`")
+            raise RuntimeError(_NOT_OPEN)
         repository = self._kind.on_driver(
             unit._engine.dialect, unit._driver, not unit._mode.read_only
         )
@@ -166,7 +167,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         if self._pooled is None:
-            raise RuntimeError("the unit of work is not open: use `async with uow:`")
+            raise RuntimeError(_NOT_OPEN)
         if self._transaction is not None:
             transaction, self._transaction = self._transaction, None
             with translated("committing"):
@@ -179,7 +180,7 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         if self._pooled is None:
-            raise RuntimeError("the unit of work is not open: use `async with uow:`")
+            raise RuntimeError(_NOT_OPEN)
         pooled, self._pooled = self._pooled, None
         for name in _REPOSITORIES:  # made on this connection, which goes back now
             self.__dict__.pop(name, None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from db_builders import T0, merchant, only_postgres, only_sqlite, payment
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import engine as sqlalchemy_async_engine
@@ -362,3 +362,31 @@ async def test_a_unit_that_ended_refuses_its_repositories(
 
     with pytest.raises(RuntimeError, match="not open"):
         await uow.merchants.get("mer_1")
+
+
+async def test_the_next_unit_takes_the_connection_handed_back_last(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    # Its caches are warm: SQLite empties a connection's page cache whenever another
+    # connection writes, and writers take turns, so the pool's oldest connection is cold.
+    handed_back: list[Any] = []
+    taken: list[Any] = []
+    event.listen(engine.sync_engine, "checkin", lambda conn, _record: handed_back.append(conn))
+    event.listen(engine.sync_engine, "checkout", lambda conn, _rec, _proxy: taken.append(conn))
+    all_open = asyncio.Barrier(3)
+
+    async def look_up_while_the_others_do() -> None:
+        async with uow_factory(read_only=True) as uow:
+            await all_open.wait()
+            await uow.merchants.get("mer_1")
+
+    await asyncio.gather(*(look_up_while_the_others_do() for _ in range(3)))
+    assert len(set(map(id, handed_back))) == 3
+    last = handed_back[-1]
+    taken.clear()
+
+    async with uow_factory() as uow:
+        await uow.merchants.add(merchant())
+        await uow.commit()
+
+    assert taken == [last]

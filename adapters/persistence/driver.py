@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import aiosqlite
 import asyncpg
@@ -242,7 +243,7 @@ class SqliteTransaction:
         if not self._immediate:
             raw.execute("BEGIN DEFERRED")  # takes no lock until the first read
             return
-        timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        timeout = _busy_timeout_ms(self._conn, raw)
         raw.execute("PRAGMA busy_timeout = 0")
         try:
             raw.execute("BEGIN IMMEDIATE")
@@ -251,7 +252,7 @@ class SqliteTransaction:
             if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
         finally:
-            raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+            raw.execute(f"PRAGMA busy_timeout = {timeout}")
         await self._in_thread("BEGIN IMMEDIATE")  # another process writes: wait for it there
 
     async def commit(self) -> None:
@@ -268,6 +269,18 @@ class SqliteTransaction:
         except BaseException:
             self.interrupted = True
             raise
+
+
+_BUSY_TIMEOUTS: WeakKeyDictionary[aiosqlite.Connection, int] = WeakKeyDictionary()
+
+
+def _busy_timeout_ms(conn: aiosqlite.Connection, raw: sqlite3.Connection) -> int:
+    """The busy timeout the connection was opened with, read on its first write unit only
+    (a statement fewer per write unit after that)."""
+    timeout = _BUSY_TIMEOUTS.get(conn)
+    if timeout is None:
+        timeout = _BUSY_TIMEOUTS[conn] = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+    return timeout
 
 
 def transaction_on(conn: Any, read_only: bool) -> Any:

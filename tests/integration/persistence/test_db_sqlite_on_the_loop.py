@@ -70,6 +70,25 @@ async def test_a_write_unit_goes_to_the_thread_only_to_commit(
     assert trips == ["COMMIT"]  # no BEGIN, statement, ROLLBACK or pool reset in the thread
 
 
+async def test_a_write_unit_on_a_used_connection_begins_without_reading_its_busy_timeout(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    await _add_merchant(uow_factory, "mer_warm")  # the connection's busy timeout is known now
+    sent: list[str] = []
+    async with uow_factory(read_only=True, snapshot=False) as uow:  # the one idle connection
+        sqlite_of(uow._driver).set_trace_callback(sent.append)
+    try:
+        await _add_merchant(uow_factory, "mer_1")
+    finally:
+        async with uow_factory(read_only=True, snapshot=False) as uow:
+            sqlite_of(uow._driver).set_trace_callback(None)
+
+    # BEGIN is tried with no wait at all (another process may hold the lock), then the
+    # connection's own timeout is put back: no statement to read it first
+    assert sent[:3] == ["PRAGMA busy_timeout = 0", "BEGIN IMMEDIATE", "PRAGMA busy_timeout = 5000"]
+    assert sent[3].startswith("INSERT INTO merchants")
+
+
 async def test_a_unit_that_fails_rolls_back_on_the_loop_and_keeps_nothing(
     uow_factory: SqlUnitOfWorkFactory, trips: list[str]
 ) -> None:

@@ -4,7 +4,7 @@ Two shared cores move every timing here by ±8-10 % from run to run, so a 2 % ov
 cannot be seen in seconds. An instruction count can: `valgrind --tool=callgrind` counts
 the instructions a process executes (every thread, the span exporter's included),
 whatever else the machine is doing. This runs `bench/inprocess.py` (the real ASGI app,
-PostgreSQL, payments straight into the app) under callgrind twice per setting, with a
+PostgreSQL or SQLite, payments straight into the app) under callgrind twice per setting, with a
 small and a large number of payments; the difference divided by the difference in
 payments is the cost of one payment, with start-up and warm-up cancelled out.
 
@@ -19,6 +19,7 @@ seed is fixed, so that dict and set layouts do not move the count either.
     .venv/bin/python bench/instructions.py            # all four settings; needs valgrind
     .venv/bin/python bench/instructions.py --repeats 2
     .venv/bin/python bench/instructions.py --settings none prom     # ~6 minutes a repeat
+    .venv/bin/python bench/instructions.py --db sqlite --settings none --out sqlite.json
 
 It counts work, not time: a cache miss or a system call costs one instruction like any
 other, and the PostgreSQL server is not counted. Sampling at 10 % is random, so that
@@ -42,12 +43,12 @@ BENCH = Path(__file__).resolve().parent
 SETTINGS = ["none", "prom", "prom+trace10", "prom+trace100"]
 
 
-def instructions(obs: str, payments: int) -> int:
+def instructions(db: str, obs: str, payments: int) -> int:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
-             sys.executable, str(BENCH / "inprocess.py"), "--db", "postgres", "--obs", obs,
+             sys.executable, str(BENCH / "inprocess.py"), "--db", db, "--obs", obs,
              "-n", str(payments), "--warmup", "20", "-c", "8"],
             capture_output=True, text=True, check=True, env=env)
     match = re.search(r"Collected : (\d+)", run.stderr)
@@ -63,6 +64,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--settings", nargs="+", choices=SETTINGS, default=SETTINGS,
                         help="observability settings to count (none is always counted)")
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--out", default="instructions.json", help="file name in bench/results")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed: apt-get install -y valgrind")
@@ -70,7 +73,8 @@ def main() -> None:
     per_payment: dict[str, list[float]] = {obs: [] for obs in settings}
     for _ in range(args.repeats):
         for obs in settings:
-            counted = instructions(obs, args.large) - instructions(obs, args.small)
+            counted = (instructions(args.db, obs, args.large)
+                       - instructions(args.db, obs, args.small))
             per_payment[obs].append(counted / (args.large - args.small))
             print(f"{obs:15s} {per_payment[obs][-1] / 1e6:.3f} M instructions per payment",
                   flush=True)
@@ -80,9 +84,10 @@ def main() -> None:
         best = min(values)
         print(f"{obs:15s}  {' / '.join(f'{v / 1e6:.3f}' for v in values):26s}"
               f"  {(best - base) / base * 100:+.1f} %")
-    out = BENCH / "results" / "instructions.json"
+    out = BENCH / "results" / args.out
     out.write_text(json.dumps({
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "database": args.db,
         "payments": [args.small, args.large],
         "instructions_per_payment": per_payment,
     }, indent=1) + "\n")

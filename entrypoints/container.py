@@ -70,6 +70,7 @@ class Core(containers.DeclarativeContainer):
             create_engine,
             settings.provided.database_url,
             pool_size=settings.provided.database_pool_size,
+            statement_timeout=settings.provided.database_statement_timeout,
         ),
     )
     uow = providers.Singleton(SqlUnitOfWorkFactory, engine)

@@ -28,6 +28,7 @@ def _flag(text: str) -> bool:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = 20
+    database_statement_timeout: float = 5.0  # seconds, PostgreSQL; 0: unbounded
     admin_token: str | None = field(default=None, repr=False)
     master_key: str | None = field(default=None, repr=False)
     master_key_file: Path = Path("paygate.key")

@@ -192,6 +192,7 @@ async def execute(
             return DriverResult(prepared.rows(await conn.fetch(sql, *arguments)), -1)
         return DriverResult([], _rowcount(await conn.execute(sql, *arguments)))
     except DRIVER_ERRORS as error:
+        given_up(conn, error)
         raise wrapped(error, prepared.sql, params) from error
 
 
@@ -313,13 +314,33 @@ def is_reusable(conn: Any, transaction: Any) -> bool:
     return not is_closed(conn) and not getattr(transaction, "interrupted", False)
 
 
-async def control(command: Callable[[], Awaitable[None]], sql: str) -> None:
-    """BEGIN, COMMIT: driver errors raised as SQLAlchemy's, like statements' errors (asyncpg
-    checks the connection before it even makes the coroutine, so call `command` here)."""
+async def control(conn: Any, command: Callable[[], Awaitable[None]], sql: str) -> None:
+    """BEGIN, COMMIT on `conn`: driver errors raised as SQLAlchemy's, like statements'
+    errors (asyncpg checks the connection before it even makes the coroutine, so call
+    `command` here)."""
     try:
         await command()
     except DRIVER_ERRORS as error:
+        given_up(conn, error)
         raise wrapped(error, sql, None) from error
+
+
+def given_up(conn: Any, error: BaseException) -> bool:
+    """When asyncpg's `command_timeout` fired on `conn`, close it at once, and say so.
+
+    The server did not answer in time and may still be running the statement: asyncpg
+    would send it a cancel request and make the next command (the unit's ROLLBACK) wait
+    for that, up to the same timeout again, from a server that is not answering. Closing
+    the socket ends the server's transaction instead (nothing of it commits, unless a
+    COMMIT was what timed out: then, as with any connection lost during COMMIT, the
+    outcome is unknown and the payment is left for the reconciler), and `is_closed` then
+    keeps the unit from rolling back on it or handing it back to the pool.
+    """
+    if not isinstance(error, TimeoutError) or conn is None or isinstance(
+            conn, aiosqlite.Connection):
+        return False
+    conn.terminate()
+    return True
 
 
 def _processed(process: Processor, value: Any) -> Any:

@@ -5,6 +5,9 @@ timeout so a waiting writer sleeps instead of failing, foreign keys switched on,
 paygate's own BEGIN (see `BEGIN_MODE` and docs/adr/0005) so a write unit takes the
 write lock when it starts rather than when it first writes, and a `WriteGate` that
 queues this process's writers in order before they reach that lock.
+
+PostgreSQL needs a bound on every statement (`statement_timeout`): the server cancels one
+that waits too long, and asyncpg gives up on a server that stops answering altogether.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, PoolResetState, StaticPool
 
-from adapters.persistence.driver import sqlite_of
+from adapters.persistence.driver import given_up, sqlite_of
 from adapters.persistence.gate import install_connection_gate, install_gate
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
@@ -31,6 +34,11 @@ single statements of `autocommit`). PostgreSQL ignores it. Units of work send th
 BEGIN on the driver connection (`driver.SqliteTransaction`, same modes).
 """
 IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
+
+UNANSWERED_GRACE = 1.0
+"""Seconds past the statement timeout before the client gives up on the server: long
+enough for the server's own cancel (the clean way out, the connection stays good) to
+arrive first, so the client's (the connection is closed) only fires when nothing answers."""
 
 
 def json_text(value: Any) -> str:
@@ -52,6 +60,7 @@ def create_engine(
     pool_timeout: float = 10.0,
     busy_timeout_ms: int = 5_000,
     connect_timeout: float = 10.0,
+    statement_timeout: float | None = None,
     poolclass: type[Pool] | None = None,
     connect_args: dict[str, Any] | None = None,
     echo: bool = False,
@@ -72,12 +81,22 @@ def create_engine(
     `busy_timeout_ms` is how long an SQLite writer waits for the lock before the unit of
     work reports `Unavailable`; `connect_timeout` bounds a PostgreSQL connection attempt
     (asyncpg would wait a minute). A PostgreSQL URL may carry `?search_path=schema`.
+
+    `statement_timeout` (seconds; None or 0: unbounded, what migrations use) bounds every
+    PostgreSQL statement twice: the server cancels one that runs or waits on a lock longer
+    (SQLSTATE 57014: its transaction rolls back, the connection stays pooled), and asyncpg's
+    `command_timeout`, `UNANSWERED_GRACE` later, gives up on a server that does not answer
+    at all (a dead host, a dropped network path), closing that connection. Both surface as
+    `Unavailable`. Without it such a statement waits for TCP to notice, about two hours.
+    SQLite ignores it: its statements are local, and `busy_timeout_ms` bounds lock waits.
     """
     sa_url = make_url(url)
     args = dict(connect_args or {})
     if sa_url.get_driver_name() == "asyncpg":
         sa_url = _schema_from_query(sa_url, args)
         args.setdefault("timeout", connect_timeout)
+        if statement_timeout:
+            _bound_statements(args, statement_timeout)
     sqlite = is_sqlite(sa_url)
     if sqlite:
         # units of work run their statements on the loop's thread (driver.SqliteTransaction)
@@ -97,7 +116,26 @@ def create_engine(
     if sqlite:
         _configure_sqlite(engine, busy_timeout_ms)
         install_gate(engine, busy_timeout_ms / 1000)
+    else:
+        event.listen(engine.sync_engine, "handle_error", _drop_unanswered)
     return engine
+
+
+def _bound_statements(connect_args: dict[str, Any], seconds: float) -> None:
+    settings = dict(connect_args.get("server_settings") or {})
+    settings.setdefault("statement_timeout", str(max(1, round(seconds * 1000))))
+    connect_args["server_settings"] = settings
+    connect_args.setdefault("command_timeout", seconds + UNANSWERED_GRACE)
+
+
+def _drop_unanswered(context: ExceptionContext) -> None:
+    """A statement run through SQLAlchemy (not a unit of work) that the client gave up
+    on: close its connection now, as the units of work do (`driver.given_up`), and have
+    the pool discard it instead of rolling back on a connection that does not answer."""
+    pooled = context.connection
+    raw = pooled.connection.driver_connection if pooled is not None else None
+    if given_up(raw, context.original_exception):
+        context.is_disconnect = True
 
 
 def _schema_from_query(url: URL, connect_args: dict[str, Any]) -> URL:

@@ -115,7 +115,7 @@ class SqlUnitOfWork:
                 if self._mode.transaction:
                     transaction = driver.transaction_on(self._driver, self._mode.read_only)
                     self._started = transaction
-                    await driver.control(transaction.start, "BEGIN")
+                    await driver.control(self._driver, transaction.start, "BEGIN")
                     self._transaction = transaction
         except BaseException:
             await self._hand_back(pooled, driver.is_reusable(self._driver, self._started))
@@ -171,7 +171,7 @@ class SqlUnitOfWork:
         if self._transaction is not None:
             transaction, self._transaction = self._transaction, None
             with translated("committing"):
-                await driver.control(transaction.commit, "COMMIT")
+                await driver.control(self._driver, transaction.commit, "COMMIT")
 
     async def __aexit__(
         self,

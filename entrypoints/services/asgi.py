@@ -31,7 +31,8 @@ def risk_from_env() -> Any:
 
 def order_from_env() -> Any:
     settings, telemetry = _telemetry("paygate-order")
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size,
+                           statement_timeout=settings.database_statement_timeout)
 
     async def close() -> Any:
         await engine.dispose()

@@ -122,8 +122,9 @@ async def migrated_url(database_url: str, _migrated_sqlite_template: Path) -> st
 async def engine_factory(migrated_url: str) -> AsyncIterator[Callable[..., AsyncEngine]]:
     engines: list[AsyncEngine] = []
 
-    def make(**options: Any) -> AsyncEngine:
-        engines.append(create_engine(migrated_url, **options))
+    def make(url: str | None = None, **options: Any) -> AsyncEngine:
+        """An engine on the migrated database (or on `url`, another way to reach it)."""
+        engines.append(create_engine(url or migrated_url, **options))
         return engines[-1]
 
     yield make

@@ -8,7 +8,7 @@ async callable can be wrapped, so a use case changing shape only changes its cla
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from time import perf_counter
 from typing import Any, Generic, TypeVar
 
@@ -84,8 +84,8 @@ class TracedUseCase(Generic[R]):
         self._inner = inner
         self._span = BusinessSpan(tracer or trace.get_tracer(TRACER_NAME), name, before, after)
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> R:
-        return await self._span.run(self._inner, args, kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Awaitable[R]:
+        return self._span.call(self._inner, args, kwargs)  # awaited by the caller
 
     def __getattr__(self, name: str) -> Any:
         return _delegate(self, name)
@@ -121,8 +121,8 @@ def _traced_method(
 ) -> AsyncCallable[Any]:
     span = BusinessSpan(tracer, span_name, business_attributes, after)
 
-    async def traced(*args: Any, **kwargs: Any) -> Any:
-        return await span.run(method, args, kwargs)
+    def traced(*args: Any, **kwargs: Any) -> Awaitable[Any]:
+        return span.call(method, args, kwargs)  # awaited by the caller
 
     traced.__name__ = getattr(method, "__name__", span_name)
     return traced

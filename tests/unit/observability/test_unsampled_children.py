@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,8 @@ from opentelemetry.trace import SpanKind
 
 from application.ports.channel import ChargeResult, Outcome
 from domain.risk import RiskDecision, Verdict
+from observability import decorators
+from observability import spans as spans_module
 from observability.asgi import ObservabilityMiddleware
 from observability.asgi_types import Receive, Scope, Send
 from observability.decorators import traced_create_payment
@@ -56,16 +59,27 @@ def spans_with(sampler: Sampler, ids: CountingIds) -> Spans:
     return Spans(provider, exporter)
 
 
+TRACING_CODE = {decorators.__file__, spans_module.__file__}
+
+
 class Seen:
-    """What the wrapped calls saw while they ran: the current span and trace id."""
+    """What the wrapped calls saw while they ran: the current span, the trace id, and the
+    frames of the tracing code they ran under (a coroutine's callers are on the stack)."""
 
     def __init__(self) -> None:
         self.spans: list[object] = []
         self.trace_ids: list[str | None] = []
+        self.tracing_frames: list[list[str]] = []
 
     def look(self) -> None:
         self.spans.append(trace.get_current_span())
         self.trace_ids.append(current_trace_id())
+        frame, names = sys._getframe(1), []
+        while frame is not None:
+            if frame.f_code.co_filename in TRACING_CODE:
+                names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        self.tracing_frames.append(names)
 
 
 class Risk:
@@ -164,6 +178,13 @@ class TestUnsampledPayment:
         assert len({id(span) for span in seen.spans}) == 1
         assert seen.trace_ids == [trace_id] * 4
 
+    async def test_no_frame_of_the_tracing_code_stands_between_the_calls(self) -> None:
+        """Each frame there would be resumed at every await of the calls under it."""
+        seen = Seen()
+        spans = spans_with(build_sampler("parentbased_traceidratio", 0.0), CountingIds())
+        await pay(payment_app(spans, seen))
+        assert seen.tracing_frames == [[], [], [], []]
+
     async def test_log_lines_inside_a_skipped_span_carry_the_trace_id(
         self, log_lines: io.StringIO
     ) -> None:
@@ -201,6 +222,7 @@ class TestSampledPayment:
         await pay(payment_app(spans, seen))
         names = [span.name for span in seen.spans]  # type: ignore[attr-defined]
         assert names == ["CreatePayment", "RiskCheck", "CreateOrder", "ChannelPayment"]
+        assert all(seen.tracing_frames)  # the spans' own code runs around each call
 
     async def test_the_spans_carry_their_attributes(self) -> None:
         spans = spans_with_rate(1.0)

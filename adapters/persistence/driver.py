@@ -41,6 +41,8 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
+from adapters.persistence import watchdog
+
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 # The connection broke (terminated, closed, reset) rather than the statement failing.
 _CONNECTION_GONE = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
@@ -176,6 +178,8 @@ async def execute(
     if not writable and prepared.writes:
         raise ReadOnlyViolation(f"cannot write in a read-only transaction: {prepared.verb}")
     on_sqlite = isinstance(conn, aiosqlite.Connection)
+    if not on_sqlite:
+        watchdog.sent(conn)
     try:
         if many:
             bound = [prepared.bound(p) for p in params]  # type: ignore[union-attr]
@@ -192,8 +196,10 @@ async def execute(
             return DriverResult(prepared.rows(await conn.fetch(sql, *arguments)), -1)
         return DriverResult([], _rowcount(await conn.execute(sql, *arguments)))
     except DRIVER_ERRORS as error:
-        given_up(conn, error)
         raise wrapped(error, prepared.sql, params) from error
+    finally:
+        if not on_sqlite:
+            watchdog.answered(conn)
 
 
 def sqlite_of(conn: aiosqlite.Connection) -> sqlite3.Connection:
@@ -315,32 +321,19 @@ def is_reusable(conn: Any, transaction: Any) -> bool:
 
 
 async def control(conn: Any, command: Callable[[], Awaitable[None]], sql: str) -> None:
-    """BEGIN, COMMIT on `conn`: driver errors raised as SQLAlchemy's, like statements'
-    errors (asyncpg checks the connection before it even makes the coroutine, so call
-    `command` here)."""
+    """BEGIN, COMMIT, ROLLBACK on `conn`: driver errors raised as SQLAlchemy's, like
+    statements' errors (asyncpg checks the connection before it even makes the coroutine,
+    so call `command` here), and watched like them."""
+    watched = not isinstance(conn, aiosqlite.Connection)
+    if watched:
+        watchdog.sent(conn)
     try:
         await command()
     except DRIVER_ERRORS as error:
-        given_up(conn, error)
         raise wrapped(error, sql, None) from error
-
-
-def given_up(conn: Any, error: BaseException) -> bool:
-    """When asyncpg's `command_timeout` fired on `conn`, close it at once, and say so.
-
-    The server did not answer in time and may still be running the statement: asyncpg
-    would send it a cancel request and make the next command (the unit's ROLLBACK) wait
-    for that, up to the same timeout again, from a server that is not answering. Closing
-    the socket ends the server's transaction instead (nothing of it commits, unless a
-    COMMIT was what timed out: then, as with any connection lost during COMMIT, the
-    outcome is unknown and the payment is left for the reconciler), and `is_closed` then
-    keeps the unit from rolling back on it or handing it back to the pool.
-    """
-    if not isinstance(error, TimeoutError) or conn is None or isinstance(
-            conn, aiosqlite.Connection):
-        return False
-    conn.terminate()
-    return True
+    finally:
+        if watched:
+            watchdog.answered(conn)
 
 
 def _processed(process: Processor, value: Any) -> Any:

@@ -20,7 +20,8 @@ from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, PoolResetState, StaticPool
 
-from adapters.persistence.driver import given_up, sqlite_of
+from adapters.persistence import watchdog
+from adapters.persistence.driver import sqlite_of
 from adapters.persistence.gate import install_connection_gate, install_gate
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
@@ -38,7 +39,7 @@ IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
 UNANSWERED_GRACE = 1.0
 """Seconds past the statement timeout before the client gives up on the server: long
 enough for the server's own cancel (the clean way out, the connection stays good) to
-arrive first, so the client's (the connection is closed) only fires when nothing answers."""
+arrive first, so the client's (the connection is closed) only acts when nothing answers."""
 
 
 def json_text(value: Any) -> str:
@@ -84,10 +85,10 @@ def create_engine(
 
     `statement_timeout` (seconds; None or 0: unbounded, what migrations use) bounds every
     PostgreSQL statement twice: the server cancels one that runs or waits on a lock longer
-    (SQLSTATE 57014: its transaction rolls back, the connection stays pooled), and asyncpg's
-    `command_timeout`, `UNANSWERED_GRACE` later, gives up on a server that does not answer
-    at all (a dead host, a dropped network path), closing that connection. Both surface as
-    `Unavailable`. Without it such a statement waits for TCP to notice, about two hours.
+    (SQLSTATE 57014: its transaction rolls back, the connection stays pooled), and the
+    client, `UNANSWERED_GRACE` later, gives up on a server that does not answer at all (a
+    dead host, a dropped network path) and closes that connection (`watchdog`). Both
+    surface as `Unavailable`. Without it such a statement waits for TCP to notice, about two hours.
     SQLite ignores it: its statements are local, and `busy_timeout_ms` bounds lock waits.
     """
     sa_url = make_url(url)
@@ -116,8 +117,8 @@ def create_engine(
     if sqlite:
         _configure_sqlite(engine, busy_timeout_ms)
         install_gate(engine, busy_timeout_ms / 1000)
-    else:
-        event.listen(engine.sync_engine, "handle_error", _drop_unanswered)
+    elif statement_timeout:
+        _watch_connections(engine, statement_timeout + UNANSWERED_GRACE)
     return engine
 
 
@@ -125,17 +126,31 @@ def _bound_statements(connect_args: dict[str, Any], seconds: float) -> None:
     settings = dict(connect_args.get("server_settings") or {})
     settings.setdefault("statement_timeout", str(max(1, round(seconds * 1000))))
     connect_args["server_settings"] = settings
-    connect_args.setdefault("command_timeout", seconds + UNANSWERED_GRACE)
 
 
-def _drop_unanswered(context: ExceptionContext) -> None:
-    """A statement run through SQLAlchemy (not a unit of work) that the client gave up
-    on: close its connection now, as the units of work do (`driver.given_up`), and have
-    the pool discard it instead of rolling back on a connection that does not answer."""
-    pooled = context.connection
-    raw = pooled.connection.driver_connection if pooled is not None else None
-    if given_up(raw, context.original_exception):
-        context.is_disconnect = True
+def _watch_connections(engine: AsyncEngine, seconds: float) -> None:
+    """Every connection the engine opens gets the watchdog's limit. Units of work tell the
+    watchdog about their commands themselves (`driver`); the statements run through
+    SQLAlchemy (idempotency keys, the order service, readiness) do it from these events."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        watchdog.limit(dbapi_connection.driver_connection, seconds)
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _sent(conn: Connection, *_: Any) -> None:
+        watchdog.sent(conn.connection.driver_connection)
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _answered(conn: Connection, *_: Any) -> None:
+        watchdog.answered(conn.connection.driver_connection)
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _failed(context: ExceptionContext) -> None:
+        pooled = context.connection
+        if pooled is not None and not pooled.invalidated:
+            watchdog.answered(pooled.connection.driver_connection)
 
 
 def _schema_from_query(url: URL, connect_args: dict[str, Any]) -> URL:

@@ -192,7 +192,7 @@ class SqlUnitOfWork:
         reusable = driver.is_reusable(on_driver, started)
         try:
             if reusable and transaction is not None:
-                await transaction.rollback()
+                await driver.control(on_driver, transaction.rollback, "ROLLBACK")
         except Exception:
             # Nothing was committed, so a failed rollback loses nothing: the server drops
             # the transaction with the connection, which must not go back to the pool.

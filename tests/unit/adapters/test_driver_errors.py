@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from sqlalchemy import exc
 
-from adapters.persistence.driver import given_up, transaction_on, wrapped
+from adapters.persistence.driver import transaction_on, wrapped
 from adapters.persistence.errors import is_unavailable, sqlstate, translated
 from application.errors import Unavailable
 
@@ -76,33 +76,10 @@ def test_a_cancellation_inside_translated_stays_a_cancellation() -> None:
         raise asyncio.CancelledError
 
 
-class FakeAsyncpgConnection:
-    def __init__(self) -> None:
-        self.terminated = False
-
-    def terminate(self) -> None:
-        self.terminated = True
-
-
-def test_a_connection_whose_command_timed_out_is_closed_at_once() -> None:
-    conn = FakeAsyncpgConnection()
-    assert given_up(conn, TimeoutError()) is True
-    assert conn.terminated
-
-
-@pytest.mark.parametrize(
-    "error",
-    [asyncpg.QueryCanceledError("canceling statement due to statement timeout"),
-     asyncpg.UniqueViolationError("duplicate key"), ConnectionResetError("reset")],
-)
-def test_a_connection_that_answered_is_kept(error: Exception) -> None:
-    conn = FakeAsyncpgConnection()  # the server's own cancel leaves the connection good
-    assert given_up(conn, error) is False
-    assert not conn.terminated
-
 
 def test_a_timed_out_wrapped_error_of_the_server_is_unavailable() -> None:
     canceled = wrapped(asyncpg.QueryCanceledError("statement timeout"), "UPDATE ...", None)
     assert sqlstate(canceled) == "57014"
     assert is_unavailable(canceled)
-    assert is_unavailable(wrapped(TimeoutError(), "UPDATE ...", None))
+    closed = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+    assert is_unavailable(wrapped(closed, "UPDATE ...", None))  # what the watchdog leaves

@@ -20,6 +20,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from observability.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from observability.metrics import Metrics
+from observability.spans import enter_unsampled_trace, leave_unsampled_trace
 from observability.trace_ids import random_span
 
 UNMATCHED = "unmatched"
@@ -76,6 +77,8 @@ class ObservabilityMiddleware:
                 request_size = int(value)
         span = self._start_span(method, path, traceparent, tracestate)
         token = otel_context.attach(trace.set_span_in_context(span))
+        unsampled = (enter_unsampled_trace()
+                     if self._tracer is not None and not span.is_recording() else None)
         header = (b"x-trace-id", b"%032x" % span.get_span_context().trace_id)
         status = response_size = 0
 
@@ -118,6 +121,8 @@ class ObservabilityMiddleware:
             if span.is_recording():
                 _finish(span, scope, method, path, route, status, error)
             span.end()
+            if unsampled is not None:
+                leave_unsampled_trace(unsampled)
             otel_context.detach(token)
             if self._metrics is not None:
                 self._metrics.observe_http(

@@ -100,9 +100,15 @@ class TracedPort:
 
     def __init__(
         self, inner: object, span_names: Mapping[str, str], tracer: Tracer | None = None,
-        after: Mapping[str, Extractor] | None = None,
+        after: Mapping[str, Extractor] | None = None, fixed: Collection[str] = (),
     ) -> None:
+        """`fixed` names attributes the port declares once and for all (an order book's
+        `shares_database`): copied here, they are read without `__getattr__`, which only
+        runs after a failed lookup."""
         self._inner = inner
+        for name in fixed:
+            if hasattr(inner, name):  # one the port does not have stays missing here too
+                setattr(self, name, getattr(inner, name))
         tracer = tracer or trace.get_tracer(TRACER_NAME)
         for method, span_name in span_names.items():
             extract = (after or {}).get(method, business_attributes)

@@ -16,6 +16,7 @@ sampled: what an unsampled call costs is most of what tracing costs. So
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
@@ -59,6 +60,20 @@ def drops_children_of_unsampled(tracer: Tracer) -> bool:
         getattr(sampler, delegate, None) is ALWAYS_OFF for delegate in _UNSAMPLED_PARENT_DELEGATES)
 
 
+_IN_UNSAMPLED_TRACE: ContextVar[bool] = ContextVar("paygate_in_unsampled_trace", default=False)
+
+
+def enter_unsampled_trace() -> Token[bool]:
+    """The server span of this request is not sampled: from here down, so is everything
+    (`ParentBased`), and a business call can read that from one context variable instead
+    of looking up the current span. Undo with `leave_unsampled_trace(token)`."""
+    return _IN_UNSAMPLED_TRACE.set(True)
+
+
+def leave_unsampled_trace(token: Token[bool]) -> None:
+    _IN_UNSAMPLED_TRACE.reset(token)
+
+
 def under_unsampled_parent() -> bool:
     """The current span belongs to a trace that is not sampled (and there is one)."""
     parent = trace.get_current_span().get_span_context()
@@ -94,7 +109,7 @@ class BusinessSpan:
     ) -> Awaitable[R]:
         """`call(*args, **kwargs)` inside this span, to be awaited at once; under an
         unsampled parent whose children are never sampled, `call`'s own awaitable."""
-        if self._skip_under_unsampled and under_unsampled_parent():
+        if self._skip_under_unsampled and (_IN_UNSAMPLED_TRACE.get() or under_unsampled_parent()):
             return call(*args, **kwargs)
         return self._run(call, args, kwargs)
 
@@ -103,11 +118,15 @@ class BusinessSpan:
     ) -> R:
         span = self._tracer.start_span(self._name)
         token = otel_context.attach(trace.set_span_in_context(span))
+        # a sampler that samples under an unsampled parent: this span's children may be too
+        sampled = _IN_UNSAMPLED_TRACE.set(False) if span.is_recording() else None
         try:
-            if span.is_recording():
+            if sampled is not None:
                 return await self._recorded(span, call, args, kwargs)
             return await call(*args, **kwargs)
         finally:
+            if sampled is not None:
+                _IN_UNSAMPLED_TRACE.reset(sampled)
             otel_context.detach(token)
             span.end()
 

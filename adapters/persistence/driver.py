@@ -30,6 +30,7 @@ from collections import namedtuple
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from time import monotonic
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -41,7 +42,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
-from adapters.persistence import watchdog
+from adapters.persistence.watchdog import SENT as _sent
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 # The connection broke (terminated, closed, reset) rather than the statement failing.
@@ -179,7 +180,7 @@ async def execute(
         raise ReadOnlyViolation(f"cannot write in a read-only transaction: {prepared.verb}")
     on_sqlite = isinstance(conn, aiosqlite.Connection)
     if not on_sqlite:
-        watchdog.sent(conn)
+        _sent[conn] = monotonic()  # watchdog.sent, inline
     try:
         if many:
             bound = [prepared.bound(p) for p in params]  # type: ignore[union-attr]
@@ -199,7 +200,7 @@ async def execute(
         raise wrapped(error, prepared.sql, params) from error
     finally:
         if not on_sqlite:
-            watchdog.answered(conn)
+            _sent.pop(conn, None)  # watchdog.answered
 
 
 def sqlite_of(conn: aiosqlite.Connection) -> sqlite3.Connection:
@@ -326,14 +327,14 @@ async def control(conn: Any, command: Callable[[], Awaitable[None]], sql: str) -
     so call `command` here), and watched like them."""
     watched = not isinstance(conn, aiosqlite.Connection)
     if watched:
-        watchdog.sent(conn)
+        _sent[conn] = monotonic()
     try:
         await command()
     except DRIVER_ERRORS as error:
         raise wrapped(error, sql, None) from error
     finally:
         if watched:
-            watchdog.answered(conn)
+            _sent.pop(conn, None)
 
 
 def _processed(process: Processor, value: Any) -> Any:

@@ -115,6 +115,8 @@ class StubRisk:
 
 
 class StubOrders:
+    shares_database = True
+
     async def create_order(self, request: object) -> str:
         return "ord_1"
 
@@ -151,6 +153,15 @@ class TestTracedPorts:
         span = spans.named("ChannelRefund")
         assert (span.status.status_code, span.attributes["error.type"]) == (
             StatusCode.ERROR, "TimeoutError")
+
+    async def test_an_order_proxy_answers_shares_database_without_asking_the_port(
+        self, spans: Spans
+    ) -> None:
+        """A fixed declaration of the port, read on every payment: the proxy keeps it
+        rather than falling back to `__getattr__` (a failed lookup first) each time."""
+        orders = traced_order(StubOrders(), spans.tracer)
+        assert orders.shares_database is True
+        assert "shares_database" in vars(orders)
 
     async def test_generic_port_wrapping_names_spans_as_asked(self, spans: Spans) -> None:
         port = TracedPort(StubOrders(), {"update_status": "OrderStatus"}, spans.tracer)

@@ -185,6 +185,27 @@ class TestUnsampledPayment:
         await pay(payment_app(spans, seen))
         assert seen.tracing_frames == [[], [], [], []]
 
+    async def test_the_business_calls_do_not_look_up_the_current_span(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The server span already said the trace is not sampled: each business call
+        reads that from one context variable instead of four OpenTelemetry lookups."""
+        looked_up: list[object] = []
+        monkeypatch.setattr(spans_module, "under_unsampled_parent",
+                            lambda: looked_up.append(1) or True)
+        seen = Seen()
+        spans = spans_with(build_sampler("parentbased_traceidratio", 0.0), CountingIds())
+        await pay(payment_app(spans, seen))
+        assert looked_up == []
+        assert seen.tracing_frames == [[], [], [], []]
+
+    async def test_after_the_request_business_calls_are_traced_again(self) -> None:
+        unsampled = spans_with(build_sampler("parentbased_traceidratio", 0.0), CountingIds())
+        await pay(payment_app(unsampled, Seen()))
+        sampled = spans_with_rate(1.0)
+        await traced_create_payment(_returns(payment()), sampled.tracer)(payment_command())
+        assert [span.name for span in sampled.finished()] == ["CreatePayment"]
+
     async def test_log_lines_inside_a_skipped_span_carry_the_trace_id(
         self, log_lines: io.StringIO
     ) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-from weakref import WeakKeyDictionary
 
 import pytest
 
@@ -14,26 +12,30 @@ from adapters.persistence import watchdog
 class FakeConnection:
     def __init__(self) -> None:
         self.terminated = False
+        self.closed = False
 
     def terminate(self) -> None:
-        self.terminated = True
+        self.terminated = self.closed = True
+
+    def is_closed(self) -> bool:
+        return self.closed
 
 
 @pytest.fixture(autouse=True)
 def _fast_scans(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Quick scans, and only this test's connections watched (the sent times are left
-    shared: the driver writes them in place)."""
+    """Quick scans, and only this test's connections watched."""
     monkeypatch.setattr(watchdog, "SCAN_PERIOD", 0.01)
-    monkeypatch.setattr(watchdog, "_limits", WeakKeyDictionary())
+    monkeypatch.setattr(watchdog, "SENT", {})
+    monkeypatch.setattr(watchdog, "_ticks_allowed", {})
 
 
 async def test_a_command_unanswered_past_its_limit_gets_its_connection_closed() -> None:
     stuck = FakeConnection()
     watchdog.limit(stuck, 0.05)
     watchdog.sent(stuck)
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.3)
     assert stuck.terminated
-    assert watchdog.pending() == 0
+    assert stuck not in watchdog.SENT
 
 
 async def test_an_answered_command_leaves_its_connection_alone() -> None:
@@ -41,8 +43,9 @@ async def test_an_answered_command_leaves_its_connection_alone() -> None:
     watchdog.limit(quick, 0.05)
     watchdog.sent(quick)
     watchdog.answered(quick)
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.3)
     assert not quick.terminated
+    assert watchdog.pending() == 0
 
 
 async def test_a_command_within_its_limit_is_left_to_finish() -> None:
@@ -51,26 +54,26 @@ async def test_a_command_within_its_limit_is_left_to_finish() -> None:
     watchdog.limit(stuck, 0.05)
     watchdog.sent(slow)
     watchdog.sent(stuck)
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.3)
     assert (slow.terminated, stuck.terminated) == (False, True)
+    assert watchdog.pending() == 1
     watchdog.answered(slow)
     assert watchdog.pending() == 0
 
 
-async def test_a_connection_without_a_limit_is_never_closed() -> None:
+async def test_a_connection_without_a_limit_is_not_watched() -> None:
     unwatched = FakeConnection()
     watchdog.sent(unwatched)
-    await asyncio.sleep(0.1)
-    watchdog.answered(unwatched)
-    assert not unwatched.terminated
+    assert unwatched not in watchdog.SENT
+    assert watchdog.pending() == 0
 
 
-async def test_the_scan_stops_once_no_watched_connection_is_left() -> None:
+async def test_a_closed_connection_is_forgotten_and_the_scan_stops() -> None:
     conn = FakeConnection()
     watchdog.limit(conn, 60)
     loop = asyncio.get_running_loop()
     assert loop in watchdog._armed
-    del conn
-    gc.collect()  # the pool dropped it: nothing of this loop to watch any more
-    await asyncio.sleep(0.05)
+    conn.closed = True  # the pool dropped it
+    await asyncio.sleep(0.1)
+    assert conn not in watchdog.SENT
     assert loop not in watchdog._armed

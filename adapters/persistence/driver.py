@@ -42,8 +42,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
 from adapters.persistence.watchdog import IDLE as _IDLE
-from adapters.persistence.watchdog import SENT as _sent
 from adapters.persistence.watchdog import TICK as _tick
+from adapters.persistence.watchdog import WatchedConnection as _Watched
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 # The connection broke (terminated, closed, reset) rather than the statement failing.
@@ -180,9 +180,9 @@ async def execute(
     if not writable and prepared.writes:
         raise ReadOnlyViolation(f"cannot write in a read-only transaction: {prepared.verb}")
     on_sqlite = isinstance(conn, aiosqlite.Connection)
-    watched = not on_sqlite and conn in _sent
+    watched = type(conn) is _Watched
     if watched:
-        _sent[conn] = _tick[0]  # watchdog.sent, inline
+        conn.sent_at = _tick[0]  # watchdog.sent, inline
     try:
         if many:
             bound = [prepared.bound(p) for p in params]  # type: ignore[union-attr]
@@ -201,8 +201,8 @@ async def execute(
     except DRIVER_ERRORS as error:
         raise wrapped(error, prepared.sql, params) from error
     finally:
-        if watched and conn in _sent:  # the watchdog forgets a connection it closed
-            _sent[conn] = _IDLE
+        if watched:
+            conn.sent_at = _IDLE
 
 
 def sqlite_of(conn: aiosqlite.Connection) -> sqlite3.Connection:
@@ -327,16 +327,16 @@ async def control(conn: Any, command: Callable[[], Awaitable[None]], sql: str) -
     """BEGIN, COMMIT, ROLLBACK on `conn`: driver errors raised as SQLAlchemy's, like
     statements' errors (asyncpg checks the connection before it even makes the coroutine,
     so call `command` here), and watched like them."""
-    watched = conn in _sent
+    watched = type(conn) is _Watched
     if watched:
-        _sent[conn] = _tick[0]
+        conn.sent_at = _tick[0]
     try:
         await command()
     except DRIVER_ERRORS as error:
         raise wrapped(error, sql, None) from error
     finally:
-        if watched and conn in _sent:
-            _sent[conn] = _IDLE
+        if watched:
+            conn.sent_at = _IDLE
 
 
 def _processed(process: Processor, value: Any) -> Any:

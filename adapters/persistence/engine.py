@@ -96,6 +96,7 @@ def create_engine(
     if sa_url.get_driver_name() == "asyncpg":
         sa_url = _schema_from_query(sa_url, args)
         args.setdefault("timeout", connect_timeout)
+        args.setdefault("connection_class", watchdog.WatchedConnection)
         if statement_timeout:
             _bound_statements(args, statement_timeout)
     sqlite = is_sqlite(sa_url)

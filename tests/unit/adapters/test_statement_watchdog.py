@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 
 from adapters.persistence import watchdog
+from adapters.persistence.watchdog import IDLE, WatchedConnection
 
 
-class FakeConnection:
-    def __init__(self) -> None:
-        self.terminated = False
-        self.closed = False
+class FakeConnection(WatchedConnection):
+    """A `WatchedConnection` that never connected: only what the watchdog uses."""
+
+    __slots__ = ("closed", "terminated")
+
+    def __init__(self) -> None:  # asyncpg's own __init__ needs a live protocol
+        self.sent_at, self.terminated, self.closed = IDLE, False, False
 
     def terminate(self) -> None:
         self.terminated = self.closed = True
@@ -20,13 +25,16 @@ class FakeConnection:
     def is_closed(self) -> bool:
         return self.closed
 
+    def __del__(self) -> None:  # asyncpg's warns about an unclosed protocol it never had
+        pass
+
 
 @pytest.fixture(autouse=True)
 def _fast_scans(monkeypatch: pytest.MonkeyPatch) -> None:
     """Quick scans, and only this test's connections watched."""
     monkeypatch.setattr(watchdog, "SCAN_PERIOD", 0.01)
-    monkeypatch.setattr(watchdog, "SENT", {})
-    monkeypatch.setattr(watchdog, "_ticks_allowed", {})
+    monkeypatch.setattr(watchdog, "_watched", {})
+    monkeypatch.setattr(watchdog, "WatchedConnection", FakeConnection)
 
 
 async def test_a_command_unanswered_past_its_limit_gets_its_connection_closed() -> None:
@@ -35,7 +43,7 @@ async def test_a_command_unanswered_past_its_limit_gets_its_connection_closed() 
     watchdog.sent(stuck)
     await asyncio.sleep(0.3)
     assert stuck.terminated
-    assert stuck not in watchdog.SENT
+    assert not watchdog.watched(stuck)
 
 
 async def test_an_answered_command_leaves_its_connection_alone() -> None:
@@ -61,10 +69,14 @@ async def test_a_command_within_its_limit_is_left_to_finish() -> None:
     assert watchdog.pending() == 0
 
 
-async def test_a_connection_without_a_limit_is_not_watched() -> None:
-    unwatched = FakeConnection()
-    watchdog.sent(unwatched)
-    assert unwatched not in watchdog.SENT
+async def test_a_connection_of_another_class_is_not_watched() -> None:
+    class Plain:
+        pass
+
+    other = Plain()
+    watchdog.limit(other, 0.05)
+    watchdog.sent(other)
+    assert not watchdog.watched(other)
     assert watchdog.pending() == 0
 
 
@@ -75,5 +87,10 @@ async def test_a_closed_connection_is_forgotten_and_the_scan_stops() -> None:
     assert loop in watchdog._armed
     conn.closed = True  # the pool dropped it
     await asyncio.sleep(0.1)
-    assert conn not in watchdog.SENT
+    assert not watchdog.watched(conn)
     assert loop not in watchdog._armed
+
+
+def test_the_watched_class_is_asyncpgs_own_with_one_slot_more() -> None:
+    assert issubclass(WatchedConnection, asyncpg.Connection)
+    assert WatchedConnection.__slots__ == ("sent_at",)

@@ -55,10 +55,13 @@ class FreezableProxy:
         self._writers: list[asyncio.StreamWriter] = []
         self._thawed = asyncio.Event()
         self._thawed.set()
+        self.port = 0
 
     async def start(self) -> int:
+        """Listen on a free port of 127.0.0.1, and return it."""
         self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        return int(self._server.sockets[0].getsockname()[1])
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
 
     def freeze(self) -> None:
         self._thawed.clear()
@@ -103,8 +106,13 @@ async def proxy(postgres_server: str) -> AsyncIterator[FreezableProxy]:
     await relay.close()
 
 
-def through(url: str, port: int) -> str:
-    return str(make_url(url).set(host="127.0.0.1", port=port))
+@pytest.fixture
+def relayed(
+    engine_factory: Callable[..., AsyncEngine], migrated_url: str, proxy: FreezableProxy
+) -> AsyncEngine:
+    """An engine reaching PostgreSQL through the relay: one connection, 0.2 s statements."""
+    url = str(make_url(migrated_url).set(host="127.0.0.1", port=proxy.port))
+    return engine_factory(statement_timeout=0.2, pool_size=1, url=url)
 
 
 @contextlib.asynccontextmanager
@@ -150,11 +158,8 @@ async def test_a_statement_waiting_past_the_statement_timeout_is_unavailable_and
 
 
 async def test_a_unit_of_work_on_a_server_that_stopped_answering_is_unavailable(
-    engine_factory: Callable[..., AsyncEngine], migrated_url: str, proxy: FreezableProxy,
-    seed: Seed,
+    relayed: AsyncEngine, proxy: FreezableProxy, seed: Seed,
 ) -> None:
-    relayed = engine_factory(
-        statement_timeout=0.2, pool_size=1, url=through(migrated_url, await proxy.start()))
     units = SqlUnitOfWorkFactory(relayed)
     stored = payment()
     await seed(merchant(), stored)
@@ -174,11 +179,8 @@ async def test_a_unit_of_work_on_a_server_that_stopped_answering_is_unavailable(
 
 
 async def test_a_write_on_a_server_that_stopped_answering_is_unavailable(
-    engine_factory: Callable[..., AsyncEngine], migrated_url: str, proxy: FreezableProxy,
-    seed: Seed,
+    relayed: AsyncEngine, proxy: FreezableProxy, seed: Seed,
 ) -> None:
-    relayed = engine_factory(
-        statement_timeout=0.2, pool_size=1, url=through(migrated_url, await proxy.start()))
     units = SqlUnitOfWorkFactory(relayed)
     stored = payment()
     await seed(merchant(), stored)
@@ -200,10 +202,8 @@ async def test_a_write_on_a_server_that_stopped_answering_is_unavailable(
 
 
 async def test_sqlalchemy_connections_on_a_server_that_stopped_answering_are_unavailable(
-    engine_factory: Callable[..., AsyncEngine], migrated_url: str, proxy: FreezableProxy,
+    relayed: AsyncEngine, proxy: FreezableProxy,
 ) -> None:
-    relayed = engine_factory(
-        statement_timeout=0.2, pool_size=1, url=through(migrated_url, await proxy.start()))
     store = SqlIdempotencyStore(relayed)
     await store.release("mer_1", "warm-up")  # the pooled connection is open
     proxy.freeze()

@@ -103,8 +103,8 @@ class TracedPort:
         after: Mapping[str, Extractor] | None = None, fixed: Collection[str] = (),
     ) -> None:
         """`fixed` names attributes the port declares once and for all (an order book's
-        `shares_database`): copied here, they are read without `__getattr__`, which only
-        runs after a failed lookup."""
+        `shares_database`, a method it is not traced around): copied here, they are read
+        without `__getattr__`, which only runs after a failed lookup."""
         self._inner = inner
         for name in fixed:
             if hasattr(inner, name):  # one the port does not have stays missing here too

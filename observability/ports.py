@@ -27,7 +27,7 @@ def traced_order(inner: P, tracer: Tracer | None = None) -> P:
     """`CreateOrder` around `create_order` (status updates are not worth a span)."""
     return _as(inner, TracedPort(inner, {"create_order": "CreateOrder"}, tracer,
                                  after={"create_order": no_attributes},
-                                 fixed=("shares_database",)))
+                                 fixed=("shares_database", "update_status")))
 
 
 def traced_channel(inner: P, tracer: Tracer | None = None) -> P:

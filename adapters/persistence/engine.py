@@ -7,7 +7,7 @@ write lock when it starts rather than when it first writes, and a `WriteGate` th
 queues this process's writers in order before they reach that lock.
 
 PostgreSQL needs a bound on every statement (`statement_timeout`): the server cancels one
-that waits too long, and asyncpg gives up on a server that stops answering altogether.
+that waits too long, and `watchdog` closes a connection whose server stopped answering.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def create_engine(
     turns the FIFO pool's next connection was always cold (a payment's statements cost
     ~90 µs more of CPU). PostgreSQL keeps FIFO, which measured as fast, so that every
     pooled connection keeps being used and none idles long enough for a firewall or a proxy
-    to drop it unnoticed (with no statement timeout, a unit would wait on such a one).
+    to drop it unnoticed (a unit on such a one waits for the watchdog to close it).
     `busy_timeout_ms` is how long an SQLite writer waits for the lock before the unit of
     work reports `Unavailable`; `connect_timeout` bounds a PostgreSQL connection attempt
     (asyncpg would wait a minute). A PostgreSQL URL may carry `?search_path=schema`.
@@ -88,8 +88,8 @@ def create_engine(
     (SQLSTATE 57014: its transaction rolls back, the connection stays pooled), and the
     client, `UNANSWERED_GRACE` later, gives up on a server that does not answer at all (a
     dead host, a dropped network path) and closes that connection (`watchdog`). Both
-    surface as `Unavailable`. Without it such a statement waits for TCP to notice, about two hours.
-    SQLite ignores it: its statements are local, and `busy_timeout_ms` bounds lock waits.
+    surface as `Unavailable`. Without it such a statement waits for TCP to notice, about
+    two hours. SQLite ignores it: its statements are local, and `busy_timeout_ms` bounds lock waits.
     """
     sa_url = make_url(url)
     args = dict(connect_args or {})

@@ -39,6 +39,7 @@ from observability.metric_buffers import (
     PeriodicFlush,
 )
 from observability.multiprocess import MULTIPROC_ENV
+from observability.outcomes import PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS
 
 NAMESPACE: Final = "payment_gateway"
 
@@ -154,7 +155,7 @@ class Metrics:
         series = self._payment_cache.get(key)
         if series is None:  # the amount's series exists once an amount was observed
             series = self._payment_cache[key] = (
-                self._child(self.payments, status, channel, currency),
+                self._outcome(self.payments, PAYMENT_STATUS_LABELS, status, channel, currency),
                 self._child(self.payment_duration, "create_payment", status),
                 None if amount is None else self._child(self.payment_amount, currency, channel),
             )
@@ -168,7 +169,7 @@ class Metrics:
     def record_refund(
         self, status: str, currency: str, seconds: float, amount: float | None
     ) -> None:
-        count = self._child(self.refunds, status, currency)
+        count = self._outcome(self.refunds, REFUND_STATUS_LABELS, status, currency)
         duration = self._child(self.payment_duration, "create_refund", status)
         sized = None if amount is None else self._child(self.refund_amount, currency)
         with self._buffers.lock:
@@ -181,6 +182,21 @@ class Metrics:
         duration = self._child(self.payment_duration, operation, status)
         with self._buffers.lock:
             duration.observe(seconds)
+
+    def _outcome(
+        self, counter: Counter, statuses: tuple[str, ...], status: str, *labels: str
+    ) -> Any:
+        """The buffer of `counter{status, *labels}`. The first time `labels` are seen, every
+        other status of them starts at 0 too: a series that appears at 1 has no earlier
+        sample, so `rate()` would miss its first increment, and a failure-rate panel would
+        show no data on a healthy gateway instead of 0 %."""
+        key = (id(counter), (status, *labels))
+        child = self._children.get(key)
+        if child is None:
+            for other in statuses:
+                counter.labels(other, *labels)
+            child = self._child(counter, status, *labels)
+        return child
 
     def _child(self, metric: Any, *labels: str) -> Any:
         """The buffer of `metric.labels(*labels)`, made once per label set."""

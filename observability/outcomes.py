@@ -26,6 +26,12 @@ _PAYMENT_STATUS: Final = {
 }
 _REFUND_ERRORS: Final = frozenset({"invalid_status", "invalid_amount", "amount_exceeded"})
 
+PAYMENT_STATUS_LABELS: Final = tuple(dict.fromkeys(("duplicate", *_PAYMENT_STATUS.values())))
+"""Every `status` label `payment_status` gives."""
+REFUND_STATUS_LABELS: Final = (
+    "success", "partial_success", "pending", "failed", *sorted(_REFUND_ERRORS))
+"""Every `status` label `refund_status` gives."""
+
 
 def error_code(error: BaseException) -> str | None:
     code = getattr(error, "code", None)

@@ -68,6 +68,8 @@ def test_the_scrape_adds_up_every_worker(tmp_path: Path) -> None:
                   status="success", channel="sandbox", currency="USD") == 3
     assert sample(text, "payment_gateway_http_requests_total",
                   method="POST", path="/api/v1/payments", status="201") == 3
+    assert sample(text, "payment_gateway_payment_total",  # started at zero next to success
+                  status="failed", channel="sandbox", currency="USD") == 0
     for pid in pids:
         mark_worker_dead(pid, directory)
     assert sample(run(SCRAPE, directory), "payment_gateway_payment_total",

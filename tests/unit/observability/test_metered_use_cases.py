@@ -54,7 +54,7 @@ class TestMeteredCreatePayment:
     ) -> None:
         await metered_create_payment(StubUseCase(payment(status)), metrics)(payment_command())
         assert value(metrics, PAYMENTS, status=label, channel="sandbox", currency="USD") == 1
-        assert value(metrics, PAYMENTS, status="success", channel="sandbox", currency="USD") is None
+        assert value(metrics, PAYMENTS, status="success", channel="sandbox", currency="USD") == 0
 
     async def test_a_duplicate_order_is_counted_then_raised_again(self, metrics: Metrics) -> None:
         use_case = metered_create_payment(StubUseCase(DuplicateOrder("used")), metrics)

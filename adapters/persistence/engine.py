@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, PoolResetState, StaticPool
@@ -204,6 +204,17 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         if mode not in (IMMEDIATE, DEFERRED):
             raise ValueError(f"{BEGIN_MODE} must be {IMMEDIATE!r}, {DEFERRED!r} or None")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """`SELECT 1`, autocommitted: one round trip, and nothing sent once it is answered
+    (in a transaction the pool would send a ROLLBACK as the connection goes back, which
+    the watchdog does not see). What the readiness check runs."""
+    async with autocommit(engine).connect() as conn:
+        await conn.execute(_PING)
+
+
+_PING = text("SELECT 1")
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:

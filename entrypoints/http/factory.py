@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
+from adapters.persistence.engine import ping
 from application.ports.platform import SecretVault
 from application.ports.storage import UnitOfWorkFactory
 from entrypoints.container import Container, close_container
@@ -41,8 +40,7 @@ def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
     )
 
     async def database() -> tuple[bool, str]:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await ping(engine)
         return True, "reachable"
 
     def breaker(name: str) -> ReadinessCheck:

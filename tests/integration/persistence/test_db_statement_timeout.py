@@ -7,8 +7,8 @@ Two ways a statement can hang, two bounds:
   server's `statement_timeout` cancels it, the transaction rolls back, the connection
   stays good;
 - the server stops answering (a dead host, a dropped network path: nothing closes the
-  socket): asyncpg's `command_timeout`, a little longer, gives up on the client side, and
-  the connection, which can no longer be trusted, is closed rather than pooled.
+  socket): the watchdog, a little later, gives up on the client side and closes the
+  connection, which can no longer be trusted, rather than pooling it.
 
 Each test bounds its wait with `asyncio.wait_for(…, 30)`: if the timeout did not work,
 the test fails there instead of hanging. No test asserts how long anything took.
@@ -23,11 +23,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence import SqlIdempotencyStore, SqlUnitOfWorkFactory
+from adapters.persistence.engine import ping
 from adapters.persistence.errors import sqlstate
 from application.errors import Unavailable
 from domain.payment import PaymentStatus
@@ -211,6 +213,33 @@ async def test_sqlalchemy_connections_on_a_server_that_stopped_answering_are_una
         await asyncio.wait_for(store.begin("mer_1", "key-1", "fp", T0), NEVER)
     proxy.thaw()
     assert await asyncio.wait_for(store.begin("mer_1", "key-1", "fp", T0), NEVER) is None
+
+
+async def test_a_ping_is_its_one_statement_with_nothing_after_the_answer(
+    relayed: AsyncEngine, proxy: FreezableProxy,
+) -> None:
+    """What the readiness probe sends. A ROLLBACK when the connection goes back to the pool
+    (after a BEGIN around the SELECT) is sent by the pool, where no statement event sees
+    it, and SQLAlchemy shields that return from cancellation: a server that stopped
+    answering right then held the probe past any `wait_for` (so this test waits with
+    `asyncio.wait`, which does not cancel, and lets the relay go on afterwards)."""
+    await ping(relayed)  # the pooled connection is open
+
+    def freeze_once_answered(*_: Any) -> None:
+        proxy.freeze()
+
+    event.listen(relayed.sync_engine, "after_cursor_execute", freeze_once_answered)
+    probe = asyncio.ensure_future(ping(relayed))
+    try:
+        done, _ = await asyncio.wait({probe}, timeout=NEVER)
+    finally:
+        event.remove(relayed.sync_engine, "after_cursor_execute", freeze_once_answered)
+        proxy.thaw()
+    assert done == {probe}, "the ping still waits after its answer"
+    probe.result()
+    proxy.freeze()
+    with pytest.raises(DBAPIError):  # the next ping meets the silent server: closed
+        await asyncio.wait_for(ping(relayed), NEVER)
 
 
 async def test_the_statement_timeout_is_the_sessions_setting(

@@ -3,6 +3,7 @@
     .venv/bin/python bench/trace_cost.py                     # every setting, ~30 s
     .venv/bin/python bench/trace_cost.py --requests 5000 --repeats 1
     .venv/bin/python bench/trace_cost.py --profile 0.1       # cProfile of one setting
+    .venv/bin/python bench/trace_cost.py --floor             # one SDK span at the least
 
 A request here has the shape of `POST /api/v1/payments` without its database and its
 business logic: `ObservabilityMiddleware` around a bare ASGI app that awaits a
@@ -67,6 +68,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import (
+    encode_spans as sdk_encode_spans,
+)
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
@@ -75,6 +79,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's observability, not the one inst
 
 from observability.asgi import ObservabilityMiddleware  # noqa: E402
 from observability.decorators import traced_create_payment  # noqa: E402
+from observability.otlp_encoding import encode_spans  # noqa: E402
 from observability.ports import traced_channel, traced_order, traced_risk  # noqa: E402
 from observability.tracing import (  # noqa: E402
     TracingSettings,
@@ -373,6 +378,88 @@ def profile(endpoint: str, setting: str, requests: int, top: int) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
+class Discarding(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+FLOOR_ATTRIBUTES = {"merchant_id": "mer_1", "payment_no": "pay_1", "order_no": "ORDER-1",
+                    "channel": "sandbox", "amount": 4200, "currency": "USD",
+                    "status": "succeeded"}
+
+
+def per_span(work: Callable[[], None], spans: int) -> float:
+    """µs of this thread's CPU per span, the median of three runs of `work`, without the
+    garbage collector (the gateway's share of it is measured apart: ADR 0008 #10)."""
+    times = []
+    for _ in range(3):
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.thread_time()
+            work()
+            times.append((time.thread_time() - started) / spans * 1e6)
+        finally:
+            gc.enable()
+    return statistics.median(times)
+
+
+def floor(spans: int) -> None:
+    """What one sampled span costs at least with the SDK, whoever calls it: started and ended
+    (the batch processor queues it; its thread discards it), with a business span's seven
+    attributes, and encoded for OTLP by paygate's encoder and by the SDK's. No HTTP, no
+    context to attach, no wrapper of paygate's around the call."""
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discarding(), max_queue_size=spans + 1))
+    tracer = provider.get_tracer("paygate")
+    finished: list[ReadableSpan] = []
+
+    class Keeping(SpanExporter):
+        def export(self, batch: Sequence[ReadableSpan]) -> SpanExportResult:
+            finished.extend(batch)
+            return SpanExportResult.SUCCESS
+
+        def shutdown(self) -> None:
+            return None
+
+    def bare() -> None:
+        for _ in range(spans):
+            tracer.start_span("RiskCheck").end()
+        provider.force_flush()
+
+    def attributed() -> None:
+        for _ in range(spans):
+            span = tracer.start_span("RiskCheck")
+            span.set_attributes(FLOOR_ATTRIBUTES)
+            span.end()
+        provider.force_flush()
+
+    results = {"start + end": per_span(bare, spans),
+               "start + 7 attributes + end": per_span(attributed, spans)}
+    keeper = TracerProvider()
+    keeper.add_span_processor(BatchSpanProcessor(Keeping(), max_queue_size=spans + 1))
+    keeping_tracer = keeper.get_tracer("paygate")
+    for _ in range(spans):
+        span = keeping_tracer.start_span("RiskCheck")
+        span.set_attributes(FLOOR_ATTRIBUTES)
+        span.end()
+    keeper.force_flush()
+    batches = [finished[at:at + 512] for at in range(0, len(finished), 512)]
+    results["OTLP encoding, paygate's encoder"] = per_span(
+        lambda: [encode_spans(batch) for batch in batches], len(finished))
+    results["OTLP encoding, the SDK's"] = per_span(
+        lambda: [sdk_encode_spans(batch).SerializeToString() for batch in batches],
+        len(finished))
+    provider.shutdown()
+    keeper.shutdown()
+    print(f"µs of CPU per span, median of 3 x {spans:,} spans")
+    for name, value in results.items():
+        print(f"{name:>34} {value:6.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -380,7 +467,12 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
     parser.add_argument("--profile", choices=list(SETTINGS), help="profile this setting only")
     parser.add_argument("--top", type=int, default=35, help="functions listed by --profile")
+    parser.add_argument("--floor", action="store_true",
+                        help="only what one sampled span costs at least with the SDK")
     args = parser.parse_args()
+    if args.floor:
+        floor(args.requests)
+        return
     with otlp_sink() as endpoint:
         if args.profile:
             profile(endpoint, args.profile, args.requests, args.top)

@@ -61,3 +61,7 @@ class InvalidFeeSchedule(DomainError):
 
 class UnbalancedPosting(DomainError):
     code = "unbalanced_posting"
+
+
+class InvalidCustomer(DomainError):
+    code = "validation_error"

@@ -11,6 +11,7 @@ from application.ports.channel import ChannelPort, Channels, ChargeRequest
 from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
+from domain.customer import CustomerContact
 from domain.errors import DuplicateOrder, InvalidChannel
 from domain.money import Money
 from domain.payment import Payment, PaymentStatus
@@ -36,11 +37,13 @@ class CreatePayment:
     async def __call__(self, command: CreatePaymentCommand) -> Payment:
         payment = self._new_payment(command)
         channel = self._channel(command.channel)
+        contact = CustomerContact.of(email=command.email, ip=command.ip)
         joined = self.orders.shares_database
         if not joined:
             await self._refuse_duplicate(command)
         payment.apply_risk(
-            await self.risk.assess(self._risk_request(payment, command)), self.clock.now()
+            await self.risk.assess(self._risk_request(payment, command, contact)),
+            self.clock.now(),
         )
         order = self._order_request(payment, command)
         if not joined:
@@ -116,7 +119,9 @@ class CreatePayment:
         )
 
     @staticmethod
-    def _risk_request(payment: Payment, command: CreatePaymentCommand) -> RiskRequest:
+    def _risk_request(
+        payment: Payment, command: CreatePaymentCommand, contact: CustomerContact
+    ) -> RiskRequest:
         return RiskRequest(
             payment.merchant_id,
             payment.payment_no,
@@ -124,6 +129,6 @@ class CreatePayment:
             payment.amount,
             card=command.card,
             customer_id=command.customer_id,
-            email=command.email,
-            ip=command.ip,
+            email=contact.email,
+            ip=contact.ip,
         )

@@ -8,7 +8,13 @@ from application.errors import Unavailable
 from application.ports.channel import ChargeRequest, ChargeResult, Outcome, RefundRequest
 from application.ports.external import OrderRequest, RiskRequest
 from domain.card import CardDetails, CardSummary
-from domain.errors import DuplicateOrder, InvalidAmount, InvalidChannel, InvalidCurrency
+from domain.errors import (
+    DuplicateOrder,
+    InvalidAmount,
+    InvalidChannel,
+    InvalidCurrency,
+    InvalidCustomer,
+)
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.payment import Payment, PaymentStatus
 from domain.risk import RiskDecision, Verdict
@@ -97,6 +103,27 @@ class TestCreatePayment:
             "two mugs",
             {"cart": "42"},
         )
+
+    async def test_risk_sees_the_customer_ip_in_one_spelling(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        await gateway.pay(merchant_id, ip="::ffff:203.0.113.7")
+        [request] = gateway.risk.requests
+        assert request.ip == "203.0.113.7"
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("ip", "999.1.1.1"), ("ip", "not an address"), ("email", "nope"),
+        ("email", "a@b@example.com"),
+    ])
+    async def test_a_malformed_customer_ip_or_email_is_refused_and_nothing_happens(
+        self, gateway: Gateway, merchant_id: str, field: str, value: str
+    ) -> None:
+        with pytest.raises(InvalidCustomer, match=field) as error:
+            await gateway.pay(merchant_id, **{field: value})
+        assert error.value.code == "validation_error"
+        assert nothing_was_written(gateway)
+        assert gateway.risk.requests == []
+        assert gateway.orders.orders == {}
 
     async def test_largest_amount_a_bigint_holds_is_accepted(
         self, gateway: Gateway, merchant_id: str

@@ -21,7 +21,6 @@ from adapters.persistence.migrate import upgrade_database
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.platform.clock import SystemClock
 from adapters.platform.ids import RandomIds
-from adapters.platform.webhooks import HttpWebhookSender
 from adapters.resilience.breakers import Breakers
 from application import charging, refunding
 from application.idempotency import Idempotency
@@ -46,7 +45,13 @@ from application.use_cases.list_webhooks import ListWebhooks
 from entrypoints.background import BackgroundWorker
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry
-from entrypoints.wiring import make_channels, make_orders, make_risk, make_vault
+from entrypoints.wiring import (
+    make_channels,
+    make_orders,
+    make_risk,
+    make_vault,
+    make_webhook_sender,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +100,7 @@ class Gateways(containers.DeclarativeContainer):
     )
     channels = providers.Singleton(make_channels, core.settings, core.breakers, core.resources)
     webhook_sender = providers.Singleton(
-        tracked, core.resources, providers.Factory(HttpWebhookSender)
+        tracked, core.resources, providers.Factory(make_webhook_sender, core.settings)
     )
 
 

@@ -38,6 +38,7 @@ class Settings:
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str = "https://api.stripe.com"
     worker: bool = True
+    webhook_allow_private: bool = False  # merchant webhooks to loopback/private addresses
     risk_url: str | None = None
     order_url: str | None = None
     channel_url: str | None = None

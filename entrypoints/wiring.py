@@ -7,6 +7,7 @@ from typing import Any
 
 from adapters.order.local import LocalOrderBook
 from adapters.platform.vault import AesGcmVault
+from adapters.platform.webhooks import HttpWebhookSender
 from adapters.resilience.breakers import Breakers
 from adapters.resilience.remote import Policy, RemoteService
 from adapters.risk.engine import RuleEngine
@@ -30,6 +31,10 @@ def fingerprint_key(settings: Settings) -> str:
         make_vault(settings)  # creates the key file on a first run, before it is read
     seed = settings.master_key or settings.master_key_file.read_text().strip()
     return hashlib.sha256(f"card-fingerprint:{seed}".encode()).hexdigest()
+
+
+def make_webhook_sender(settings: Settings) -> HttpWebhookSender:
+    return HttpWebhookSender(allow_private=settings.webhook_allow_private)
 
 
 def policy(settings: Settings) -> Policy:

@@ -1,22 +1,111 @@
-"""Outgoing merchant webhooks over HTTP, with the caller's trace context."""
+"""Outgoing merchant webhooks over HTTP, with the caller's trace context, to public
+addresses only unless the deployment allows private ones.
+
+A notify_url is whatever a merchant typed. Pointed at 127.0.0.1, 10.0.0.0/8 or the cloud's
+metadata address 169.254.169.254, it would make paygate POST from inside the operator's
+network (server-side request forgery). So the host is resolved here, every address it
+resolves to must be public, and the request goes to the address that was checked, with
+the original `Host` header and TLS server name: a second DNS answer (rebinding) cannot
+swap the destination between the check and the connection. Redirects are not followed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import httpx
 from opentelemetry.propagate import inject
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class BlockedDestination(Exception):
+    """The webhook's host is, or resolves to, an address paygate may not send to."""
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, as the system's resolver answers."""
+    answers = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)  # families it has
+    return list(dict.fromkeys(str(answer[4][0]) for answer in answers))
+
+
+def is_public(address: Address) -> bool:
+    """Routable on the internet: not loopback, private, shared, link-local, multicast,
+    reserved or unspecified (an IPv4 address seen through IPv6 is judged as IPv4)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _address(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
 
 class HttpWebhookSender:
-    def __init__(self, timeout: float = 10.0, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, timeout: float = 10.0, client: httpx.AsyncClient | None = None, *,
+        allow_private: bool = False, resolve: Resolver = resolve,
+    ) -> None:
         self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._allow_private, self._resolve = allow_private, resolve
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
         outgoing = dict(headers)
         inject(outgoing)
-        response = await self._client.post(url, content=body, headers=outgoing)
+        targets, extensions = await self._destinations(httpx.URL(url), outgoing)
+        for target in targets[:-1]:  # the next checked address when one cannot be reached
+            try:
+                return await self._send(target, body, outgoing, extensions)
+            except httpx.ConnectError:
+                continue
+        return await self._send(targets[-1], body, outgoing, extensions)
+
+    async def _send(
+        self, url: httpx.URL, body: bytes, headers: dict[str, str], extensions: dict[str, Any]
+    ) -> int:
+        response = await self._client.post(
+            url, content=body, headers=headers, extensions=extensions)
         return response.status_code
+
+    async def _destinations(
+        self, url: httpx.URL, headers: dict[str, str]
+    ) -> tuple[list[httpx.URL], dict[str, Any]]:
+        """The URLs to try, by checked address, and the request extensions; the original
+        host goes into `headers`."""
+        literal = _address(url.host)
+        if literal is not None:  # an address already: nothing to look up
+            self._check([literal])
+            return [url], {}
+        name = url.raw_host.decode("ascii")
+        port = url.port or _DEFAULT_PORTS.get(url.scheme, 443)
+        addresses = [ipaddress.ip_address(text) for text in await self._resolve(name, port)]
+        if not addresses:
+            raise BlockedDestination(f"{name} resolves to no address")
+        self._check(addresses, name)
+        headers["Host"] = url.netloc.decode("ascii")
+        extensions = {"sni_hostname": name} if url.scheme == "https" else {}
+        return [url.copy_with(host=str(address)) for address in addresses], extensions
+
+    def _check(self, addresses: list[Address], name: str | None = None) -> None:
+        """Every address public (or private ones allowed); `name` is what resolved to them."""
+        if self._allow_private:
+            return
+        for address in addresses:
+            if not is_public(address):
+                where = f"{name} resolves to {address}" if name else str(address)
+                raise BlockedDestination(
+                    f"{where}, which is not a public address: webhooks go to public addresses "
+                    "only, unless PAYGATE_WEBHOOK_ALLOW_PRIVATE=on")
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -49,6 +49,7 @@ def gateway_env(workdir: Path, master_key: str, **settings: str) -> dict[str, st
         "PAYGATE_MASTER_KEY": master_key,
         "PAYGATE_ADMIN_TOKEN": ADMIN_TOKEN,
         "PAYGATE_SANDBOX_SECRET": SANDBOX_SECRET,
+        "PAYGATE_WEBHOOK_ALLOW_PRIVATE": "on",  # the tests' merchants listen on 127.0.0.1
         **settings,
     }
 

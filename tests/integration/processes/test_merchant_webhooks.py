@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -90,7 +91,15 @@ class Outbox:
 async def outbox(
     tmp_path: Path, master_key: str, receiver: WebhookReceiver
 ) -> AsyncIterator[Outbox]:
-    env = gateway_env(tmp_path, master_key, PAYGATE_WORKER="off")
+    async with open_outbox(tmp_path, master_key, receiver) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_outbox(
+    tmp_path: Path, master_key: str, receiver: WebhookReceiver, **settings: str
+) -> AsyncIterator[Outbox]:
+    env = gateway_env(tmp_path, master_key, PAYGATE_WORKER="off", **settings)
     await upgrade_database_async(env["PAYGATE_DATABASE_URL"])
     clock = MovableClock()
     receiver.clock = clock.timestamp
@@ -123,6 +132,24 @@ async def outbox(
             merchant_id,
             pay,
         )
+
+
+async def test_by_default_a_webhook_to_a_private_address_is_refused_and_never_sent(
+    tmp_path: Path, master_key: str, receiver: WebhookReceiver
+) -> None:
+    async with open_outbox(
+        tmp_path, master_key, receiver, PAYGATE_WEBHOOK_ALLOW_PRIVATE=""  # the default
+    ) as outbox:
+        event_id = await outbox.event_for("PRIVATE-1", "/internal")
+
+        assert await outbox.deliver() == RETRYING
+
+    assert receiver.attempts(event_id) == []
+    [(attempts, error)] = Rows(tmp_path / "paygate.db").all(
+        "SELECT attempts, last_error FROM webhook_events WHERE event_id = ?", event_id)
+    assert attempts == 1
+    assert error.startswith("BlockedDestination: 127.0.0.1, which is not a public address")
+    assert "PAYGATE_WEBHOOK_ALLOW_PRIVATE=on" in error
 
 
 def assert_one_body_per_event(receiver: WebhookReceiver, event_id: str, answers: list[int]) -> None:

@@ -18,6 +18,7 @@ class Idempotency:
 
     store: IdempotencyStore
     clock: Clock
+    purge_batch: int = 1_000
 
     async def run(
         self,
@@ -42,3 +43,13 @@ class Idempotency:
         else:
             await self.store.complete(scope, key, response, self.clock.now())
         return response, False
+
+    async def purge_expired(self) -> dict[str, int]:
+        """Delete the keys past their 24 h (they already count as absent), a batch at a
+        time so that no statement holds the table, or SQLite's write lock, for long."""
+        now, purged = self.clock.now(), 0
+        while True:
+            batch = await self.store.purge_expired(now, self.purge_batch)
+            purged += batch
+            if batch < self.purge_batch:
+                return {"idempotency_keys_purged": purged}

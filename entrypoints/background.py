@@ -1,4 +1,5 @@
-"""The in-process worker: delivers due webhooks and reconciles payments left in flight.
+"""The in-process worker: delivers due webhooks, reconciles payments left in flight, and
+deletes idempotency keys past their 24 h.
 
 `paygate serve` runs it inside each server process unless `PAYGATE_WORKER=off`;
 `paygate worker` runs it alone. Several copies are safe: webhook events are claimed with
@@ -17,19 +18,28 @@ log = logging.getLogger(__name__)
 
 
 class BackgroundWorker:
+    """Each job on its own loop: `jobs` by name, with how often each runs (seconds)."""
+
     def __init__(
         self,
         deliver: Callable[[], Awaitable[Any]],
         reconcile: Callable[[], Awaitable[Any]],
+        purge_idempotency_keys: Callable[[], Awaitable[Any]],
         *,
         webhook_interval: float = 1.0,
         reconcile_interval: float = 30.0,
+        purge_interval: float = 600.0,
     ) -> None:
-        self._jobs = ((deliver, webhook_interval), (reconcile, reconcile_interval))
+        self.jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
+            "webhooks": (deliver, webhook_interval),
+            "reconcile": (reconcile, reconcile_interval),
+            "idempotency_keys": (purge_idempotency_keys, purge_interval),
+        }
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._loop(job, every)) for job, every in self._jobs]
+        self._tasks = [asyncio.create_task(self._loop(job, every))
+                       for job, every in self.jobs.values()]
 
     async def stop(self) -> None:
         for task in self._tasks:

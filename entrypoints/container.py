@@ -208,7 +208,10 @@ class Container(containers.DeclarativeContainer):
     gateways = providers.Container(Gateways, core=core)
     use_cases = providers.Container(UseCases, core=core, gateways=gateways)
     background = providers.Singleton(
-        BackgroundWorker, use_cases.deliver_webhooks, use_cases.reconcile
+        BackgroundWorker,
+        use_cases.deliver_webhooks,
+        use_cases.reconcile,
+        use_cases.idempotency.provided.purge_expired,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.persistence.errors import translated
@@ -58,7 +58,13 @@ _COMPLETE = (
     )
 )
 _RELEASE = delete(t).where(_KEY, t.c.state == IN_FLIGHT)
-_PURGE = delete(t).where(t.c.expires_at <= bindparam("now"))
+_PURGE = delete(t).where(tuple_(t.c.scope, t.c.key).in_(
+    select(t.c.scope, t.c.key)
+    .where(t.c.expires_at <= bindparam("now"))
+    .limit(bindparam("n"))
+    # PostgreSQL: two workers purging at once take different rows instead of waiting for
+    # (or deadlocking on) each other's; SQLite has one writer at a time and no such clause
+    .with_for_update(skip_locked=True)))
 
 
 class SqlIdempotencyStore:
@@ -137,11 +143,12 @@ class SqlIdempotencyStore:
             async with self._db.connect() as conn:
                 await conn.execute(_RELEASE, {"s": scope, "k": key})
 
-    async def purge_expired(self, now: datetime) -> int:
-        """Housekeeping: delete expired keys (they already count as absent); returns how many."""
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        """Housekeeping: delete up to `limit` expired keys (they already count as absent,
+        and `ix_idempotency_keys_expires` finds them); returns how many."""
         with translated("purging idempotency keys"):
             async with self._db.connect() as conn:
-                return (await conn.execute(_PURGE, {"now": now})).rowcount
+                return (await conn.execute(_PURGE, {"now": now, "n": limit})).rowcount
 
 
 def _replay(row: Row[Any], key: str, fingerprint: str) -> StoredResponse:

@@ -103,9 +103,45 @@ async def test_purging_removes_only_expired_keys(store: SqlIdempotencyStore) -> 
     await store.begin("mer_1", "old", "fp", T0)
     await store.begin("mer_1", "new", "fp", T0 + timedelta(hours=2))
 
-    assert await store.purge_expired(T0 + timedelta(hours=25)) == 1
+    assert await store.purge_expired(T0 + timedelta(hours=25), limit=10) == 1
     with pytest.raises(IdempotencyKeyInUse):
         await store.begin("mer_1", "new", "fp", T0 + timedelta(hours=2, seconds=1))
+
+
+async def test_purging_goes_in_batches_and_reports_each(store: SqlIdempotencyStore) -> None:
+    for n in range(5):
+        await store.begin("mer_1", f"old-{n}", "fp", T0)
+    await store.begin("mer_2", "new", "fp", T0 + timedelta(hours=2))
+    later = T0 + timedelta(hours=25)
+
+    assert [await store.purge_expired(later, limit=2) for _ in range(4)] == [2, 2, 1, 0]
+    with pytest.raises(IdempotencyKeyInUse):
+        await store.begin("mer_2", "new", "fp", T0 + timedelta(hours=2, seconds=1))
+
+
+async def test_workers_purging_at_once_share_the_keys_without_waiting_on_each_other(
+    migrated_url: str,
+) -> None:
+    engines = [
+        create_engine(migrated_url, poolclass=NullPool, busy_timeout_ms=30_000) for _ in range(3)
+    ]  # as three worker processes would
+    stores = [SqlIdempotencyStore(engine) for engine in engines]
+    later = T0 + timedelta(hours=25)
+
+    async def drain(store: SqlIdempotencyStore) -> int:
+        purged = 0
+        while batch := await store.purge_expired(later, limit=4):
+            purged += batch
+        return purged
+
+    try:
+        for n in range(60):
+            await stores[0].begin("mer_1", f"old-{n}", "fp", T0)
+        totals = await asyncio.wait_for(asyncio.gather(*(drain(s) for s in stores)), 60)
+        assert sum(totals) == 60
+        assert await stores[1].purge_expired(later, limit=100) == 0
+    finally:
+        await asyncio.gather(*(engine.dispose() for engine in engines))
 
 
 async def test_racing_requests_with_one_key_run_exactly_once(migrated_url: str) -> None:

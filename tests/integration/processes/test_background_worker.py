@@ -4,11 +4,17 @@ with PAYGATE_WORKER=off nobody until `paygate worker` runs as a process of its o
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from gateway_client import Deployment
+from gateway_client import Deployment, Rows, gateway_env
+from in_process import MovableClock, paygate
 from process_harness import Processes, wait_for
 from webhook_receiver import WebhookReceiver
+
+from adapters.persistence import upgrade_database_async
+from application.ports.storage import StoredResponse
 
 pytestmark = pytest.mark.slow
 
@@ -54,3 +60,29 @@ def test_with_the_worker_off_only_a_separate_paygate_worker_delivers(
         "the delivery to be recorded",
         lambda: gateway.rows.all(outbox, keys.merchant_id) == [("delivered", 1)],
     )
+
+
+async def test_the_worker_deletes_idempotency_keys_a_day_old_and_keeps_newer_ones(
+    tmp_path: Path, master_key: str
+) -> None:
+    env = gateway_env(tmp_path, master_key, PAYGATE_WORKER="off")
+    await upgrade_database_async(env["PAYGATE_DATABASE_URL"])
+    clock = MovableClock()
+    async with paygate(env, clock) as container:
+        idempotency = container.use_cases.idempotency()
+        answered = StoredResponse(201, b"{}")
+
+        async def answer() -> StoredResponse:
+            return answered
+
+        await idempotency.run("mch_1", "yesterday", "fp", answer)
+        clock.advance(timedelta(hours=23))
+        await idempotency.run("mch_1", "today", "fp", answer)
+        clock.advance(timedelta(hours=1, seconds=1))
+
+        purge, every = container.background().jobs["idempotency_keys"]
+        assert await purge() == {"idempotency_keys_purged": 1}
+        assert every == 600.0
+
+    keys = Rows(tmp_path / "paygate.db").all("SELECT key FROM idempotency_keys")
+    assert keys == [("today",)]

@@ -124,3 +124,25 @@ class TestIdempotency:
         await idempotency.run("mch_1", "key-1", "fp-a", action)
         assert await idempotency.run("mch_2", "key-1", "fp-b", action) == (CREATED, False)
         assert action.runs == 2
+
+
+class TestPurge:
+    async def test_expired_keys_are_purged_batch_after_batch_until_none_is_left(
+        self, store: FakeIdempotencyStore, clock: FakeClock
+    ) -> None:
+        idempotency = Idempotency(store, clock, purge_batch=2)
+        for n in range(5):
+            await idempotency.run("mch_1", f"old-{n}", "fp", Counted(CREATED))
+        clock.advance(hours=23)
+        await idempotency.run("mch_1", "recent", "fp", Counted(CREATED))
+        clock.advance(hours=1, seconds=1)
+
+        assert await idempotency.purge_expired() == {"idempotency_keys_purged": 5}
+        assert list(store.claims) == [("mch_1", "recent")]
+        assert store.purge_calls == [2, 2, 2]  # the third batch came back short: done
+
+    async def test_nothing_expired_is_one_look(
+        self, idempotency: Idempotency, store: FakeIdempotencyStore
+    ) -> None:
+        assert await idempotency.purge_expired() == {"idempotency_keys_purged": 0}
+        assert store.purge_calls == [idempotency.purge_batch]

@@ -21,6 +21,7 @@ class _Claim:
 @dataclass
 class FakeIdempotencyStore:
     claims: dict[tuple[str, str], _Claim] = field(default_factory=dict)
+    purge_calls: list[int] = field(default_factory=list)
 
     async def begin(
         self, scope: str, key: str, fingerprint: str, now: datetime
@@ -40,3 +41,11 @@ class FakeIdempotencyStore:
 
     async def release(self, scope: str, key: str) -> None:
         del self.claims[(scope, key)]
+
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        self.purge_calls.append(limit)
+        expired = [key for key, claim in self.claims.items()
+                   if now - claim.claimed_at >= RETENTION][:limit]
+        for key in expired:
+            del self.claims[key]
+        return len(expired)

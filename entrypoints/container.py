@@ -42,6 +42,7 @@ from application.use_cases import (
 )
 from application.use_cases.list_merchants import ListMerchantIds
 from application.use_cases.list_webhooks import ListWebhooks
+from application.use_cases.set_merchant_active import SetMerchantActive
 from entrypoints.background import BackgroundWorker
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry
@@ -191,6 +192,7 @@ class UseCases(containers.DeclarativeContainer):
         create_merchant.CreateMerchant, core.uow, core.clock, core.ids, core.vault
     )
     list_merchant_ids = providers.Singleton(ListMerchantIds, core.uow)
+    set_merchant_active = providers.Singleton(SetMerchantActive, core.uow)
     deliver_webhooks = providers.Singleton(
         deliver_webhooks.DeliverWebhooks,
         core.uow,

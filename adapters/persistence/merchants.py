@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, update
 
 from adapters.persistence.schema import merchants as t
 from adapters.persistence.sql import Repository
@@ -42,6 +42,7 @@ def merchant_from_row(r: Row[Any]) -> Merchant:
 _INSERT = t.insert()
 _BY_ID = select(t).where(t.c.merchant_id == bindparam("m"))
 _BY_KEY = select(t).where(t.c.api_key == bindparam("k"))
+_SET_ACTIVE = update(t).where(t.c.merchant_id == bindparam("m")).values(active=bindparam("a"))
 _IDS = select(t.c.merchant_id).order_by(t.c.created_at, t.c.merchant_id)
 
 
@@ -58,6 +59,9 @@ class SqlMerchantRepository(Repository):
     async def get_by_api_key(self, api_key: str) -> Merchant | None:
         row = (await self._execute(_BY_KEY, {"k": api_key})).first()
         return merchant_from_row(row) if row is not None else None
+
+    async def set_active(self, merchant_id: str, active: bool) -> bool:
+        return bool((await self._execute(_SET_ACTIVE, {"m": merchant_id, "a": active})).rowcount)
 
     async def list_ids(self) -> list[str]:
         return list((await self._execute(_IDS)).scalars())

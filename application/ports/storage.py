@@ -124,6 +124,10 @@ class MerchantRepository(Protocol):
 
     async def get_by_api_key(self, api_key: str) -> Merchant | None: ...
 
+    async def set_active(self, merchant_id: str, active: bool) -> bool:
+        """Enable or disable the merchant's API access; False when there is no such merchant."""
+        ...
+
     async def list_ids(self) -> builtins.list[str]:
         """Every merchant id, oldest first."""
         ...

@@ -67,6 +67,34 @@ def create_merchant(name: str, fee_bps: int, fee_fixed: int, as_json: bool) -> N
     emit(run(work), as_json, lambda r: record_table("new merchant (secrets shown once)", r))
 
 
+@merchants.command("disable")
+@click.argument("merchant_id")
+@json_option
+def disable_merchant(merchant_id: str, as_json: bool) -> None:
+    """Refuse the merchant's API calls (403 forbidden) until it is enabled again; running
+    servers notice within a minute. Its payments carry on: refunds by an operator,
+    notifications, webhooks, settlement."""
+    _set_active(merchant_id, active=False, as_json=as_json)
+
+
+@merchants.command("enable")
+@click.argument("merchant_id")
+@json_option
+def enable_merchant(merchant_id: str, as_json: bool) -> None:
+    """Let a disabled merchant's API calls in again (within a minute)."""
+    _set_active(merchant_id, active=True, as_json=as_json)
+
+
+def _set_active(merchant_id: str, *, active: bool, as_json: bool) -> None:
+    async def work(c: Container) -> dict[str, Any]:
+        merchant = await c.use_cases.set_merchant_active()(merchant_id, active=active)
+        return {"merchant_id": merchant.merchant_id, "name": merchant.name,
+                "active": merchant.active}
+
+    title = "merchant enabled" if active else "merchant disabled"
+    emit(run(work), as_json, lambda r: record_table(title, r))
+
+
 def _yesterday() -> date:
     return (datetime.now(UTC) - timedelta(days=1)).date()
 

@@ -92,3 +92,28 @@ def test_reconcile_resolves_a_payment_whose_outcome_was_lost(
     assert nothing_left == {}
     assert paygate.json("payments", "show", lost["payment_no"])["status"] == "succeeded"
     assert paygate.json("payments", "show", recent["payment_no"])["status"] == "processing"
+
+
+class TestMerchantSuspension:
+    def test_an_operator_disables_a_merchant_and_enables_it_again(
+        self, paygate: Paygate, merchant: dict[str, Any]
+    ) -> None:
+        mid = merchant["merchant_id"]
+
+        disabled = paygate.json("merchants", "disable", mid)
+        enabled = paygate.json("merchants", "enable", mid)
+
+        assert (disabled["merchant_id"], disabled["active"]) == (mid, False)
+        assert (enabled["merchant_id"], enabled["active"]) == (mid, True)
+        assert set(disabled) == {"merchant_id", "name", "active"}  # never a secret
+
+    def test_for_people_it_says_what_it_did(
+        self, paygate: Paygate, merchant: dict[str, Any]
+    ) -> None:
+        result = paygate("merchants", "disable", merchant["merchant_id"])
+
+        assert result.exit_code == 0, result.output
+        assert "disabled" in result.stdout
+
+    def test_an_unknown_merchant_exits_1_with_not_found(self, paygate: Paygate) -> None:
+        assert_clean_failure(paygate("merchants", "disable", "mch_nope"), 1, "not_found")

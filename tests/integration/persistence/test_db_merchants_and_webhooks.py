@@ -39,6 +39,25 @@ async def test_a_merchant_is_found_by_id_and_by_api_key(
         assert await uow.merchants.get_by_api_key("nope") is None
 
 
+async def test_a_merchant_is_disabled_and_enabled_again(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    await seed(merchant("mer_1"), merchant("mer_2"))
+
+    async with uow_factory() as uow:
+        assert await uow.merchants.set_active("mer_1", False)
+        assert not await uow.merchants.set_active("mer_nope", False)
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert [(await uow.merchants.get(m)).active for m in ("mer_1", "mer_2")] == [False, True]
+
+    async with uow_factory() as uow:
+        assert await uow.merchants.set_active("mer_1", True)
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert (await uow.merchants.get_by_api_key("key_mer_1")).active
+
+
 async def test_merchant_ids_are_listed_oldest_first(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:

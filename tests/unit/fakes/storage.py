@@ -308,6 +308,13 @@ class FakeMerchantRepository:
                 return dataclasses.replace(merchant)
         return None
 
+    async def set_active(self, merchant_id: str, active: bool) -> bool:
+        merchant = self._all().get(merchant_id)
+        if merchant is None:
+            return False
+        self._staged.merchants[merchant_id] = dataclasses.replace(merchant, active=active)
+        return True
+
     async def list_ids(self) -> builtins.list[str]:
         merchants = sorted(self._all().values(), key=lambda m: (m.created_at, m.merchant_id))
         return [m.merchant_id for m in merchants]

@@ -1,0 +1,31 @@
+"""An operator suspends a merchant, or lets it back in.
+
+A disabled merchant's API calls are refused with 403 `forbidden` (each process caches
+credentials for up to a minute, so that is how long it takes). What is under way goes on:
+notifications settle its payments, the reconciler resolves them, webhooks are delivered,
+days are settled, and an operator can still refund its payments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.errors import NotFound
+from application.ports.storage import UnitOfWorkFactory
+from domain.merchant import Merchant
+
+
+@dataclass(frozen=True, slots=True)
+class SetMerchantActive:
+    uow: UnitOfWorkFactory
+
+    async def __call__(self, merchant_id: str, *, active: bool) -> Merchant:
+        async with self.uow() as uow:
+            merchant = await uow.merchants.get(merchant_id)
+            if merchant is None:
+                raise NotFound(f"no merchant {merchant_id}")
+            if merchant.active != active:
+                await uow.merchants.set_active(merchant_id, active)
+                await uow.commit()
+                merchant.active = active
+            return merchant

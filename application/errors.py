@@ -13,10 +13,6 @@ class ValidationFailed(DomainError):
     code = "validation_error"
 
 
-class Forbidden(DomainError):
-    code = "forbidden"
-
-
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 

@@ -42,6 +42,7 @@ class Settings:
     risk_url: str | None = None
     order_url: str | None = None
     channel_url: str | None = None
+    service_token: str | None = field(default=None, repr=False)  # gateway <-> split services
     remote_timeout: float = 5.0
     breaker_failure_threshold: int = 5
     breaker_recovery_seconds: float = 30.0

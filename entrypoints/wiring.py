@@ -37,6 +37,13 @@ def make_webhook_sender(settings: Settings) -> HttpWebhookSender:
     return HttpWebhookSender(allow_private=settings.webhook_allow_private)
 
 
+def service_headers(settings: Settings) -> dict[str, str]:
+    """What the gateway sends the split-out services: their shared token, if any."""
+    if not settings.service_token:
+        return {}
+    return {"Authorization": f"Bearer {settings.service_token}"}
+
+
 def policy(settings: Settings) -> Policy:
     return Policy(timeout=settings.remote_timeout)
 
@@ -44,7 +51,8 @@ def policy(settings: Settings) -> Policy:
 def make_risk(settings: Settings, breakers: Breakers) -> RiskPort:
     key = fingerprint_key(settings)
     if settings.risk_url:
-        service = RemoteService.open("risk", settings.risk_url, breakers, policy(settings))
+        service = RemoteService.open("risk", settings.risk_url, breakers, policy(settings),
+                                     headers=service_headers(settings))
         return RemoteRiskClient(service, CardFingerprinter(key))
     return RuleEngine(RiskSettings(fingerprint_key=key))
 
@@ -53,7 +61,8 @@ def make_orders(settings: Settings, engine: Any, breakers: Breakers) -> OrderPor
     if settings.order_url:
         from adapters.order.remote import RemoteOrderClient
 
-        service = RemoteService.open("order", settings.order_url, breakers, policy(settings))
+        service = RemoteService.open("order", settings.order_url, breakers, policy(settings),
+                                     headers=service_headers(settings))
         return RemoteOrderClient(service)
     return LocalOrderBook(engine)
 
@@ -68,7 +77,8 @@ def make_channels(
         from adapters.channel.remote import RemoteChannelClient
 
         service = RemoteService.open(
-            "channel:sandbox", settings.channel_url, breakers, policy(settings)
+            "channel:sandbox", settings.channel_url, breakers, policy(settings),
+            headers=service_headers(settings),
         )
         channels["sandbox"] = RemoteChannelClient(service, settings.sandbox_secret)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from adapters.channel.sandbox import SandboxChannel
@@ -16,17 +17,23 @@ from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry, configure_process_logging
 from entrypoints.wiring import fingerprint_key
 
+log = logging.getLogger(__name__)
+
 
 def _telemetry(service: str) -> tuple[Settings, Telemetry]:
     settings = Settings.from_env()
     configure_process_logging(settings)
+    if not settings.service_token:
+        log.warning("PAYGATE_SERVICE_TOKEN is not set: %s answers anyone who can reach it; "
+                    "set the same token here and on the gateway", service)
     return settings, Telemetry.for_process(settings, service)
 
 
 def risk_from_env() -> Any:
     settings, telemetry = _telemetry("paygate-risk")
     engine = RuleEngine(RiskSettings(fingerprint_key=fingerprint_key(settings)))
-    return telemetry.serve(risk_app(engine, telemetry.metrics_route()))
+    return telemetry.serve(
+        risk_app(engine, telemetry.metrics_route(), token=settings.service_token))
 
 
 def order_from_env() -> Any:
@@ -37,7 +44,8 @@ def order_from_env() -> Any:
     async def close() -> Any:
         await engine.dispose()
 
-    app = order_app(LocalOrderBook(engine), telemetry.metrics_route(), on_shutdown=[close])
+    app = order_app(LocalOrderBook(engine), telemetry.metrics_route(), on_shutdown=[close],
+                    token=settings.service_token)
     return telemetry.serve(app)
 
 
@@ -46,4 +54,5 @@ def channel_from_env() -> Any:
     channel = SandboxChannel(
         secret=settings.sandbox_secret, latency=settings.sandbox_latency_ms / 1000
     )
-    return telemetry.serve(channel_app(channel, telemetry.metrics_route()))
+    return telemetry.serve(
+        channel_app(channel, telemetry.metrics_route(), token=settings.service_token))

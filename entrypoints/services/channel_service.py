@@ -14,7 +14,9 @@ from application.ports.channel import ChannelPort
 from entrypoints.services.common import json_bytes, service_app
 
 
-def channel_app(channel: ChannelPort, metrics_route: Any = None) -> Litestar:
+def channel_app(
+    channel: ChannelPort, metrics_route: Any = None, *, token: str | None = None
+) -> Litestar:
     @route("/v1/{rest:path}", http_method=["GET", "POST"], status_code=200)
     async def anything(request: Request[Any, Any, Any]) -> Response[bytes]:
         raw_path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
@@ -34,4 +36,4 @@ def channel_app(channel: ChannelPort, metrics_route: Any = None) -> Litestar:
             return json_bytes(msgspec.json.encode({"key": key, "executions": counter(key)}))
 
         handlers.append(executions)
-    return service_app(handlers, metrics_route=metrics_route)
+    return service_app(handlers, metrics_route=metrics_route, token=token)

@@ -1,12 +1,20 @@
-"""What every split-out service shares: health, errors as JSON, the service's lifecycle."""
+"""What every split-out service shares: health, errors as JSON, the service's lifecycle,
+and the token that lets only the gateway in.
+
+The channel service carries card numbers and moves money, the order service writes
+orders, the risk service says who may pay: reachable over the network, each would do so
+for anyone. With `PAYGATE_SERVICE_TOKEN` set on both sides, every call but the probes
+(`/health/live`, `/metrics`) must carry `Authorization: Bearer <token>`, or gets 401.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 
 from application.errors import Unavailable
 from domain.errors import DomainError
@@ -33,15 +41,37 @@ def _rule(_: Any, exc: DomainError) -> Response[bytes]:
     return error(422, f"{exc.code}: {exc.message}")
 
 
+_OPEN_PATHS = frozenset({"/health/live", "/metrics"})
+
+
+def token_check(
+    token: str,
+) -> Callable[[Request[Any, Any, Any]], Awaitable[Response[bytes] | None]]:
+    """A `before_request` hook: 401 unless the call carries the token (probes excepted)."""
+    expected = f"Bearer {token}".encode()
+
+    async def check(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+        if request.scope["path"] in _OPEN_PATHS:
+            return None
+        given = request.headers.get("authorization", "").encode()
+        if hmac.compare_digest(given, expected):
+            return None
+        return error(401, "a valid service token is required")
+
+    return check
+
+
 def service_app(
     handlers: Sequence[Any],
     *,
     on_shutdown: Sequence[Callable[[], Any]] = (),
     metrics_route: Any = None,
+    token: str | None = None,
 ) -> Litestar:
     extra = [] if metrics_route is None else [metrics_route]
     return Litestar(
         route_handlers=[live, *handlers, *extra],
+        before_request=token_check(token) if token else None,
         exception_handlers={Unavailable: _unavailable, DomainError: _rule},
         on_shutdown=list(on_shutdown),
         openapi_config=None,

@@ -14,7 +14,11 @@ from entrypoints.services.common import error, json_bytes, service_app
 
 
 def order_app(
-    orders: OrderPort, metrics_route: Any = None, on_shutdown: Sequence[Callable[[], Any]] = ()
+    orders: OrderPort,
+    metrics_route: Any = None,
+    on_shutdown: Sequence[Callable[[], Any]] = (),
+    *,
+    token: str | None = None,
 ) -> Litestar:
     @post(ORDERS_PATH, status_code=200)
     async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -35,4 +39,6 @@ def order_app(
         await orders.update_status(merchant_id, order_no, new_status)
         return json_bytes(b'{"ok":true}')
 
-    return service_app([create, status], metrics_route=metrics_route, on_shutdown=on_shutdown)
+    return service_app(
+        [create, status], metrics_route=metrics_route, on_shutdown=on_shutdown, token=token
+    )

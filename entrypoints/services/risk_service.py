@@ -10,7 +10,9 @@ from adapters.risk.wire import ASSESS_PATH, Evaluator, MalformedRiskRequest, ans
 from entrypoints.services.common import error, json_bytes, service_app
 
 
-def risk_app(engine: Evaluator, metrics_route: Any = None) -> Litestar:
+def risk_app(
+    engine: Evaluator, metrics_route: Any = None, *, token: str | None = None
+) -> Litestar:
     @post(ASSESS_PATH, status_code=200)
     async def assess(request: Request[Any, Any, Any]) -> Response[bytes]:
         try:
@@ -18,4 +20,4 @@ def risk_app(engine: Evaluator, metrics_route: Any = None) -> Litestar:
         except MalformedRiskRequest as exc:
             return error(422, str(exc))
 
-    return service_app([assess], metrics_route=metrics_route)
+    return service_app([assess], metrics_route=metrics_route, token=token)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from gateway_client import (
     CARD_REVIEW,
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.slow
 BREAKER_FAILURE_THRESHOLD = 3
 """One payment's three attempts at a refused connection open the channel's breaker."""
 BREAKER_RECOVERY_SECONDS = 4.0
+SERVICE_TOKEN = "split-suite-service-token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class Split:
     env: dict[str, str]
     risk: PaygateProcess
     channel: PaygateProcess
+    order: PaygateProcess
     gateway_rows: Rows
     order_rows: Rows
 
@@ -49,7 +52,8 @@ class Split:
 def split(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Iterator[Split]:
     workdir: Path = tmp_path_factory.mktemp("split")
     started = Processes(workdir)
-    shared = {"PAYGATE_MASTER_KEY": master_key, "PAYGATE_SANDBOX_SECRET": SANDBOX_SECRET}
+    shared = {"PAYGATE_MASTER_KEY": master_key, "PAYGATE_SANDBOX_SECRET": SANDBOX_SECRET,
+              "PAYGATE_SERVICE_TOKEN": SERVICE_TOKEN}
     orders_url = sqlite_url(workdir / "orders.db")
     try:
         risk = started.start("risk", "serve-risk", env=shared)
@@ -67,6 +71,7 @@ def split(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Iterator
             PAYGATE_REMOTE_TIMEOUT="2",
             PAYGATE_BREAKER_FAILURE_THRESHOLD=str(BREAKER_FAILURE_THRESHOLD),
             PAYGATE_BREAKER_RECOVERY_SECONDS=str(BREAKER_RECOVERY_SECONDS),
+            PAYGATE_SERVICE_TOKEN=SERVICE_TOKEN,
         )
         gateway = started.start("gateway", "serve", env=env)
         for process in (risk, order, channel, gateway):
@@ -79,6 +84,7 @@ def split(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Iterator
                 env,
                 risk,
                 channel,
+                order,
                 Rows(workdir / "paygate.db"),
                 Rows(workdir / "orders.db"),
             )
@@ -109,6 +115,20 @@ def test_a_payment_succeeds_end_to_end_and_its_order_lives_in_the_order_service(
     assert order_row(split, "SPLIT-OK") == (payment["payment_no"], 4_200, "USD", "succeeded")
     assert split.gateway_rows.count("orders") == 0, "orders belong to the order service"
     assert split.gateway_rows.count("ledger_entries") > 0
+
+
+@pytest.mark.parametrize(("service", "path"), [
+    ("risk", "/v1/risk/assess"), ("channel", "/v1/charges"), ("order", "/v1/orders"),
+])
+def test_the_services_answer_only_callers_with_the_token(
+    split: Split, service: str, path: str
+) -> None:
+    """The gateway's calls above and below carry it; anyone else's get 401."""
+    base_url = getattr(split, service).base_url
+    for headers in ({}, {"Authorization": "Bearer guessed"}):
+        refused = httpx.post(f"{base_url}{path}", content=b"{}", headers=headers, timeout=10)
+        assert refused.status_code == 401, refused.text
+    assert httpx.get(f"{base_url}/health/live", timeout=10).status_code == 200
 
 
 def test_the_remote_risk_service_sends_cards_to_review_and_rejects_others(split: Split) -> None:

@@ -173,3 +173,12 @@ async def test_the_wire_server_refuses_a_malformed_card_with_422(body: bytes) ->
     status, answer = await dispatch(SandboxChannel(SECRET), "POST", "/v1/tokens", {}, body)
     assert status == 422
     assert b"4242424242424241" not in answer
+
+
+async def test_a_charge_refused_for_the_gateway_s_token_moved_no_money(
+    clock: ManualClock,
+) -> None:
+    """401 comes before any handler: nothing was charged, so the payment fails (ADR 0011)."""
+    remote = client(ChannelService(401), clock)
+    refused = await remote.charge(charge())
+    assert (refused.outcome, refused.failure_code) == (Outcome.FAILED, "invalid_request")

@@ -116,3 +116,12 @@ async def test_an_open_breaker_raises_unavailable_without_calling(clock: ManualC
 async def test_the_server_side_refuses_a_malformed_body() -> None:
     with pytest.raises(MalformedRiskRequest):
         await answer_assessment(RuleEngine(RiskSettings(fingerprint_key=KEY)), b'{"amount": 1}')
+
+
+async def test_a_service_that_refuses_the_gateway_s_token_is_unavailable(
+    clock: ManualClock,
+) -> None:
+    """401: the gateway and the service do not share PAYGATE_SERVICE_TOKEN (ADR 0011)."""
+    remote, _ = client(RiskService(401), clock)
+    with pytest.raises(Unavailable, match="401"):
+        await remote.assess(risk_request())

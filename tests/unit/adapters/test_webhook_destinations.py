@@ -38,8 +38,8 @@ def sender(
         return answers[host]
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(recorder))
-    return HttpWebhookSender(client=client, allow_private=allow_private, resolve=resolve), \
-        recorder, asked
+    webhooks = HttpWebhookSender(client=client, allow_private=allow_private, resolve=resolve)
+    return webhooks, recorder, asked
 
 
 @pytest.mark.parametrize("host", [

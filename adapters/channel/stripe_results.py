@@ -2,8 +2,8 @@
 
 A 402/400 `card_error` or `invalid_request_error` means Stripe refused: nothing was
 charged, FAILED with our failure code. A 409 means another request with the same
-idempotency key is still running: its outcome is not known yet. 401/403 mean paygate is
-misconfigured: nothing was charged (`channel_error`).
+idempotency key is still running: its outcome is not known yet. 401/403 (paygate's key
+refused) never get here: `RemoteService` raises them as `CredentialsRefused`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Timeouts, retries and circuit breakers shared by every remote call paygate makes."""
 
 from adapters.resilience.breakers import Breakers, BreakerState
-from adapters.resilience.errors import CircuitOpen, DependencyError
+from adapters.resilience.errors import CircuitOpen, CredentialsRefused, DependencyError
 from adapters.resilience.remote import DEFAULT_POLICY, Policy, RemoteService
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "BreakerState",
     "Breakers",
     "CircuitOpen",
+    "CredentialsRefused",
     "DependencyError",
     "Policy",
     "RemoteService",

@@ -25,3 +25,15 @@ class CircuitOpen(DependencyError):
 
     def __init__(self, dependency: str) -> None:
         super().__init__(dependency, "circuit breaker is open", sent=False)
+
+
+class CredentialsRefused(DependencyError):
+    """The dependency answered 401 or 403: it refused paygate's credentials (a service token
+    the two sides do not share, a revoked API key) before doing anything. Nothing was sent
+    that acted, asking again cannot help, and it counts against the breaker, so a gateway
+    set up wrong fails readiness instead of failing payments one by one (ADR 0011)."""
+
+    def __init__(self, dependency: str, status: int) -> None:
+        super().__init__(
+            dependency, f"refused paygate's credentials ({status})", sent=False, status=status
+        )

@@ -7,11 +7,14 @@ POST that carries an idempotency key is idempotent; so is a GET.
 
 Failures surface as `DependencyError` with `sent` telling whether the request may have
 reached the dependency: connection refused or a connect timeout means it did not; a read
-timeout, a dropped connection or a 5xx answer means it may have.
+timeout, a dropped connection or a 5xx answer means it may have. A 401 or 403 means the
+dependency refused paygate's credentials before acting (`CredentialsRefused`): not sent,
+not retried, and a failure for the breaker. Other 4xx answers are returned as answers.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +24,12 @@ import stamina
 from opentelemetry.propagate import inject
 
 from adapters.resilience.breakers import Breakers
-from adapters.resilience.errors import CircuitOpen, DependencyError
+from adapters.resilience.errors import CircuitOpen, CredentialsRefused, DependencyError
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+_CREDENTIALS_REFUSED = frozenset({401, 403})
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +48,9 @@ DEFAULT_POLICY = Policy()
 
 
 def _retryable(exc: Exception) -> bool:
-    """A fast failure from an open breaker is not worth retrying: it would fail again."""
-    return isinstance(exc, DependencyError) and not isinstance(exc, CircuitOpen)
+    """A fast failure from an open breaker, or refused credentials, would fail again."""
+    return isinstance(exc, DependencyError) and not isinstance(
+        exc, (CircuitOpen, CredentialsRefused))
 
 
 class RemoteService:
@@ -137,6 +143,10 @@ class RemoteService:
                 raise DependencyError(self.name, type(exc).__name__, sent=False) from exc
             except httpx.TransportError as exc:
                 raise DependencyError(self.name, type(exc).__name__, sent=True) from exc
+            if response.status_code in _CREDENTIALS_REFUSED:
+                _log.error("%s refused paygate's credentials (%d): check the service token "
+                           "or API key configured for it", self.name, response.status_code)
+                raise CredentialsRefused(self.name, response.status_code)
             if response.status_code in _RETRYABLE_STATUS:
                 raise DependencyError(
                     self.name,

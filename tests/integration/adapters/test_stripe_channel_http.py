@@ -119,7 +119,7 @@ async def test_a_wrong_api_key_charges_nothing(
     )
     result = await wrong.charge(charge())
     await wrong.aclose()
-    assert (result.outcome, result.failure_code) == (Outcome.FAILED, "channel_error")
+    assert (result.outcome, result.failure_code) == (Outcome.FAILED, "channel_unavailable")
     assert fake_stripe.charges == {}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gateway_client import (
+    CARD_OK,
     CARD_REVIEW,
     CARD_RISK_REJECT,
     CARD_UNKNOWN,
@@ -23,6 +24,7 @@ from gateway_client import (
     Keys,
     Rows,
     gateway_env,
+    payment_body,
     requests_served,
 )
 from in_process import MovableClock, paygate
@@ -186,6 +188,35 @@ async def test_an_unknown_outcome_stays_processing_until_the_reconciler_asks_the
     assert counts == {"succeeded": 1}
     assert split.api.payment(split.keys, payment["payment_no"])["status"] == "succeeded"
     assert order_row(split, "SPLIT-UNKNOWN")[3] == "succeeded"
+
+
+def test_a_gateway_the_services_refuse_writes_nothing_and_turns_unready(
+    split: Split, tmp_path: Path, master_key: str
+) -> None:
+    """A rollout with another PAYGATE_SERVICE_TOKEN: its payments are 503 with nothing
+    written, and after the breaker's threshold its readiness names the service."""
+    started = Processes(tmp_path)
+    try:
+        env = {**split.env, **gateway_env(tmp_path, master_key),
+               "PAYGATE_SERVICE_TOKEN": "not-the-services-token"}
+        wrong = Gateway(started.start("wrong-token", "serve", env=env).wait_live().base_url)
+        keys = wrong.new_merchant("Rollout Ltd")
+        assert wrong.ready().status_code == 200
+
+        answers = [
+            wrong.call(keys, "POST", "/api/v1/payments", payment_body(f"WRONG-{n}", CARD_OK, 500))
+            for n in range(BREAKER_FAILURE_THRESHOLD)
+        ]
+        ready = wrong.ready()
+        wrong.close()
+    finally:
+        started.stop_all()
+
+    assert [(a.status_code, a.json()["error"]["code"]) for a in answers] == [
+        (503, "unavailable")] * BREAKER_FAILURE_THRESHOLD
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["checks"]["risk"] == {"ok": False, "detail": "circuit open"}
+    assert Rows(tmp_path / "paygate.db").count("payments") == 0
 
 
 def test_a_dead_channel_fails_payments_fast_and_they_succeed_again_once_it_is_back(

@@ -178,7 +178,8 @@ async def test_the_wire_server_refuses_a_malformed_card_with_422(body: bytes) ->
 async def test_a_charge_refused_for_the_gateway_s_token_moved_no_money(
     clock: ManualClock,
 ) -> None:
-    """401 comes before any handler: nothing was charged, so the payment fails (ADR 0011)."""
+    """401 comes before any handler: nothing was charged, and the fault is the gateway's
+    set-up, not the card's: the payment fails as with the channel down (ADR 0011)."""
     remote = client(ChannelService(401), clock)
     refused = await remote.charge(charge())
-    assert (refused.outcome, refused.failure_code) == (Outcome.FAILED, "invalid_request")
+    assert (refused.outcome, refused.failure_code) == (Outcome.FAILED, "channel_unavailable")

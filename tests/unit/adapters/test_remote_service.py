@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.resilience import Breakers, DependencyError, Policy, RemoteService
+from adapters.resilience.errors import CircuitOpen, CredentialsRefused
 from tests.unit.adapters.adapter_fakes import ManualClock
 
 RETRYING = Policy(timeout=1.0, attempts=3, wait_initial=0.001, wait_max=0.002, wait_jitter=0)
@@ -121,3 +122,39 @@ async def test_a_breaker_opening_mid_retry_keeps_the_call_maybe_sent(clock: Manu
         await service.request("POST", "/v1/charges", idempotent=True)
     assert len(script.requests) == 2
     assert raised.value.sent is True
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refused_credentials_are_raised_at_once(status: int, clock: ManualClock) -> None:
+    """Asking again cannot change the answer, and a refusal comes before any work."""
+    script = Script(status)
+    with pytest.raises(CredentialsRefused) as raised:
+        await remote(script, clock).request("POST", "/v1/charges", idempotent=True)
+    assert len(script.requests) == 1
+    assert (raised.value.status, raised.value.sent) == (status, False)
+    assert "credentials" in str(raised.value)
+
+
+async def test_refused_credentials_open_the_breaker(clock: ManualClock) -> None:
+    """A gateway whose token the service refuses shows it in readiness, not only in failed
+    payments."""
+    script = Script(401)
+    breakers = Breakers(failure_threshold=2, clock=clock)
+    service = RemoteService.open(
+        "channel", "http://x.test", breakers, RETRYING, transport=httpx.MockTransport(script)
+    )
+    for _ in range(2):
+        with pytest.raises(CredentialsRefused):
+            await service.request("POST", "/v1/charges", idempotent=True)
+    with pytest.raises(CircuitOpen):
+        await service.request("POST", "/v1/charges", idempotent=True)
+    assert len(script.requests) == 2
+    assert breakers.states() == {"channel": "open"}
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 422])
+async def test_other_refusals_are_answers(status: int, clock: ManualClock) -> None:
+    script = Script(status)
+    response = await remote(script, clock).request("POST", "/v1/x", idempotent=True)
+    assert response.status_code == status
+    assert len(script.requests) == 1

@@ -92,7 +92,7 @@ def test_payment_intent_statuses_become_outcomes(
     [
         (409, {"error": {"type": "idempotency_error"}}, Outcome.UNKNOWN),
         (200, "not an object", Outcome.UNKNOWN),
-        (401, {"error": {"type": "invalid_request_error"}}, Outcome.FAILED),
+        (400, {"error": {"type": "invalid_request_error"}}, Outcome.FAILED),
         (402, {"error": {"type": "card_error", "code": "card_declined"}}, Outcome.FAILED),
     ],
 )

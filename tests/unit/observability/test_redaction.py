@@ -1,0 +1,81 @@
+"""Redaction of log data: card numbers whatever their type, and values under card-ish names."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from observability.logging import json_handler
+from observability.redaction import REDACTED, redact_value
+
+PAN = 4242424242424242
+NOT_LUHN = 4242424242424241
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    output = io.StringIO()
+    logger = logging.getLogger("paygate.test.redaction")
+    handler = json_handler(output)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield output
+    logger.removeHandler(handler)
+
+
+class TestIntegerCardNumbers:
+    @pytest.mark.parametrize("value", [PAN, 378282246310005, -PAN, float(PAN)])
+    def test_a_number_that_is_a_card_number_is_hidden(self, value: object) -> None:
+        assert redact_value(value) == REDACTED
+        assert redact_value({"amounts": [1, value]}) == {"amounts": [1, REDACTED]}
+
+    @pytest.mark.parametrize("value", [
+        0, 1050, 2026, NOT_LUHN,
+        1_700_000_000_001,  # a timestamp in ms: 13 digits, fails Luhn
+        1234567890123456789012,  # 22 digits: longer than any card number
+        1.5, True, None,
+    ])
+    def test_other_numbers_are_kept(self, value: object) -> None:
+        assert redact_value(value) == value
+        assert redact_value({"n": value}) == {"n": value}
+
+    def test_extra_fields_as_integers_never_reach_the_output(self, stream: io.StringIO) -> None:
+        log = logging.getLogger("paygate.test.redaction")
+        log.info("x", extra={"pan": PAN})
+        log.info("x", extra={"payment_method": {"number": PAN, "cvc": 987}, "amount": 1050})
+        log.info("x", extra={"ids": [PAN, 7]})
+        output = stream.getvalue()
+        assert str(PAN) not in output
+        assert "987" not in output
+        pan, body, ids = (json.loads(line) for line in output.splitlines())
+        assert pan["pan"] == REDACTED
+        assert body["payment_method"] == {"number": REDACTED, "cvc": REDACTED}
+        assert body["amount"] == 1050
+        assert ids["ids"] == [REDACTED, 7]
+
+
+class TestSensitiveNames:
+    @pytest.mark.parametrize("key", [
+        "pan", "PAN", "number", "card_number", "cardNumber", "card-number", "cvc", "cvv",
+        "cvv2", "security_code", "api_secret", "webhook_secret", "signature", "X-Signature",
+        "password", "token",
+    ])
+    @pytest.mark.parametrize("value", [NOT_LUHN, "4242424242424241", 987, "987", 1.5,
+                                       ["4242", "4242"], {"a": 1}, None])
+    def test_a_value_under_a_sensitive_name_is_hidden_whatever_its_type(
+        self, key: str, value: object
+    ) -> None:
+        assert redact_value({key: value}) == {key: REDACTED}
+        assert redact_value([(key, value)]) == [[key, REDACTED]]
+
+    @pytest.mark.parametrize("key", [
+        "payment_no", "phone_number", "order_number", "attempt_number", "span_id", "company",
+        "expand", "amount", "brand", "last4",
+    ])
+    def test_ordinary_names_are_not_sensitive(self, key: str) -> None:
+        assert redact_value({key: 1050}) == {key: 1050}
+        assert redact_value({key: "visa"}) == {key: "visa"}

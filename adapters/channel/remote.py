@@ -58,7 +58,7 @@ class RemoteChannelClient:
         try:
             response = await self._post(wire.TOKENS_PATH, wire.card_to_wire(card), None)
             return msgspec.json.decode(_ok(response), type=wire.TokenBody).token
-        except (DependencyError, UnusableAnswer, msgspec.DecodeError) as exc:
+        except (DependencyError, UnusableAnswer, msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise Unavailable(f"channel service could not tokenize: {exc}") from exc
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
@@ -127,5 +127,5 @@ def _answer(
         return kind(refused, None, "invalid_request", response.text[:200])
     try:
         return convert(msgspec.json.decode(_ok(response), type=wire.ResultBody))
-    except (UnusableAnswer, msgspec.DecodeError) as exc:
+    except (UnusableAnswer, msgspec.DecodeError, UnicodeDecodeError) as exc:
         return kind(Outcome.UNKNOWN, failure_message=str(exc))

@@ -38,7 +38,7 @@ def parse_sandbox_notification(
     verify_signature(header(headers, SIGNATURE_HEADER), secret, body, now)
     try:
         note = msgspec.json.decode(body, type=SandboxNotification)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidSignature(f"the notification body is not valid: {exc}") from exc
     return ChannelEvent(
         note.id, note.type, note.payment_no, note.refund_no, failure_code=note.failure_code

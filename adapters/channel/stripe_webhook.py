@@ -38,7 +38,7 @@ def parse_stripe_event(
     verify_signature(header(headers, SIGNATURE_HEADER), webhook_secret, body, now)
     try:
         event = msgspec.json.decode(body, type=_Event)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidSignature(f"the event body is not valid: {exc}") from exc
     obj = event.data.get("object")
     if not isinstance(obj, dict):

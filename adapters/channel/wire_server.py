@@ -27,7 +27,7 @@ class MalformedChannelRequest(ValueError):
 def _decode(body: bytes, kind: type[T]) -> T:
     try:
         return msgspec.json.decode(body, type=kind)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise MalformedChannelRequest(str(exc)) from exc
 
 

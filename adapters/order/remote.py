@@ -104,7 +104,7 @@ class RemoteOrderClient:
         response = await self._post(ORDERS_PATH, encode_order(request))
         try:
             return msgspec.json.decode(response, type=OrderCreated).reference
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise Unavailable(f"order service answered nonsense: {exc}") from exc
 
     async def update_status(

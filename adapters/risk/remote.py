@@ -40,7 +40,7 @@ class RemoteRiskClient:
             raise Unavailable(f"risk service answered {response.status_code}")
         try:
             return decode_decision(response.content)
-        except (msgspec.DecodeError, InvalidRiskDecision) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, InvalidRiskDecision) as exc:
             raise Unavailable(f"risk service answered nonsense: {exc}") from exc
 
     async def aclose(self) -> None:

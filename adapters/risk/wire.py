@@ -81,7 +81,7 @@ def encode_facts(facts: RiskFacts) -> bytes:
 def decode_facts(body: bytes) -> RiskFacts:
     try:
         return msgspec.json.decode(body, type=RiskFacts)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise MalformedRiskRequest(str(exc)) from exc
 
 

@@ -24,7 +24,7 @@ def order_app(
     async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
         try:
             order = decode_order(await request.body())
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             return error(422, str(exc))
         return json_bytes(encode_created(await orders.create_order(order)))
 
@@ -34,7 +34,7 @@ def order_app(
     ) -> Response[bytes]:
         try:
             new_status = decode_status(await request.body())
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             return error(422, str(exc))
         await orders.update_status(merchant_id, order_no, new_status)
         return json_bytes(b'{"ok":true}')

@@ -23,6 +23,13 @@ def card(**changes: Any) -> dict[str, Any]:
     return {**body, "payment_method": {**body["payment_method"], **changes}}
 
 
+def spliced(body: dict[str, Any], old: bytes, new: bytes) -> bytes:
+    """The encoded body with `old` replaced: bytes no JSON encoder would write."""
+    encoded = encode(body)
+    assert old in encoded, (old, encoded)
+    return encoded.replace(old, new, 1)
+
+
 def without(field: str) -> dict[str, Any]:
     return {k: v for k, v in payment_body().items() if k != field}
 
@@ -39,6 +46,13 @@ PAYMENT_CASES: list[tuple[str, bytes, int, str]] = [
     ("json string", b'"pay me"', 400, MALFORMED),
     ("not utf-8", b"\xff\xfe{}", 400, MALFORMED),
     ("lone surrogate", b'{"order_no": "\\ud800"}', 400, MALFORMED),
+    ("latin-1 byte in a string", spliced(payment_body(order_no="cafX"), b"X", b"\xe9"), 400,
+     MALFORMED),
+    ("invalid utf-8 in a string", spliced(payment_body(order_no="XY"), b"XY", b"\xff\xfe"), 400,
+     MALFORMED),
+    ("duplicate key", spliced(payment_body(amount=1), b'"amount":1', b'"amount":1,"amount":9000'),
+     400, MALFORMED),
+    ("duplicate nested key", spliced(card(), b'"cvc":', b'"cvc":"999","cvc":'), 400, MALFORMED),
     ("amount as string", encode(payment_body(amount="100")), 400, MALFORMED),
     ("amount as float", encode(payment_body(amount=10.5)), 400, MALFORMED),
     ("amount as whole float", encode(payment_body(amount=100.0)), 400, MALFORMED),
@@ -140,6 +154,10 @@ async def test_a_bad_payment_is_refused_with_its_code_and_writes_nothing(
         pytest.param(encode({"amount": 2**63}), 422, "invalid_amount", id="amount 2**63"),
         pytest.param(encode({"amount": 2**64}), 422, "invalid_amount", id="amount 2**64"),
         pytest.param(b'{"amount": 100, "currency": "USD"}', 422, INVALID, id="unknown field"),
+        pytest.param(b"null", 400, MALFORMED, id="json null"),
+        pytest.param(b'"all"', 400, MALFORMED, id="json string"),
+        pytest.param(b'{"amount": 1, "amount": 500}', 400, MALFORMED, id="duplicate key"),
+        pytest.param(b'{"reason": "\xff"}', 400, MALFORMED, id="invalid utf-8 in a string"),
         pytest.param(encode({"reason": "r" * 501}), 422, INVALID, id="reason of 501"),
     ],
 )

@@ -166,7 +166,12 @@ async def test_a_badly_signed_notification_is_refused_and_changes_nothing(
     assert await snapshot(api, merchant, processing) == before
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"id": "evt_1", "type": "charge.paid"}'])
+@pytest.mark.parametrize("body", [
+    b"{not json",
+    b"[]",
+    b'{"id": "evt_1", "type": "charge.paid"}',
+    b'{"id": "evt_1", "type": "charge.succeeded", "payment_no": "\xff"}',
+])
 async def test_a_well_signed_body_that_is_not_a_notification_is_refused(
     api: Api, merchant: Keys, processing: str, body: bytes
 ) -> None:

@@ -99,6 +99,22 @@ async def test_a_charge_sent_but_unanswered_is_unknown(clock: ManualClock) -> No
     assert (await client(service, clock).charge(charge())).outcome is Outcome.UNKNOWN
 
 
+@pytest.mark.parametrize("body", [b"{not json", b'{"outcome": "\xff"}'])
+async def test_a_charge_answered_with_unreadable_bytes_is_unknown(
+    body: bytes, clock: ManualClock
+) -> None:
+    """Money may have moved: the reconciler asks again, nothing raises past the port."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    breakers = Breakers(clock=clock)
+    http = RemoteService.open("channel:sandbox", "http://channel.test", breakers,
+                              transport=httpx.MockTransport(answer))
+    result = await RemoteChannelClient(http, SECRET).charge(charge())
+    assert result.outcome is Outcome.UNKNOWN
+
+
 async def test_an_open_breaker_fails_the_charge_fast(clock: ManualClock) -> None:
     service = ChannelService(*[503] * 10)
     remote = client(service, clock, threshold=3)

@@ -121,8 +121,17 @@ def make_exception_handlers(trace_id: TraceIdSource) -> dict[Any, Callable[..., 
             headers=headers,
         )
 
-    def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
         status, body = domain_error_response(exc, trace_id())
+        if status >= 500:  # a dependency or the database: the operator's problem, not the caller's
+            log.warning(
+                "%s %s answered %d %s: %s",
+                request.method,
+                request.scope.get("path_template") or request.scope["path"],
+                status,
+                exc.code,
+                exc.message,
+            )
         return Response(body, status_code=status, media_type="application/json")
 
     def on_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -87,16 +88,21 @@ async def test_ready_is_503_naming_the_database_while_live_stays_200(
     assert ready.json()["checks"]["database"]["ok"] is False
 
 
-async def test_a_payment_while_the_database_is_down_is_503_unavailable(
-    open_api: ApiFactory, unreachable_url: str
+async def test_a_payment_while_the_database_is_down_is_503_unavailable_and_logged(
+    open_api: ApiFactory, unreachable_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """An operator sees every 503 in the logs, with its trace id, not only in metrics."""
     api = await open_api(unreachable_url)
     body = b'{"order_no": "ORDER-1"}'
     headers = signed_headers("key_x", "secret", "POST", "/api/v1/payments", body)
 
-    response = await api.client.post("/api/v1/payments", content=body, headers=headers)
+    with caplog.at_level(logging.WARNING, logger="entrypoints.http.errors"):
+        response = await api.client.post("/api/v1/payments", content=body, headers=headers)
 
     assert_error(response, 503, "unavailable")
+    logged = [r for r in caplog.records if r.name == "entrypoints.http.errors"]
+    assert len(logged) == 1, caplog.records
+    assert "POST /api/v1/payments answered 503 unavailable" in logged[0].getMessage()
 
 
 @pytest.mark.parametrize(

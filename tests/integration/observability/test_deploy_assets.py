@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from deploy_assets import CONTRACT_QUERIES, alert_rules, dashboard_queries, load_yaml
@@ -13,6 +14,7 @@ from observability.metrics import Metrics
 
 # Attached by Prometheus to every scraped series (the scrape job and target), not by paygate.
 TARGET_LABELS = frozenset({"job", "instance"})
+_SUM = re.compile(r"\bsum\s*(?:by\s*\(([^)]*)\))?\s*\(")  # the `by` labels of each sum
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,20 @@ def test_every_query_uses_only_exported_metrics_and_labels(
     assert used, f"no metric found in {query!r}"
     assert used - names == set()
     assert label_names(query) - labels - TARGET_LABELS == set()
+
+
+def test_every_http_query_keeps_the_scrape_jobs_apart() -> None:
+    """The split risk, order and channel services export the same HTTP metrics as the
+    gateway: summed together, their healthy requests dilute the gateway's 5xx ratio and
+    their routes blend into its latency. Every HTTP alert and panel groups by `job`."""
+    alerts = [rule["expr"] for rule in alert_rules().values()]
+    http = [query for query in [*alerts, *dashboard_queries()]
+            if any(name.startswith("payment_gateway_http_") for name in metric_names(query))]
+    assert http
+    for query in http:
+        groupings = _SUM.findall(query)
+        assert groupings, query
+        assert all("job" in re.split(r"\s*,\s*", by.strip()) for by in groupings), query
 
 
 def test_the_name_reader_sees_a_misspelt_metric() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from application.errors import ValidationFailed
 from application.ports.storage import Cursor
@@ -26,10 +26,11 @@ def decode_cursor(text: str | None) -> Cursor | None:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         moment, key = raw.split("|", 1)
         created_at = datetime.fromisoformat(moment)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        if created_at.tzinfo is None or not key or not key.isprintable():
+            raise ValueError("not a cursor")
+        created_at = created_at.astimezone(UTC)  # a year outside 1-9999 in UTC overflows
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
         raise ValidationFailed("cursor is not one this API returned") from error
-    if created_at.tzinfo is None or not key or not key.isprintable():
-        raise ValidationFailed("cursor is not one this API returned")
     return Cursor(created_at, key)
 
 

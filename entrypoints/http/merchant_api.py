@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
@@ -32,16 +33,21 @@ from entrypoints.http.strict import check_input
 AnyRequest = Request[Any, Any, Any]
 
 
+_RFC_3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
+
+
 def _timestamp(name: str, text: str | None) -> datetime | None:
+    """An RFC 3339 instant with its offset, as UTC: `2026-11-23T00:00:00Z`."""
     if text is None:
         return None
+    if not _RFC_3339.fullmatch(text):
+        raise ValidationFailed(
+            f"{name} must be an RFC 3339 timestamp with a timezone, e.g. 2026-11-23T00:00:00Z")
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise ValidationFailed(f"{name} must be an RFC 3339 timestamp") from error
-    if moment.tzinfo is None:
-        raise ValidationFailed(f"{name} must carry a timezone, e.g. 2026-11-23T00:00:00Z")
-    return moment
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except (ValueError, OverflowError) as error:  # 2026-02-30; a year outside 1-9999 in UTC
+        raise ValidationFailed(f"{name} is not a valid instant: {text}") from error
 
 
 def _status(text: str | None) -> PaymentStatus | None:

@@ -278,6 +278,11 @@ class TestListing:
             ("status=paid", 422, "validation_error"),
             ("created_from=yesterday", 422, "validation_error"),
             ("created_to=2026-11-23T00%3A00%3A00", 422, "validation_error"),
+            ("created_from=0001-01-01T00%3A00%3A00%2B14%3A00", 422, "validation_error"),
+            ("created_to=9999-12-31T23%3A59%3A59-14%3A00", 422, "validation_error"),
+            ("created_from=20261124T180000Z", 422, "validation_error"),
+            ("created_from=2026-11-24%2018%3A00%3A00Z", 422, "validation_error"),
+            ("created_from=2026-11-24", 422, "validation_error"),
             ("cursor=not-a-cursor", 422, "validation_error"),
         ],
     )

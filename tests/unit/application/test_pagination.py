@@ -50,6 +50,8 @@ class TestCursor:
             b64(b"2026-11-23T10:00:00|pay_1"),  # naive time
             b64(b"2026-11-23T10:00:00+00:00|"),  # no key
             b64(b"2026-11-23T10:00:00+00:00|pay_\x00"),  # a key no row can have
+            b64(b"0001-01-01T00:00:00+14:00|pay_1"),  # before year 1 in UTC
+            b64(b"9999-12-31T23:59:59-14:00|pay_1"),  # after year 9999 in UTC
         ],
     )
     def test_a_cursor_this_api_never_returned_is_a_validation_error(self, text: str) -> None:

@@ -39,6 +39,9 @@ _EXPONENTS: dict[str, int] = {
 # fmt: on
 
 MAX_MINOR_UNITS = 2**63 - 1  # what a BIGINT column holds
+MAX_PAYMENT_MINOR_UNITS = 10**12 - 1
+"""The largest payment or refund: twelve digits (9,999,999,999.99 USD, 999,999,999,999 JPY).
+Sums stay inside a BIGINT: a merchant's settlement day could hold nine million of them."""
 
 
 def exponent_of(currency: str) -> int:
@@ -57,7 +60,8 @@ def is_currency(currency: str) -> bool:
 def check_minor_units(amount: Any, *, positive: bool = False) -> int:
     """Return `amount` if it is an integer count of minor units, else raise `InvalidAmount`.
 
-    `bool` is rejected although it subclasses `int`, and floats are never rounded.
+    `bool` is rejected although it subclasses `int`, and floats are never rounded. A
+    `positive` amount is one payment or refund: at most `MAX_PAYMENT_MINOR_UNITS`.
     """
     if isinstance(amount, bool) or not isinstance(amount, int):
         kind = type(amount).__name__
@@ -66,6 +70,8 @@ def check_minor_units(amount: Any, *, positive: bool = False) -> int:
         raise InvalidAmount(f"amount must not be negative, got {amount}")
     if positive and amount == 0:
         raise InvalidAmount("amount must be greater than zero")
+    if positive and amount > MAX_PAYMENT_MINOR_UNITS:
+        raise InvalidAmount(f"amount must be at most {MAX_PAYMENT_MINOR_UNITS}")
     if amount > MAX_MINOR_UNITS:
         raise InvalidAmount(f"amount must be at most {MAX_MINOR_UNITS}")
     return amount

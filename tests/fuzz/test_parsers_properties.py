@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from adapters.channel.signature import signature_header, verify_signature
 from application.errors import InvalidSignature
 from domain.errors import DomainError
-from domain.money import MAX_MINOR_UNITS, Money, is_currency
+from domain.money import MAX_PAYMENT_MINOR_UNITS, Money, is_currency
 from entrypoints.http.auth import request_target, signature
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -107,7 +107,7 @@ amounts: st.SearchStrategy[Any] = st.one_of(
 def test_money_positive_accepts_exactly_ints_in_range_of_a_known_currency(
     amount: Any, currency: str
 ) -> None:
-    valid = type(amount) is int and 0 < amount <= MAX_MINOR_UNITS and is_currency(currency)
+    valid = type(amount) is int and 0 < amount <= MAX_PAYMENT_MINOR_UNITS and is_currency(currency)
     try:
         money = Money.positive(amount, currency)
     except DomainError:

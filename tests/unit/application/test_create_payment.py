@@ -15,7 +15,7 @@ from domain.errors import (
     InvalidCurrency,
     InvalidCustomer,
 )
-from domain.money import MAX_MINOR_UNITS, Money
+from domain.money import MAX_MINOR_UNITS, MAX_PAYMENT_MINOR_UNITS, Money
 from domain.payment import Payment, PaymentStatus
 from domain.risk import RiskDecision, Verdict
 from tests.unit.fakes import FakeOrders, FakeRisk, Gateway
@@ -125,13 +125,16 @@ class TestCreatePayment:
         assert gateway.risk.requests == []
         assert gateway.orders.orders == {}
 
-    async def test_largest_amount_a_bigint_holds_is_accepted(
+    async def test_the_largest_payment_is_accepted(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
-        payment = await gateway.pay(merchant_id, amount=MAX_MINOR_UNITS)
-        assert gateway.db.payment(payment.payment_no).amount.amount == 2**63 - 1
+        payment = await gateway.pay(merchant_id, amount=MAX_PAYMENT_MINOR_UNITS, currency="CHF")
+        assert gateway.db.payment(payment.payment_no).amount.amount == 999_999_999_999
 
-    @pytest.mark.parametrize("amount", [10.0, 99.99, True, 0, -1, 2**63, "100", None])
+    @pytest.mark.parametrize(
+        "amount",
+        [10.0, 99.99, True, 0, -1, MAX_PAYMENT_MINOR_UNITS + 1, MAX_MINOR_UNITS, 2**63, "100", None],
+    )
     async def test_invalid_amount_is_refused_and_nothing_happens(
         self, gateway: Gateway, merchant_id: str, amount: object
     ) -> None:

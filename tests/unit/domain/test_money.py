@@ -3,7 +3,14 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import DomainError, InvalidAmount, InvalidCurrency
-from domain.money import MAX_MINOR_UNITS, Money, check_minor_units, exponent_of, is_currency
+from domain.money import (
+    MAX_MINOR_UNITS,
+    MAX_PAYMENT_MINOR_UNITS,
+    Money,
+    check_minor_units,
+    exponent_of,
+    is_currency,
+)
 
 
 class TestCurrencies:
@@ -43,6 +50,15 @@ class TestAmounts:
         assert Money(MAX_MINOR_UNITS, "USD").amount == 2**63 - 1
         with pytest.raises(InvalidAmount, match="at most"):
             Money(2**63, "USD")
+
+    def test_a_payment_or_refund_has_at_most_twelve_digits(self) -> None:
+        """So a merchant's day of payments sums far inside a BIGINT (settlement, ledger)."""
+        assert Money.positive(999_999_999_999, "CHF").amount == MAX_PAYMENT_MINOR_UNITS
+        for amount in (MAX_PAYMENT_MINOR_UNITS + 1, MAX_MINOR_UNITS):
+            with pytest.raises(InvalidAmount, match="at most 999999999999"):
+                Money.positive(amount, "CHF")
+        with pytest.raises(InvalidAmount, match="at most 999999999999"):
+            check_minor_units(MAX_PAYMENT_MINOR_UNITS + 1, positive=True)
 
     def test_positive_amount_keeps_the_exact_integer(self) -> None:
         assert Money.positive(1, "JPY") == Money(1, "JPY")

@@ -17,7 +17,7 @@ from domain.card import luhn_valid
 REDACTED: Final = "[REDACTED]"
 _NAMES: Final = (
     r"secret|password|passwd|token|signature|authorization|cookie|cvc|cvv|card[_-]?number|"
-    r"security[_-]?code"
+    r"security[\s_-]?code"
 )
 _SENSITIVE_NAME: Final = re.compile(_NAMES, re.IGNORECASE)
 # Names that are sensitive only on their own: `payment_method.number` and `pan` are the card
@@ -27,6 +27,13 @@ _SENSITIVE_WHOLE_NAMES: Final = frozenset({"pan", "number"})
 _NAMED_VALUE: Final = re.compile(
     rf"""(?P<name>["']?[\w-]*(?:{_NAMES})[\w-]*["']?\s*[:=]\s*["']?)"""
     r"""(?:(?:bearer|basic|token)\s+)?[^\s"';&}\]]+""",
+    re.IGNORECASE,
+)
+# `cvc 987`, `CVV2 1234`, `security code (987)`: a CVC after its name with no `:` or `=`.
+# Only a 3 or 4 digit value right after the name is taken, so "cvc check failed" keeps its
+# words and a number with no CVC name before it is never touched.
+_CVC_SPACED: Final = re.compile(
+    r"(?P<name>(?<![\w-])[\w-]*(?:cvc|cvv|security[\s_-]?code)[\w-]*[^\w\n]{1,6})\d{3,4}(?!\d)",
     re.IGNORECASE,
 )
 _CREDENTIAL: Final = re.compile(
@@ -45,6 +52,7 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     text = _NAMED_VALUE.sub(lambda m: m.group("name") + REDACTED, text)
+    text = _CVC_SPACED.sub(lambda m: m.group("name") + REDACTED, text)
     text = _CREDENTIAL.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
     return _CARD.sub(_card, text)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from observability.logging import json_handler
-from observability.redaction import REDACTED, redact_value
+from observability.redaction import REDACTED, redact_text, redact_value
 
 PAN = 4242424242424242
 NOT_LUHN = 4242424242424241
@@ -79,3 +79,45 @@ class TestSensitiveNames:
     def test_ordinary_names_are_not_sensitive(self, key: str) -> None:
         assert redact_value({key: 1050}) == {key: 1050}
         assert redact_value({key: "visa"}) == {key: "visa"}
+
+
+class TestCvcInMessages:
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("cvc 987", "cvc [REDACTED]"),
+        ("charging with CVC 987 now", "charging with CVC [REDACTED] now"),
+        ("cvv 1234", "cvv [REDACTED]"),
+        ("cvv2 987", "cvv2 [REDACTED]"),
+        ("card_cvc\t987", "card_cvc\t[REDACTED]"),
+        ("security code 987", "security code [REDACTED]"),
+        ("security code: 987", "security code: [REDACTED]"),
+        ("security_code 987", "security_code [REDACTED]"),
+        ("cvc - 987", "cvc - [REDACTED]"),
+        ("cvc (987)", "cvc ([REDACTED])"),
+        ('cvc "987"', 'cvc "[REDACTED]"'),
+        ("cvc=987", "cvc=[REDACTED]"),
+        ("cvc: 987", "cvc: [REDACTED]"),
+    ])
+    def test_a_cvc_after_its_name_is_hidden_whatever_the_separator(
+        self, text: str, expected: str
+    ) -> None:
+        assert redact_text(text) == expected
+
+    @pytest.mark.parametrize("text", [
+        "order 987 for 1050 cents",
+        "retry 3 of 5 after 1000 ms",
+        "listening on port 8080",
+        "cvc check failed",
+        "invalid cvc for card ending 4242",
+        "cvc 12345 is not a cvc",
+        "security check 987",
+    ])
+    def test_numbers_without_a_cvc_name_before_them_are_kept(self, text: str) -> None:
+        assert redact_text(text) == text
+
+    def test_a_cvc_in_a_message_or_an_extra_never_reaches_the_output(
+        self, stream: io.StringIO
+    ) -> None:
+        log = logging.getLogger("paygate.test.redaction")
+        log.info("declined: cvc %s", "987")
+        log.info("x", extra={"note": "customer typed security code 987"})
+        assert "987" not in stream.getvalue()

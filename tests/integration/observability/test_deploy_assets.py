@@ -65,14 +65,15 @@ def test_the_name_reader_sees_a_misspelt_metric() -> None:
     assert label_names(query) == {"channel", "status"}
 
 
-def test_the_four_contract_alerts_have_their_severity_and_duration() -> None:
-    summary = {name: (rule["for"], rule["labels"]["severity"])
+def test_the_four_contract_alerts_have_their_threshold_duration_and_severity() -> None:
+    summary = {name: (float(rule["expr"].rsplit(">", 1)[1]), rule["for"],
+                      rule["labels"]["severity"])
                for name, rule in alert_rules().items()}
     assert summary == {
-        "HighPaymentFailureRate": ("5m", "critical"),
-        "HighPaymentLatency": ("10m", "warning"),
-        "HighRiskRejectionRate": ("15m", "warning"),
-        "HighHTTPErrorRate": ("5m", "critical"),
+        "HighPaymentFailureRate": (0.05, "5m", "critical"),
+        "HighPaymentLatency": (5.0, "10m", "warning"),
+        "HighRiskRejectionRate": (0.20, "15m", "warning"),
+        "HighHTTPErrorRate": (0.01, "5m", "critical"),
     }
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import yaml
-from deploy_assets import CONTRACT_QUERIES, dashboard_queries
+from deploy_assets import CONTRACT_QUERIES, alert_rules, dashboard_queries, load_yaml
 from litestar import Litestar, get
 from promtool_runner import DEPLOY, find_promtool, run_promtool
 
@@ -27,6 +32,69 @@ def test_every_alert_fires_on_bad_traffic_and_stays_silent_on_good(promtool: str
     result = run_promtool(promtool, "test", "rules", "alerts_test.yml",
                           cwd=DEPLOY / "prometheus")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+_THRESHOLD = re.compile(r">\s*([0-9.]+)\s*$")
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _mutations() -> dict[str, tuple[str, Mutation]]:
+    """Every alert with its `for` one minute shorter and longer and its threshold 20 %
+    lower and higher, and the HTTP ratio summed over all scrape jobs again."""
+    mutations: dict[str, tuple[str, Mutation]] = {}
+    for name, rule in alert_rules().items():
+        minutes = int(rule["for"].removesuffix("m"))
+        for moved in (minutes - 1, minutes + 1):
+            mutations[f"{name} for: {moved}m"] = (
+                name, lambda rule, moved=moved: rule.update({"for": f"{moved}m"}))
+        match = _THRESHOLD.search(rule["expr"])
+        assert match, f"{name}: no `> threshold` at the end of {rule['expr']!r}"
+        for factor in (0.8, 1.2):
+            threshold = f"{float(match.group(1)) * factor:.6g}"
+            mutations[f"{name} > {threshold}"] = (name, lambda rule, threshold=threshold: (
+                rule.update({"expr": _THRESHOLD.sub(f"> {threshold}", rule["expr"])})))
+    mutations["HighHTTPErrorRate summed over all jobs"] = ("HighHTTPErrorRate", lambda rule: (
+        rule.update({"expr": rule["expr"].replace("sum by (job)", "sum")})))
+    return mutations
+
+
+def _mutated_rules(alert: str, mutation: Mutation) -> Any:
+    rules = load_yaml("prometheus/alerts.yml")
+    rule = next(rule for group in rules["groups"] for rule in group["rules"]
+                if rule.get("alert") == alert)
+    before = dict(rule)
+    mutation(rule)
+    assert rule != before, f"{alert}: the mutation changed nothing"
+    return rules
+
+
+def _alert_tests_pass(promtool: str, directory: Path, rules: Any) -> bool:
+    """alerts_test.yml run against `rules` in place of alerts.yml."""
+    directory.mkdir()
+    (directory / "alerts.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
+    shutil.copy(DEPLOY / "prometheus" / "alerts_test.yml", directory)
+    result = run_promtool(promtool, "test", "rules", "alerts_test.yml", cwd=directory)
+    return result.returncode == 0
+
+
+def test_the_alert_tests_fail_on_a_nearby_threshold_or_duration(
+    promtool: str, tmp_path: Path
+) -> None:
+    """A mutation check: the cases just above and just below each threshold, just before
+    and at each `for`, make alerts_test.yml fail on any of these edits of alerts.yml."""
+    assert _alert_tests_pass(promtool, tmp_path / "unchanged", load_yaml("prometheus/alerts.yml"))
+    mutations = _mutations()
+    assert len(mutations) == 4 * 4 + 1
+
+    def passes(numbered: tuple[int, tuple[str, Mutation]]) -> bool:
+        number, (alert, mutation) = numbered
+        return _alert_tests_pass(promtool, tmp_path / f"mutant{number}",
+                                 _mutated_rules(alert, mutation))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = pool.map(passes, enumerate(mutations.values()))
+        survivors = [label for label, passed in zip(mutations, outcomes, strict=True) if passed]
+    assert survivors == []
 
 
 def test_prometheus_config_is_valid(promtool: str) -> None:

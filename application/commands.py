@@ -40,6 +40,7 @@ class CreateRefundCommand:
     merchant_id: str | None
     amount: Any = None  # None refunds everything that is left
     reason: str | None = None
+    request_key: str | None = None  # the Idempotency-Key: one refund per key and payment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

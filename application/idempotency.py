@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from application.errors import ValidationFailed
+from application.errors import Unavailable, ValidationFailed
 from application.ports.platform import Clock
 from application.ports.storage import IdempotencyStore, StoredResponse
 
 MAX_KEY_LENGTH = 255
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class Idempotency:
-    """A 5xx response is not remembered: the request wrote nothing and may be retried."""
+    """A 5xx response is not remembered: the request wrote nothing and may be retried.
+
+    A response the store cannot keep is still answered: what the action wrote is committed,
+    and the claim, left in flight, is taken over after its lease by a retry that then meets
+    the action's own guard: an order_no is paid once, and a refund made under a key is
+    found again by that key (`CreateRefundCommand.request_key`).
+    """
 
     store: IdempotencyStore
     clock: Clock
@@ -41,8 +50,15 @@ class Idempotency:
         if response.status >= 500:
             await self.store.release(scope, key)
         else:
-            await self.store.complete(scope, key, response, self.clock.now())
+            await self._remember(scope, key, response)
         return response, False
+
+    async def _remember(self, scope: str, key: str, response: StoredResponse) -> None:
+        try:
+            await self.store.complete(scope, key, response, self.clock.now())
+        except Unavailable as error:
+            log.error("the %d response to idempotency key %r of %s is answered but could not "
+                      "be stored: %s", response.status, key, scope, error)
 
     async def purge_expired(self) -> dict[str, int]:
         """Delete the keys past their 24 h (they already count as absent), a batch at a

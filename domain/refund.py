@@ -34,6 +34,9 @@ class Refund:
     failure_message: str | None = None
     channel_reference: str | None = None
     completed_at: datetime | None = None
+    # the client's Idempotency-Key (with its scope): one refund per key and payment, however
+    # often, or however late, the request is retried
+    request_key: str | None = None
 
     @classmethod
     def open(

@@ -43,6 +43,7 @@ def refund_to_row(r: Refund) -> dict[str, Any]:
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "completed_at": r.completed_at,
+        "request_key": r.request_key,
     }
 
 
@@ -60,12 +61,16 @@ def refund_from_row(r: Row[Any]) -> Refund:
         failure_message=r.failure_message,
         channel_reference=r.channel_reference,
         completed_at=r.completed_at,
+        request_key=r.request_key,
     )
 
 
 _INSERT = t.insert()
 _BY_NO = select(t).where(t.c.refund_no == bindparam("r"))
 _BY_NO_SCOPED = _BY_NO.where(t.c.merchant_id == bindparam("m"))
+_BY_REQUEST_KEY = select(t).where(
+    t.c.payment_no == bindparam("p"), t.c.request_key == bindparam("k")
+)
 _UPDATE = t.update().where(t.c.refund_no == bindparam("b_refund_no"))
 _PENDING = (
     select(t)
@@ -90,6 +95,10 @@ class SqlRefundRepository(Repository):
     async def get(self, refund_no: str, merchant_id: str | None = None) -> Refund | None:
         statement = _BY_NO if merchant_id is None else _BY_NO_SCOPED
         row = (await self._execute(statement, {"r": refund_no, "m": merchant_id})).first()
+        return refund_from_row(row) if row is not None else None
+
+    async def get_by_request_key(self, payment_no: str, request_key: str) -> Refund | None:
+        row = (await self._execute(_BY_REQUEST_KEY, {"p": payment_no, "k": request_key})).first()
         return refund_from_row(row) if row is not None else None
 
     async def update(self, refund: Refund) -> None:

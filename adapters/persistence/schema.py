@@ -120,9 +120,13 @@ refunds = Table(
     _at("created_at"),
     _at("updated_at"),
     _at("completed_at", nullable=True),
+    Column("request_key", String(320)),  # scope and Idempotency-Key (255) of its request
     CheckConstraint("amount > 0", name="amount_positive"),
 )
 Index("ix_refunds_payment", refunds.c.payment_no, refunds.c.created_at)
+Index(
+    "uq_refunds_payment_no_request_key", refunds.c.payment_no, refunds.c.request_key, unique=True
+)
 Index(
     "ix_refunds_merchant_newest",
     refunds.c.merchant_id,

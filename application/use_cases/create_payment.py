@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 
 from application.charging import ChargeRecorder, charge_safely
 from application.commands import CreatePaymentCommand
+from application.errors import Unavailable
 from application.outbox import announce_payment
 from application.ports.channel import ChannelPort, Channels, ChargeRequest
 from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
@@ -16,6 +18,8 @@ from domain.errors import DuplicateOrder, InvalidChannel
 from domain.money import Money
 from domain.payment import Payment, PaymentStatus
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class CreatePayment:
@@ -24,6 +28,9 @@ class CreatePayment:
     The charge happens outside any transaction: the payment is committed as `pending`
     first, so a crash mid-charge leaves a row the reconciler can resolve. A local order
     book writes the order in that same transaction; a remote one is called before it.
+    Once the channel was asked, the answer is the payment: if its outcome cannot be
+    written, it is answered `pending` as it stands (not a 503, which would say that nothing
+    was written) and the reconciler records the outcome, with its webhook.
     """
 
     uow: UnitOfWorkFactory
@@ -70,7 +77,14 @@ class CreatePayment:
                 description=command.description,
             ),
         )
-        return await self.recorder.record(payment, result)
+        as_committed = replace(payment)  # the recorder moves `payment` before it commits
+        try:
+            return await self.recorder.record(payment, result)
+        except Unavailable as error:
+            log.error("payment %s was sent to its channel but its outcome (%s) could not be "
+                      "recorded: %s; the reconciler will", payment.payment_no,
+                      result.outcome.value, error)
+            return as_committed
 
     async def _refuse_duplicate(self, command: CreatePaymentCommand) -> None:
         """Look for the order_no before calling out with it.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from application.commands import CreateRefundCommand
-from application.errors import NotFound
+from application.errors import NotFound, Unavailable
 from application.ports.channel import Channels, Outcome, RefundRequest, RefundResult
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
 from application.refunding import RefundOutcome, RefundRecorder, refund_safely
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +20,11 @@ class CreateRefund:
     """Reserve the amount under the payment's row lock, then ask the channel outside it.
 
     The reservation is what keeps concurrent refunds from ever exceeding the amount:
-    pending refunds count against what is left until they fail.
+    pending refunds count against what is left until they fail. A request key (the
+    Idempotency-Key) names one refund of the payment: looked up under the same lock, so a
+    retry, however late, answers that refund instead of making another. Once the channel was
+    asked, the answer is the refund: if its outcome cannot be written, it is answered
+    `pending` as it stands and the reconciler records the outcome.
     """
 
     uow: UnitOfWorkFactory
@@ -33,9 +40,14 @@ class CreateRefund:
             )
             if payment is None:
                 raise NotFound(f"no payment {command.payment_no}")
+            if command.request_key is not None:
+                made = await uow.refunds.get_by_request_key(payment.payment_no, command.request_key)
+                if made is not None:
+                    return RefundOutcome(made, payment)
             refund = payment.reserve_refund(
                 self.ids.new_id("ref"), command.amount, self.clock.now(), command.reason
             )
+            refund.request_key = command.request_key
             await uow.payments.update(payment)
             await uow.refunds.add(refund)
             await uow.commit()
@@ -50,4 +62,10 @@ class CreateRefund:
                 ),
             )
         )
-        return await self.recorder.record(refund.refund_no, result)
+        try:
+            return await self.recorder.record(refund.refund_no, result)
+        except Unavailable as error:
+            log.error("refund %s was sent to its channel but its outcome (%s) could not be "
+                      "recorded: %s; the reconciler will", refund.refund_no,
+                      result.outcome.value, error)
+            return RefundOutcome(refund, payment)

@@ -124,7 +124,11 @@ def create_refund(
     as_json: bool,
 ) -> None:
     command = CreateRefundCommand(
-        payment_no=payment_no, merchant_id=None, amount=amount, reason=reason
+        payment_no=payment_no,
+        merchant_id=None,
+        amount=amount,
+        reason=reason,
+        request_key=None if idempotency_key is None else f"{CLI_SCOPE}:{idempotency_key}",
     )
 
     async def work(c: Container) -> dict[str, Any]:

@@ -88,9 +88,15 @@ async def refund_response(
     """A refund, for a merchant (its own payments only) or an operator (`merchant_id=None`)."""
     body = data or CreateRefundIn()
 
+    key = request.headers.get("idempotency-key")
+
     async def produce() -> dict[str, Any]:
         command = CreateRefundCommand(
-            payment_no=payment_no, merchant_id=merchant_id, amount=body.amount, reason=body.reason
+            payment_no=payment_no,
+            merchant_id=merchant_id,
+            amount=body.amount,
+            reason=body.reason,
+            request_key=None if key is None else f"{scope}:{key}",
         )
         return refund_view((await services.create_refund(command)).refund)
 

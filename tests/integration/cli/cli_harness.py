@@ -15,7 +15,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 from dependency_injector import providers
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.pool import NullPool
 
 from adapters.persistence import create_engine
@@ -126,6 +126,19 @@ class Paygate:
                 await engine.dispose()
 
         return asyncio.run(count())
+
+    def forget_idempotency_keys(self) -> None:
+        """Lose every stored key, as a killed command's released claim or a day's expiry do."""
+
+        async def forget() -> None:
+            engine = create_engine(self.settings().database_url, poolclass=NullPool)
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(delete(idempotency_keys))
+            finally:
+                await engine.dispose()
+
+        asyncio.run(forget())
 
 
 def assert_clean_failure(result: Result, exit_code: int, *words: str) -> None:

@@ -158,6 +158,21 @@ class TestRefunds:
         assert paygate.counts()["refunds"] == 1
         assert_clean_failure(reused, 1, "idempotency_key_reused")
 
+    def test_a_key_run_again_after_its_record_is_gone_answers_the_same_refund(
+        self, paygate: Paygate, payment: dict[str, Any]
+    ) -> None:
+        """An operator who retries a ticket after a killed command (whose claim was
+        released) or the next day gets the refund the key made, not a second one."""
+        args = ("refunds", "create", payment["payment_no"], "--amount", "300")
+        first = paygate.json(*args, "--idempotency-key", "ticket-43")
+        paygate.forget_idempotency_keys()
+
+        again = paygate.json(*args, "--idempotency-key", "ticket-43")
+
+        assert again["refund_no"] == first["refund_no"]
+        assert paygate.counts()["refunds"] == 1
+        assert paygate.json("payments", "show", payment["payment_no"])["refunded_amount"] == 300
+
     def test_refunds_list_and_show(
         self, paygate: Paygate, merchant: dict[str, Any], payment: dict[str, Any]
     ) -> None:

@@ -15,11 +15,11 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.schema import (
@@ -200,6 +200,12 @@ class Api:
                 )
                 for name, table in COUNTED_TABLES.items()
             }
+
+    async def age_idempotency_claims(self, seconds: int) -> None:
+        """Date every key's claim `seconds` ago, as if that long had gone by since."""
+        claimed = datetime.now(UTC) - timedelta(seconds=seconds)
+        async with self._engine.begin() as conn:
+            await conn.execute(update(idempotency_keys).values(created_at=claimed))
 
     async def ledger_balance(self) -> dict[str, tuple[int, int]]:
         """(debits, credits) per currency over the whole ledger."""

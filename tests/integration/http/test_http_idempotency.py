@@ -18,6 +18,8 @@ from http_harness import (
 )
 
 from adapters.channel.sandbox import SandboxChannel
+from adapters.persistence.idempotency import SqlIdempotencyStore
+from application.errors import Unavailable
 
 PAYMENTS = "/api/v1/payments"
 
@@ -164,3 +166,32 @@ async def test_the_same_key_while_the_first_request_runs_is_idempotency_key_in_u
     assert afterwards.headers["idempotent-replayed"] == "true"
     assert afterwards.content == finished.content
     assert (await api.counts())["payments"] == 1
+
+
+async def test_a_refund_whose_response_was_not_stored_is_made_once_however_late_the_retry(
+    api: Api, merchant: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database blips as the response is stored: the merchant still gets its 201, the
+    claim stays in flight, and a retry after the 60 s lease runs the request again; the
+    refund made under the key answers it, and no second refund is made."""
+    payment = await api.pay(merchant, amount=1_000)
+    stored = SqlIdempotencyStore.complete
+
+    async def blip(*args: object) -> None:
+        monkeypatch.setattr(SqlIdempotencyStore, "complete", stored)
+        raise Unavailable("the database went away")
+
+    monkeypatch.setattr(SqlIdempotencyStore, "complete", blip)
+    first = await api.refund(merchant, payment["payment_no"], {"amount": 300}, headers=key("r"))
+    soon = await api.refund(merchant, payment["payment_no"], {"amount": 300}, headers=key("r"))
+    await api.age_idempotency_claims(seconds=61)
+    late = await api.refund(merchant, payment["payment_no"], {"amount": 300}, headers=key("r"))
+
+    assert first.status_code == 201, first.text
+    assert_error(soon, 409, "idempotency_key_in_use")
+    assert late.status_code == 201, late.text
+    assert late.json()["refund_no"] == first.json()["refund_no"]
+    assert late.json()["status"] == "succeeded"
+    assert (await api.counts())["refunds"] == 1
+    shown = await api.call(merchant, "GET", f"{PAYMENTS}/{payment['payment_no']}")
+    assert shown.json()["refunded_amount"] == 300

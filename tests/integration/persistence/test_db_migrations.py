@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
 
+HEAD = "0002"
 TABLES = {
     "merchants",
     "payments",
@@ -70,7 +71,7 @@ async def test_upgrading_an_empty_database_reaches_head_and_can_be_repeated(
 
     names = await _on(database_url, lambda c: set(inspect(c).get_table_names()))
     assert names == TABLES | {"alembic_version"}
-    assert await _on(database_url, _revision) == "0001"
+    assert await _on(database_url, _revision) == HEAD
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ async def test_the_migrated_schema_is_the_schema_the_code_uses(
 async def test_upgrades_started_together_in_one_process_take_turns(database_url: str) -> None:
     await asyncio.gather(*(upgrade_database_async(database_url) for _ in range(3)))
 
-    assert await _on(database_url, _revision) == "0001"
+    assert await _on(database_url, _revision) == HEAD
 
 
 def test_worker_processes_upgrading_at_first_start_take_turns(database_url: str) -> None:
@@ -124,7 +125,7 @@ def test_worker_processes_upgrading_at_first_start_take_turns(database_url: str)
 
     assert [w.returncode for w in workers] == [0, 0], errors
 
-    assert asyncio.run(_on(database_url, _revision)) == "0001"
+    assert asyncio.run(_on(database_url, _revision)) == HEAD
 
 
 async def test_downgrading_to_nothing_and_back_works(database_url: str) -> None:
@@ -145,19 +146,19 @@ async def test_downgrading_to_nothing_and_back_works(database_url: str) -> None:
     }
 
     await upgrade_database_async(database_url)
-    assert await _on(database_url, _revision) == "0001"
+    assert await _on(database_url, _revision) == HEAD
 
 
 def test_the_blocking_upgrade_works_from_plain_code(sqlite_url: str) -> None:
     upgrade_database(sqlite_url)
 
-    assert asyncio.run(_on(sqlite_url, _revision)) == "0001"
+    assert asyncio.run(_on(sqlite_url, _revision)) == HEAD
 
 
 async def test_the_blocking_upgrade_works_inside_a_running_event_loop(sqlite_url: str) -> None:
     upgrade_database(sqlite_url)
 
-    assert await _on(sqlite_url, _revision) == "0001"
+    assert await _on(sqlite_url, _revision) == HEAD
 
 
 def test_the_alembic_command_line_uses_the_packaged_migrations(
@@ -176,4 +177,35 @@ def test_the_alembic_command_line_uses_the_packaged_migrations(
     )
 
     assert done.returncode == 0, done.stderr
-    assert asyncio.run(_on(sqlite_url, _revision)) == "0001"
+    assert asyncio.run(_on(sqlite_url, _revision)) == HEAD
+
+
+async def test_refunds_made_before_request_keys_keep_their_rows_and_have_none(
+    database_url: str,
+) -> None:
+    await upgrade_database_async(database_url, revision="0001")
+    at = "2026-11-20 10:00:00+00:00"
+
+    def seed(conn: Connection) -> None:
+        conn.execute(text(
+            "INSERT INTO merchants (merchant_id, name, api_key, api_secret_sealed,"
+            " webhook_secret_sealed, fee_basis_points, fee_fixed, active, created_at)"
+            f" VALUES ('mch_1', 'Shop', 'key_1', 's', 'w', 0, 0, true, '{at}')"))
+        conn.execute(text(
+            "INSERT INTO payments (payment_no, merchant_id, order_no, amount, currency, channel,"
+            " status, refunded_amount, refund_reserved, metadata, created_at, updated_at, version)"
+            " VALUES ('pay_1', 'mch_1', 'O-1', 1000, 'USD', 'sandbox', 'partially_refunded',"
+            f" 400, 400, '{{}}', '{at}', '{at}', 1)"))
+        conn.execute(text(
+            "INSERT INTO refunds (refund_no, payment_no, merchant_id, amount, currency, status,"
+            f" created_at, updated_at) VALUES ('ref_1', 'pay_1', 'mch_1', 400, 'USD',"
+            f" 'succeeded', '{at}', '{at}')"))
+        conn.commit()
+
+    await _on(database_url, seed)
+    await upgrade_database_async(database_url)
+
+    rows = await _on(database_url, lambda c: c.execute(
+        text("SELECT refund_no, amount, request_key FROM refunds")).all())
+    assert [tuple(r) for r in rows] == [("ref_1", 400, None)]
+    assert await _on(database_url, _revision) == HEAD

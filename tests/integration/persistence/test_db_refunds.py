@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from db_builders import T0, captured, later, merchant, payment
+from sqlalchemy.exc import IntegrityError
 
 from adapters.persistence import SqlUnitOfWorkFactory
 from application.ports.storage import RefundQuery
@@ -138,3 +139,46 @@ async def test_succeeded_on_counts_refunds_completed_that_utc_day(
 
     assert day == [today.amount]
     assert other_merchant == []
+
+
+async def test_a_refund_is_found_by_its_request_key_within_its_payment_only(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    p, other = captured(payment()), captured(payment(payment_no="pay_other"))
+    await seed(merchant(), p, other)
+    async with uow_factory() as uow:
+        locked = await uow.payments.get(p.payment_no, for_update=True)
+        assert locked is not None
+        refund = locked.reserve_refund("ref_keyed", 1_000, T0)
+        refund.request_key = "mer_1:key-1"
+        await uow.refunds.add(refund)
+        await uow.payments.update(locked)
+        await uow.commit()
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.refunds.get_by_request_key(p.payment_no, "mer_1:key-1") == refund
+        assert await uow.refunds.get_by_request_key(p.payment_no, "mer_1:key-2") is None
+        assert await uow.refunds.get_by_request_key("pay_other", "mer_1:key-1") is None
+
+
+async def test_the_database_refuses_a_second_refund_under_one_request_key(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    """The backstop under the use case's look-up: the unique index."""
+    p = captured(payment())
+    await seed(merchant(), p)
+
+    async def two_refunds_under_one_key() -> None:
+        async with uow_factory() as uow:
+            locked = await uow.payments.get(p.payment_no, for_update=True)
+            assert locked is not None
+            for number in ("ref_a", "ref_b"):
+                refund = locked.reserve_refund(number, 1_000, T0)
+                refund.request_key = "mer_1:key-1"
+                await uow.refunds.add(refund)
+            await uow.commit()
+
+    with pytest.raises(IntegrityError, match=r"(?i)unique|duplicate"):
+        await two_refunds_under_one_key()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.refunds.get("ref_a") is None

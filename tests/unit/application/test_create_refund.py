@@ -250,3 +250,80 @@ class TestCreateRefund:
         await gateway.refund(payment_no, 1_234, merchant_id)
         assert reserved_when_asked == [1_234]
         assert gateway.channel.calls_in_transaction == 0
+
+    async def test_a_database_outage_after_the_channel_refunded_answers_the_refund_pending(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        """Money moved: the operator or merchant gets the refund as it stands, not a 503
+        that says nothing was written; the reconciler records the outcome."""
+        payment_no = await captured(gateway, merchant_id)
+
+        async def database_goes_down(request: object) -> None:
+            gateway.db.down = True
+
+        gateway.channel.before_answer = database_goes_down
+        outcome = await gateway.refund(payment_no, 2_500, merchant_id)
+        gateway.db.down = False
+
+        stored = gateway.db.refund(outcome.refund.refund_no)
+        assert (outcome.refund.status, stored.status) == (RefundStatus.PENDING,) * 2
+        assert (outcome.payment.refund_reserved, outcome.payment.status) == (2_500, S.SUCCEEDED)
+        gateway.clock.advance(seconds=61)
+        await gateway.reconcile()
+        assert gateway.db.refund(outcome.refund.refund_no).status is RefundStatus.SUCCEEDED
+        assert gateway.db.payment(payment_no).refunded_amount == 2_500
+
+
+class TestRequestKey:
+    """The Idempotency-Key travels with the refund: a retry that outlives its key's claim
+    (a crashed worker, a response that could not be stored) must find the refund, not make
+    another one."""
+
+    async def test_a_second_run_under_the_same_key_answers_the_first_refund(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        command = CreateRefundCommand(
+            payment_no=payment_no, merchant_id=merchant_id, amount=2_500, request_key="k-1"
+        )
+        first = await gateway.create_refund(command)
+        again = await gateway.create_refund(command)
+
+        assert again.refund.refund_no == first.refund.refund_no
+        assert again.refund.status is RefundStatus.SUCCEEDED
+        assert len(gateway.db.refunds) == 1
+        assert sum(gateway.channel.refunds.values()) == 1
+        payment = gateway.db.payment(payment_no)
+        assert (payment.refunded_amount, payment.refund_reserved) == (2_500, 2_500)
+
+    async def test_the_first_refund_is_answered_even_when_the_retry_asks_another_amount(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        """The key names the refund; a different body under it is refused earlier, by the
+        idempotency store, while the key is kept; after that the refund still stands."""
+        payment_no = await captured(gateway, merchant_id)
+        first = await gateway.create_refund(CreateRefundCommand(
+            payment_no=payment_no, merchant_id=merchant_id, amount=2_500, request_key="k-1"))
+        again = await gateway.create_refund(CreateRefundCommand(
+            payment_no=payment_no, merchant_id=merchant_id, amount=7_500, request_key="k-1"))
+        assert again.refund.refund_no == first.refund.refund_no
+        assert gateway.db.payment(payment_no).refunded_amount == 2_500
+
+    async def test_the_key_names_a_refund_of_one_payment_only(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        one, two = await captured(gateway, merchant_id), await captured(gateway, merchant_id)
+        first = await gateway.create_refund(CreateRefundCommand(
+            payment_no=one, merchant_id=merchant_id, amount=1_000, request_key="k-1"))
+        second = await gateway.create_refund(CreateRefundCommand(
+            payment_no=two, merchant_id=merchant_id, amount=1_000, request_key="k-1"))
+        assert first.refund.refund_no != second.refund.refund_no
+        assert gateway.db.refund(second.refund.refund_no).request_key == "k-1"
+
+    async def test_refunds_without_a_key_are_each_their_own(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await captured(gateway, merchant_id)
+        await gateway.refund(payment_no, 1_000, merchant_id)
+        await gateway.refund(payment_no, 1_000, merchant_id)
+        assert gateway.db.payment(payment_no).refunded_amount == 2_000

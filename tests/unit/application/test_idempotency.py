@@ -103,6 +103,26 @@ class TestIdempotency:
         assert store.claims == {}
         assert await idempotency.run("mch_1", "key-1", "fp-a", action) == (CREATED, False)
 
+    async def test_a_response_that_cannot_be_stored_is_still_answered(
+        self, idempotency: Idempotency, store: FakeIdempotencyStore,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The action committed (a payment exists): a 503 now would tell the client that
+        nothing was written. The claim stays in flight, so a retry is `in use` until its
+        lease runs out and then runs again, into the action's own duplicate check."""
+
+        async def store_down(*args: object) -> None:
+            raise Unavailable("database down")
+
+        store.complete = store_down  # type: ignore[method-assign]
+        action = Counted(CREATED)
+        assert await idempotency.run("mch_1", "key-1", "fp-a", action) == (CREATED, False)
+        assert [r.levelname for r in caplog.records] == ["ERROR"]
+        assert "key-1" in caplog.text
+        with pytest.raises(IdempotencyKeyInUse):
+            await idempotency.run("mch_1", "key-1", "fp-a", action)
+        assert action.runs == 1
+
     @pytest.mark.parametrize("key", ["", "k" * (MAX_KEY_LENGTH + 1)])
     async def test_a_key_of_the_wrong_length_is_a_validation_error(
         self, idempotency: Idempotency, store: FakeIdempotencyStore, key: str

@@ -207,6 +207,12 @@ class FakeRefundRepository:
             return None
         return dataclasses.replace(refund)
 
+    async def get_by_request_key(self, payment_no: str, request_key: str) -> Refund | None:
+        made = [r for r in self._all().values()
+                if (r.payment_no, r.request_key) == (payment_no, request_key)]
+        assert len(made) <= 1, f"two refunds of {payment_no} under one request key"
+        return dataclasses.replace(made[0]) if made else None
+
     async def update(self, refund: Refund) -> None:
         if refund.refund_no not in self._all():
             raise AssertionError(f"update of refund {refund.refund_no} that was never added")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 OTLP_HTTP_PORT = 4318
 TRACES_PATH = "/v1/traces"
@@ -23,10 +23,16 @@ def otlp_endpoint_from_jaeger(url: str) -> str:
     scheme = parts.scheme or "http"
     path = parts.path.rstrip("/")
     if parts.port in _LEGACY_PORTS or path == "/api/traces":
-        return f"{scheme}://{parts.hostname}:{OTLP_HTTP_PORT}{TRACES_PATH}"
+        return f"{scheme}://{_host(parts)}:{OTLP_HTTP_PORT}{TRACES_PATH}"
     if not path:
         return f"{scheme}://{parts.netloc}{TRACES_PATH}"
     return url.strip()
+
+
+def _host(parts: SplitResult) -> str:
+    """The host, an IPv6 literal back in its brackets (`hostname` drops them)."""
+    host = parts.hostname or ""
+    return f"[{host}]" if ":" in host else host
 
 
 def sampling_rate(env: Mapping[str, str]) -> float:

@@ -32,6 +32,25 @@ def test_jaeger_endpoint_becomes_the_otlp_traces_url(legacy: str, otlp: str) -> 
     assert TracingSettings.from_env({"JAEGER_ENDPOINT": legacy}).endpoint == otlp
 
 
+@pytest.mark.parametrize(("legacy", "otlp"), [
+    ("http://10.0.0.7:14268/api/traces", "http://10.0.0.7:4318/v1/traces"),
+    ("http://10.0.0.7:4318", "http://10.0.0.7:4318/v1/traces"),
+    ("http://jaeger.tracing.svc:14250", "http://jaeger.tracing.svc:4318/v1/traces"),
+    ("http://jaeger.tracing.svc/api/traces", "http://jaeger.tracing.svc:4318/v1/traces"),
+    ("http://[::1]:14268/api/traces", "http://[::1]:4318/v1/traces"),
+    ("http://[::1]/api/traces", "http://[::1]:4318/v1/traces"),
+    ("https://[2001:db8::7]:14250", "https://[2001:db8::7]:4318/v1/traces"),
+    ("http://[fe80::1%25eth0]:14268/api/traces", "http://[fe80::1%25eth0]:4318/v1/traces"),
+    ("http://[::1]:4318", "http://[::1]:4318/v1/traces"),
+    ("http://[::1]:4318/", "http://[::1]:4318/v1/traces"),
+    ("http://[::1]:4318/v1/traces", "http://[::1]:4318/v1/traces"),
+])
+def test_jaeger_endpoint_keeps_an_ipv4_hostname_or_bracketed_ipv6_host(
+        legacy: str, otlp: str) -> None:
+    assert otlp_endpoint_from_jaeger(legacy) == otlp
+    assert TracingSettings.from_env({"JAEGER_ENDPOINT": legacy}).endpoint == otlp
+
+
 def test_standard_otlp_endpoint_wins_over_jaeger_endpoint() -> None:
     settings = TracingSettings.from_env({
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4318",

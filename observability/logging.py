@@ -16,14 +16,16 @@ from typing import Any, Final, TextIO
 from observability.redaction import redact_text, redact_value
 from observability.trace_ids import current_span_id, current_trace_id
 
+# uvicorn adds `color_message`, the message again with ANSI colour codes: never written.
+_DROPPED: Final = frozenset({"color_message"})
 _STANDARD: Final = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message", "asctime", "trace_id", "span_id", "taskName",
-}
+} | _DROPPED
 _MARK: Final = "_paygate_handler"
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
-    """What the caller passed with `extra=`."""
+    """What the caller passed with `extra=`, less the fields that are never written."""
     return {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
 
 

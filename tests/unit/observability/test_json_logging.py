@@ -57,6 +57,16 @@ def test_lines_carry_the_ids_of_the_current_span(stream: io.StringIO, spans: Spa
     assert inside["span_id"] == format(span.get_span_context().span_id, "016x")
 
 
+def test_uvicorn_color_message_is_left_out_of_the_json(stream: io.StringIO) -> None:
+    log = logging.getLogger("paygate.test")
+    log.info("hi", extra={"color_message": "\x1b[32mhi\x1b[0m", "client": "127.0.0.1"})
+    (event,) = events(stream)
+    assert "color_message" not in event
+    assert (event["message"], event["client"]) == ("hi", "127.0.0.1")
+    assert "\x1b" not in stream.getvalue()
+    assert "\\u001b" not in stream.getvalue()
+
+
 def test_card_numbers_cvcs_secrets_and_signatures_never_reach_the_output(
     stream: io.StringIO,
 ) -> None:

@@ -184,6 +184,7 @@ webhook_events = Table(
     Column("status", String(16), nullable=False),
     Column("last_error", Text),
     _at("delivered_at", nullable=True),
+    Column("traceparent", String(64)),  # W3C: 55 characters in version 00
 )
 Index("ix_webhook_events_due", webhook_events.c.status, webhook_events.c.next_attempt_at)
 Index("ix_webhook_events_merchant", webhook_events.c.merchant_id, webhook_events.c.created_at)

@@ -6,6 +6,7 @@ import builtins
 from datetime import datetime
 from typing import Any
 
+from opentelemetry.propagate import inject
 from sqlalchemy import Row, bindparam, select
 
 from adapters.persistence.schema import webhook_events as t
@@ -28,6 +29,7 @@ def event_to_row(e: WebhookEvent) -> dict[str, Any]:
         "status": e.status.value,
         "last_error": e.last_error,
         "delivered_at": e.delivered_at,
+        "traceparent": e.traceparent,
     }
 
 
@@ -44,7 +46,14 @@ def event_from_row(r: Row[Any]) -> WebhookEvent:
         status=WebhookStatus(r.status),
         last_error=r.last_error,
         delivered_at=r.delivered_at,
+        traceparent=r.traceparent,
     )
+
+
+def _current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    inject(carrier)
+    return carrier.get("traceparent")
 
 
 _INSERT = t.insert()
@@ -69,6 +78,9 @@ class SqlWebhookRepository(Repository):
     __slots__ = ()
 
     async def add(self, event: WebhookEvent) -> None:
+        """Written with the trace it is written in (unless it names one already)."""
+        if event.traceparent is None:
+            event.traceparent = _current_traceparent()
         await self._execute(_INSERT, event_to_row(event))
 
     async def get(self, event_id: str) -> WebhookEvent | None:

@@ -7,6 +7,10 @@ network (server-side request forgery). So the host is resolved here, every addre
 resolves to must be public, and the request goes to the address that was checked, with
 the original `Host` header and TLS server name: a second DNS answer (rebinding) cannot
 swap the destination between the check and the connection. Redirects are not followed.
+
+Each delivery is a client span, `WebhookDelivery`, in the trace that wrote the event (its
+stored `traceparent`), so the merchant's side of a payment joins that payment's trace
+however much later, and from whichever worker, the event goes out.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
-from opentelemetry.propagate import inject
+from opentelemetry import trace
+from opentelemetry.propagate import extract, inject
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -54,15 +60,33 @@ def _address(host: str) -> Address | None:
 class HttpWebhookSender:
     def __init__(
         self, timeout: float = 10.0, client: httpx.AsyncClient | None = None, *,
-        allow_private: bool = False, resolve: Resolver = resolve,
+        allow_private: bool = False, resolve: Resolver = resolve, tracer: Tracer | None = None,
     ) -> None:
         self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._allow_private, self._resolve = allow_private, resolve
+        self._tracer = tracer or trace.get_tracer("paygate.webhooks")
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], traceparent: str | None = None
+    ) -> int:
+        parent = extract({"traceparent": traceparent}) if traceparent else None
+        target = httpx.URL(url)
+        with self._tracer.start_as_current_span(
+            "WebhookDelivery",
+            context=parent,
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": "POST", "server.address": target.host},
+        ) as span:
+            status = await self._post(target, body, headers)
+            span.set_attribute("http.response.status_code", status)
+            if not 200 <= status < 300:
+                span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+            return status
+
+    async def _post(self, url: httpx.URL, body: bytes, headers: Mapping[str, str]) -> int:
         outgoing = dict(headers)
         inject(outgoing)
-        targets, extensions = await self._destinations(httpx.URL(url), outgoing)
+        targets, extensions = await self._destinations(url, outgoing)
         for target in targets[:-1]:  # the next checked address when one cannot be reached
             try:
                 return await self._send(target, body, outgoing, extensions)

@@ -36,4 +36,8 @@ class SecretVault(Protocol):
 class WebhookSender(Protocol):
     """POSTs one signed merchant webhook; returns the HTTP status, raises on a network error."""
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int: ...
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], traceparent: str | None = None
+    ) -> int:
+        """`traceparent`: the trace the delivery belongs to (the one that wrote the event)."""
+        ...

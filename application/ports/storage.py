@@ -158,6 +158,9 @@ class WebhookEvent:
     status: WebhookStatus = WebhookStatus.PENDING
     last_error: str | None = None
     delivered_at: datetime | None = None
+    # the W3C traceparent of the work that wrote the event, so its delivery, however much
+    # later and in whichever worker, continues that trace (None when nothing was traced)
+    traceparent: str | None = None
 
 
 class WebhookRepository(Protocol):

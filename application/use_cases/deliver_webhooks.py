@@ -68,7 +68,7 @@ class DeliverWebhooks:
                     secret, body, int(self.clock.now().timestamp())
                 ),
             }
-            status = await self.sender.post(event.url, body, headers)
+            status = await self.sender.post(event.url, body, headers, event.traceparent)
             error = None if 200 <= status < 300 else f"HTTP {status}"
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from db_builders import T0, later, merchant
+from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.persistence import SqlUnitOfWorkFactory
 from application.ports.storage import WebhookEvent, WebhookStatus
@@ -85,6 +86,37 @@ async def test_a_webhook_event_reads_back_and_its_delivery_is_written_back(
         assert await uow.webhooks.get(event.event_id) == event
         assert await uow.webhooks.list(status=WebhookStatus.DELIVERED) == [event]
         assert await uow.webhooks.list(merchant_id="mer_2") == []
+
+
+async def test_an_event_is_written_with_the_trace_it_is_written_in(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    await seed(merchant())
+    tracer = TracerProvider().get_tracer("test")
+    traced, untraced = _event(1), _event(2)
+    async with uow_factory() as uow:
+        with tracer.start_as_current_span("CreatePayment") as span:
+            await uow.webhooks.add(traced)
+        await uow.webhooks.add(untraced)
+        await uow.commit()
+
+    context = span.get_span_context()
+    async with uow_factory(read_only=True) as uow:
+        stored, bare = await uow.webhooks.get("evt_0001"), await uow.webhooks.get("evt_0002")
+    assert stored is not None
+    assert bare is not None
+    assert stored.traceparent == (
+        f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}")
+    assert bare.traceparent is None
+    [claimed] = [e for e in await _claim_all(uow_factory) if e.event_id == "evt_0001"]
+    assert claimed.traceparent == stored.traceparent
+
+
+async def _claim_all(uow_factory: SqlUnitOfWorkFactory) -> list[WebhookEvent]:
+    async with uow_factory() as uow:
+        claimed = await uow.webhooks.claim_due(later(10), later(70), 10)
+        await uow.commit()
+    return claimed
 
 
 async def test_due_events_are_claimed_once_until_their_lease_runs_out(

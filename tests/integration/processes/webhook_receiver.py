@@ -31,6 +31,7 @@ class Delivery:
     body: bytes
     timestamp: int
     answered: int
+    traceparent: str | None = None
 
     @property
     def event(self) -> dict[str, Any]:
@@ -68,7 +69,9 @@ class WebhookReceiver:
         with self._lock:
             return [d for d in self.deliveries if d.event["id"] == event_id]
 
-    def receive(self, path: str, signature: str | None, body: bytes) -> int:
+    def receive(
+        self, path: str, signature: str | None, body: bytes, traceparent: str | None = None
+    ) -> int:
         fields = _fields(signature)
         problem = self.check_signature(fields, body)
         with self._lock:
@@ -77,7 +80,8 @@ class WebhookReceiver:
                 return 400
             script = self._script[path]
             answer = script.popleft() if script else 200
-            self.deliveries.append(Delivery(path, body, int(fields["t"]), answer))
+            self.deliveries.append(
+                Delivery(path, body, int(fields["t"]), answer, traceparent))
             return answer
 
     def check_signature(self, fields: dict[str, str], body: bytes) -> str | None:
@@ -101,7 +105,9 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status = receiver.receive(self.path, self.headers.get("X-Paygate-Signature"), body)
+            status = receiver.receive(
+                self.path, self.headers.get("X-Paygate-Signature"), body,
+                self.headers.get("traceparent"))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -10,8 +10,10 @@ import re
 import time
 
 from gateway_client import payment_body
+from process_harness import wait_for
 from signed import send
 from traces import Deployment, Exported
+from webhook_receiver import WebhookReceiver, receiving
 
 CARD_OK = "4242424242424242"
 GATEWAY_SERVER = "POST /api/v1/payments"
@@ -100,3 +102,26 @@ def test_a_sampled_parent_is_followed_even_at_sampling_rate_zero(unsampled: Depl
     assert trace_id == parent_trace
     spans = unsampled.spans.wait_for_trace(trace_id, {GATEWAY_SERVER, *BUSINESS})
     assert only(spans, GATEWAY_SERVER).parent_id == parent_span
+
+
+def test_the_merchant_webhook_of_a_payment_is_delivered_in_the_payment_trace(
+    traced: Deployment,
+) -> None:
+    """The event is written in the payment's request and sent later by the worker loop: the
+    delivery is a `WebhookDelivery` span under `CreatePayment`, and the merchant receives
+    that span's context as `traceparent`, so its own spans join the payment's trace."""
+    keys = traced.api.new_merchant("Traced hooks")
+    with receiving(WebhookReceiver()) as receiver:
+        receiver.secret = keys.webhook_secret
+        body = payment_body("TRACE-HOOK", CARD_OK, 4_200, notify_url=receiver.url("/hooks"))
+        response = send(traced.api, keys, "POST", "/api/v1/payments", body)
+        assert response.status_code == 201, response.text
+        wait_for("the payment's webhook", lambda: receiver.delivered("payment.succeeded"))
+    [delivery] = receiver.delivered("payment.succeeded")
+    trace_id = response.headers["X-Trace-ID"]
+
+    spans = traced.spans.wait_for_trace(trace_id, {"CreatePayment", "WebhookDelivery"})
+    hook = only(spans, "WebhookDelivery")
+    assert hook.parent_id == only(spans, "CreatePayment").span_id
+    assert delivery.traceparent is not None
+    assert delivery.traceparent.split("-")[1:3] == [trace_id, hook.span_id]

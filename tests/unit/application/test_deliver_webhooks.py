@@ -45,6 +45,18 @@ class TestDeliverWebhooks:
         expected = hmac.new(secret, f"{timestamp}.".encode() + post.body, hashlib.sha256)
         assert hmac.compare_digest(digest, expected.hexdigest())
 
+    async def test_the_delivery_is_sent_in_the_trace_that_wrote_the_event(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        event = await one_event(gateway, merchant_id)
+        traceparent = f"00-{'ab' * 16}-{'cd' * 8}-01"
+        stored(gateway, event).traceparent = traceparent
+
+        await gateway.deliver_webhooks()
+
+        [post] = gateway.sender.posts
+        assert post.traceparent == traceparent
+
     def test_sign_webhook_matches_a_known_vector(self) -> None:
         body = b'{"id":"evt_1"}'
         digest = hmac.new(b"whsec", b'1700000000.{"id":"evt_1"}', hashlib.sha256).hexdigest()

@@ -59,6 +59,7 @@ class Post:
     url: str
     body: bytes
     headers: dict[str, str]
+    traceparent: str | None = None
 
 
 @dataclass
@@ -72,8 +73,10 @@ class FakeWebhookSender:
     def answer(self, *replies: int | Exception) -> None:
         self.script.extend(replies)
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
-        self.posts.append(Post(url, body, dict(headers)))
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], traceparent: str | None = None
+    ) -> int:
+        self.posts.append(Post(url, body, dict(headers), traceparent))
         if self.during_post is not None:
             hook, self.during_post = self.during_post, None
             await hook()

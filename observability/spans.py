@@ -15,9 +15,9 @@ sampled: what an unsampled call costs is most of what tracing costs. So
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar, Token
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -43,6 +43,26 @@ def record_error(span: Span, error: BaseException) -> None:
     code = getattr(error, "code", None)
     span.set_attribute("error.type", code if isinstance(code, str) else type(error).__qualname__)
     span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+
+
+# Results that are a fault of the platform rather than an answer: a channel that could
+# not be reached (`channel_unavailable`) or sent no answer (`unknown`). A declined card is
+# an answer and leaves the span unset.
+_FAULT_CODES: Final = frozenset({"channel_unavailable"})
+
+
+def fault_of(attributes: Mapping[str, object]) -> str | None:
+    """The `error.type` a result's attributes call for, or None for an answer."""
+    if attributes.get("failure_code") in _FAULT_CODES:
+        return str(attributes["failure_code"])
+    if attributes.get("outcome") == "unknown":
+        return "unknown"
+    return None
+
+
+def record_fault(span: Span, fault: str) -> None:
+    span.set_attribute("error.type", fault)
+    span.set_status(Status(StatusCode.ERROR, fault))
 
 
 def drops_children_of_unsampled(tracer: Tracer) -> bool:
@@ -141,5 +161,9 @@ class BusinessSpan:
             if isinstance(exc, Exception):
                 record_error(span, exc)
             raise
-        span.set_attributes(merged(before, self._after(result)))
+        attributes = merged(before, self._after(result))
+        span.set_attributes(attributes)
+        fault = fault_of(attributes)
+        if fault is not None:
+            record_fault(span, fault)
         return result

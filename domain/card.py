@@ -6,13 +6,23 @@ from dataclasses import dataclass, field
 
 from domain.errors import InvalidCard
 
-_BRANDS = (
-    ("amex", ("34", "37")),
-    ("mastercard", ("51", "52", "53", "54", "55", "22", "23", "24", "25", "26", "27")),
-    ("discover", ("6011", "65")),
-    ("jcb", ("35",)),
-    ("unionpay", ("62",)),
-    ("visa", ("4",)),
+# (brand, first prefix, last prefix): a number whose leading digits, as many as the bounds
+# have, lie between the two (inclusive) is of that brand. The ranges do not overlap.
+_BIN_RANGES: tuple[tuple[str, str, str], ...] = (
+    ("amex", "34", "34"),
+    ("amex", "37", "37"),
+    ("diners", "300", "305"),
+    ("diners", "3095", "3095"),
+    ("diners", "36", "36"),
+    ("diners", "38", "39"),
+    ("discover", "6011", "6011"),
+    ("discover", "644", "649"),
+    ("discover", "65", "65"),
+    ("jcb", "3528", "3589"),
+    ("mastercard", "51", "55"),
+    ("mastercard", "2221", "2720"),
+    ("unionpay", "62", "62"),
+    ("visa", "4", "4"),
 )
 
 
@@ -27,8 +37,8 @@ def luhn_valid(number: str) -> bool:
 
 
 def brand_of(number: str) -> str:
-    for brand, prefixes in _BRANDS:
-        if number.startswith(prefixes):
+    for brand, first, last in _BIN_RANGES:
+        if first <= number[: len(first)] <= last:
             return brand
     return "unknown"
 

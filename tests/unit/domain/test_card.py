@@ -6,6 +6,11 @@ from domain.card import CardDetails, CardSummary, brand_of, luhn_valid
 from domain.errors import InvalidCard
 
 
+def with_check_digit(body: str) -> str:
+    """`body` and the digit that makes it pass the Luhn check."""
+    return next(body + digit for digit in "0123456789" if luhn_valid(body + digit))
+
+
 def a_card(number: str = "4242424242424242", **overrides: object) -> CardDetails:
     values: dict[str, object] = {"exp_month": 12, "exp_year": 2030, "cvc": "987"}
     values.update(overrides)
@@ -52,6 +57,74 @@ class TestBrand:
         ],
     )
     def test_brand_comes_from_the_number_prefix(self, number: str, brand: str) -> None:
+        assert brand_of(number) == brand
+        assert a_card(number).summary.brand == brand
+
+    @pytest.mark.parametrize(
+        ("prefix", "brand"),
+        [
+            ("4", "visa"),
+            ("3999", "diners"),
+            ("50", "unknown"),
+            ("51", "mastercard"),
+            ("55", "mastercard"),
+            ("56", "unknown"),
+            ("2220", "unknown"),
+            ("2221", "mastercard"),
+            ("2299", "mastercard"),
+            ("2300", "mastercard"),
+            ("2720", "mastercard"),
+            ("2721", "unknown"),
+            ("2200", "unknown"),
+            ("2799", "unknown"),
+            ("6010", "unknown"),
+            ("6011", "discover"),
+            ("6012", "unknown"),
+            ("643", "unknown"),
+            ("644", "discover"),
+            ("649", "discover"),
+            ("650", "discover"),  # outside 644-649, inside 65
+            ("659", "discover"),
+            ("66", "unknown"),
+            ("33", "unknown"),
+            ("34", "amex"),
+            ("37", "amex"),
+            ("2999", "unknown"),
+            ("300", "diners"),
+            ("305", "diners"),
+            ("306", "unknown"),
+            ("3094", "unknown"),
+            ("3095", "diners"),
+            ("3096", "unknown"),
+            ("36", "diners"),
+            ("38", "diners"),
+            ("39", "diners"),
+            ("3527", "unknown"),
+            ("3528", "jcb"),
+            ("3589", "jcb"),
+            ("3590", "unknown"),
+            ("61", "unknown"),
+            ("62", "unionpay"),
+            ("63", "unknown"),
+        ],
+    )
+    def test_brand_ranges_at_their_edges(self, prefix: str, brand: str) -> None:
+        number = with_check_digit(prefix.ljust(15, "0"))
+        assert brand_of(number) == brand
+        assert a_card(number).summary.brand == brand
+
+    @pytest.mark.parametrize(
+        ("number", "brand"),
+        [
+            ("30569309025904", "diners"),
+            ("38520000023237", "diners"),
+            ("36227206271667", "diners"),
+            ("3566002020360505", "jcb"),
+            ("6445644564456445", "discover"),
+            ("2720992720992729", "mastercard"),
+        ],
+    )
+    def test_full_length_numbers(self, number: str, brand: str) -> None:
         assert brand_of(number) == brand
         assert a_card(number).summary.brand == brand
 

@@ -136,8 +136,15 @@ class SqlPaymentRepository(Repository):
     async def add(self, payment: Payment) -> None:
         result = await self._execute(_INSERT.on(self.dialect), payment_to_row(payment))
         if result.rowcount == 0:
+            # rare, so the look-up costs nothing on the payment path: the merchant whose
+            # first answer was lost learns which payment holds the order
+            held = await self.get_by_order_no(payment.merchant_id, payment.order_no)
+            holder = {"payment_no": held.payment_no} if held is not None else {}
             raise DuplicateOrder(
-                f"order {payment.order_no} already has a payment", order_no=payment.order_no
+                f"order {payment.order_no} already has a payment"
+                + (f", {held.payment_no}" if held is not None else ""),
+                order_no=payment.order_no,
+                **holder,
             )
 
     async def get(

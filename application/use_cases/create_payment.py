@@ -95,8 +95,13 @@ class CreatePayment:
         review goes straight to its insert: a round trip less per payment.
         """
         async with self.uow(read_only=True, snapshot=False) as uow:
-            if await uow.payments.get_by_order_no(command.merchant_id, command.order_no):
-                raise DuplicateOrder(f"order_no {command.order_no!r} was already used")
+            held = await uow.payments.get_by_order_no(command.merchant_id, command.order_no)
+        if held is not None:
+            raise DuplicateOrder(
+                f"order_no {command.order_no!r} was already used by {held.payment_no}",
+                order_no=held.order_no,
+                payment_no=held.payment_no,
+            )
 
     def _new_payment(self, command: CreatePaymentCommand) -> Payment:
         now = self.clock.now()

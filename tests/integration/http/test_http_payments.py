@@ -161,12 +161,15 @@ async def test_the_same_order_no_for_two_merchants_is_two_payments(
 async def test_a_second_payment_for_a_used_order_no_is_a_duplicate_order(
     api: Api, merchant: Keys
 ) -> None:
-    await api.pay(merchant, "ORDER-DUP")
+    first = await api.pay(merchant, "ORDER-DUP")
     before = await api.counts()
 
     response = await api.call(merchant, "POST", "/api/v1/payments", payment_body("ORDER-DUP", 500))
 
     assert_error(response, 409, "duplicate_order")
+    assert response.json()["error"]["details"] == [
+        {"order_no": "ORDER-DUP", "payment_no": first["payment_no"]}
+    ]
     assert await api.counts() == before
 
 

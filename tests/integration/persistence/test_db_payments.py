@@ -80,11 +80,13 @@ async def test_lookups_are_scoped_to_the_merchant(uow_factory: SqlUnitOfWorkFact
 async def test_a_second_payment_for_an_order_is_a_duplicate_and_the_unit_goes_on(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:
-    await seed(merchant(), payment(order_no="ORDER-1"))
+    held = payment(order_no="ORDER-1")
+    await seed(merchant(), held)
 
     async with uow_factory() as uow:
-        with pytest.raises(DuplicateOrder):
+        with pytest.raises(DuplicateOrder) as refused:
             await uow.payments.add(payment(order_no="ORDER-1"))
+        assert refused.value.details == {"order_no": "ORDER-1", "payment_no": held.payment_no}
         await uow.payments.add(payment(payment_no="pay_other", order_no="ORDER-2"))
         await uow.commit()
 

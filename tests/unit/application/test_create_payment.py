@@ -168,6 +168,8 @@ class TestCreatePayment:
         with pytest.raises(DuplicateOrder, match="ORDER-1") as error:
             await gateway.pay(merchant_id, order_no="ORDER-1")
         assert error.value.code == "duplicate_order"
+        # the merchant whose first answer was lost learns which payment holds the order
+        assert error.value.details == {"order_no": "ORDER-1", "payment_no": first.payment_no}
         assert list(gateway.db.payments) == [first.payment_no]
         assert gateway.channel.charges == {first.payment_no: 1}
         # with a remote order book the duplicate is caught before risk and the order service
@@ -439,8 +441,9 @@ class TestOrderBookInTheSameDatabase:
     ) -> None:
         first = await gateway.pay(merchant_id, order_no="ORDER-L")
         commits = gateway.db.commits
-        with pytest.raises(DuplicateOrder, match="ORDER-L"):
+        with pytest.raises(DuplicateOrder, match="ORDER-L") as error:
             await gateway.pay(merchant_id, order_no="ORDER-L")
+        assert error.value.details == {"order_no": "ORDER-L", "payment_no": first.payment_no}
         assert list(gateway.db.payments) == [first.payment_no]
         assert gateway.channel.charges == {first.payment_no: 1}
         assert local_orders.orders[(merchant_id, "ORDER-L")].payment_no == first.payment_no

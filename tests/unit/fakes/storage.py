@@ -125,7 +125,8 @@ class FakePaymentRepository:
     async def add(self, payment: Payment) -> None:
         for other in self._all().values():
             if (other.merchant_id, other.order_no) == (payment.merchant_id, payment.order_no):
-                raise DuplicateOrder(f"order_no {payment.order_no!r} was already used")
+                raise DuplicateOrder(f"order_no {payment.order_no!r} was already used",
+                                     order_no=other.order_no, payment_no=other.payment_no)
         if payment.payment_no in self._all():
             raise AssertionError(f"payment {payment.payment_no} inserted twice")
         self._staged.payments[payment.payment_no] = _copy_payment(payment)

@@ -68,6 +68,14 @@ class MeteredUseCase(Generic[R]):
             except Exception:  # a broken metric must never turn a payment into an error
                 _log.exception("recording metrics failed")
 
+    def refused(self, request: object, error: BaseException) -> None:
+        """Count a call its caller refused before making it (its command could not be
+        built: a card that fails Luhn), labelled from the request as the call would be."""
+        try:
+            self._record(request, None, error, 0.0)
+        except Exception:
+            _log.exception("recording metrics failed")
+
     def __getattr__(self, name: str) -> Any:
         return _delegate(self, name)
 

@@ -15,6 +15,7 @@ from application.pagination import decode_cursor, encode_cursor
 from application.ports.storage import PaymentQuery, RefundQuery
 from application.views import payment_view, refund_view
 from domain.card import CardDetails
+from domain.errors import DomainError
 from domain.payment import PaymentStatus
 from entrypoints.http.auth import MerchantAuthenticator
 from entrypoints.http.errors import ERROR_RESPONSES
@@ -116,7 +117,14 @@ def merchant_router(services: ApiServices) -> Router:
         merchant_id = request.state.merchant_id
 
         async def produce() -> dict[str, Any]:
-            return payment_view(await services.create_payment(payment_command(merchant_id, data)))
+            try:
+                command = payment_command(merchant_id, data)
+            except DomainError as error:  # the card: a failed payment for the metrics too
+                count_refusal = getattr(services.create_payment, "refused", None)
+                if count_refusal is not None:
+                    count_refusal(data, error)
+                raise
+            return payment_view(await services.create_payment(command))
 
         return await run_post(request, services, merchant_id, 201, produce)
 

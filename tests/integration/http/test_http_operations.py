@@ -18,6 +18,7 @@ from http_harness import (
     assert_error,
     payment_body,
 )
+from prometheus_client.parser import text_string_to_metric_families
 
 from entrypoints.cli.signing import signed_headers
 
@@ -223,3 +224,30 @@ async def test_with_metrics_and_tracing_off_the_gateway_still_takes_payments(
     assert payment["status"] == "succeeded"
     assert scrape.status_code == 404
     assert len(scrape.headers["x-trace-id"]) == 32
+
+
+def _failed_payments(scrape: str) -> float:
+    for family in text_string_to_metric_families(scrape):
+        for sample in family.samples:
+            if sample.name == "payment_gateway_payment_total" and sample.labels == {
+                "status": "failed", "channel": "sandbox", "currency": "USD"
+            }:
+                return sample.value
+    return 0.0
+
+
+@pytest.mark.parametrize("number", ["4242424242424241", "42424242"])
+async def test_a_card_refused_before_the_payment_is_counted_as_a_failed_payment(
+    api: Api, merchant: Keys, number: str
+) -> None:
+    """The card is checked as the request is read, before the use case: the payment
+    counter must still see it, or a wave of bad cards is invisible on the dashboard."""
+    before = _failed_payments((await api.client.get("/metrics")).text)
+    body = payment_body("ORDER-BAD-CARD", card=number)
+
+    response = await api.call(merchant, "POST", "/api/v1/payments", body)
+
+    assert_error(response, 422, "validation_error")
+    after = _failed_payments((await api.client.get("/metrics")).text)
+    assert after == before + 1
+    assert (await api.counts())["payments"] == 0

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from application.errors import Unavailable
-from domain.errors import AmountExceeded, DuplicateOrder, InvalidAmount, InvalidStatus
+from domain.errors import (
+    AmountExceeded,
+    DuplicateOrder,
+    InvalidAmount,
+    InvalidCard,
+    InvalidStatus,
+)
 from domain.payment import PaymentStatus
 from domain.refund import RefundStatus
 from observability.decorators import (
@@ -55,6 +61,24 @@ class TestMeteredCreatePayment:
         await metered_create_payment(StubUseCase(payment(status)), metrics)(payment_command())
         assert value(metrics, PAYMENTS, status=label, channel="sandbox", currency="USD") == 1
         assert value(metrics, PAYMENTS, status="success", channel="sandbox", currency="USD") == 0
+
+    def test_a_request_refused_before_the_call_counts_as_failed_with_its_labels(
+        self, metrics: Metrics
+    ) -> None:
+        use_case = metered_create_payment(StubUseCase(payment()), metrics)
+        use_case.refused(payment_command(currency="EUR"), InvalidCard("fails the Luhn check"))
+        assert value(metrics, PAYMENTS, status="failed", channel="sandbox", currency="EUR") == 1
+        assert value(metrics, "payment_gateway_payment_amount_count",
+                     currency="EUR", channel="sandbox") in (None, 0)
+
+    def test_a_refusal_that_cannot_be_recorded_is_logged_not_raised(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        def broken(*args: object) -> None:
+            raise RuntimeError("registry gone")
+
+        MeteredUseCase(StubUseCase(payment()), broken).refused(object(), ValueError())
+        assert "recording metrics failed" in caplog.text
 
     async def test_a_duplicate_order_is_counted_then_raised_again(self, metrics: Metrics) -> None:
         use_case = metered_create_payment(StubUseCase(DuplicateOrder("used")), metrics)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -87,20 +87,23 @@ def show_payment(payment_no: str, as_json: bool) -> None:
 
 @payments.command("review")
 @click.argument("payment_no")
-@click.option("--approve", "decision", flag_value="approve", help="Charge the payment.")
-@click.option("--reject", "decision", flag_value="reject", help="Reject the payment.")
+@click.option("--approve", is_flag=True, help="Charge the payment.")
+@click.option("--reject", is_flag=True, help="Reject the payment.")
 @click.option("--note", help="Why; kept as the failure message on reject.")
 @json_option
-def review_payment(payment_no: str, decision: str | None, note: str | None, as_json: bool) -> None:
-    if decision is None:
-        raise click.UsageError("say --approve or --reject")
+def review_payment(
+    payment_no: str, approve: bool, reject: bool, note: str | None, as_json: bool
+) -> None:
+    if approve == reject:  # neither, or both: never guess which one was meant
+        raise click.UsageError("say --approve or --reject, exactly one")
+    decision: Literal["approve", "reject"] = "approve" if approve else "reject"
 
     async def work(c: Container) -> dict[str, Any]:
         return payment_view(
             await c.use_cases.review_payment()(
                 ReviewPaymentCommand(payment_no=payment_no, decision=decision, note=note)
             )
-        )  # type: ignore[arg-type]
+        )
 
     emit(run(work), as_json, lambda r: record_table(payment_no, r))
 

@@ -238,6 +238,16 @@ class TestReview:
         assert_clean_failure(result, 2, "--approve or --reject")
         assert paygate.json("payments", "show", in_review)["status"] == "requires_review"
 
+    @pytest.mark.parametrize("flags", [("--approve", "--reject"), ("--reject", "--approve")])
+    def test_both_decisions_at_once_is_a_usage_error_and_decides_nothing(
+        self, paygate: Paygate, in_review: str, flags: tuple[str, str]
+    ) -> None:
+        """Whichever flag came last used to win: a slip charged or rejected the payment."""
+        result = paygate("payments", "review", in_review, *flags)
+
+        assert_clean_failure(result, 2, "--approve or --reject")
+        assert paygate.json("payments", "show", in_review)["status"] == "requires_review"
+
     def test_a_payment_not_in_review_exits_1_with_invalid_status(
         self, paygate: Paygate, merchant: dict[str, Any]
     ) -> None:

@@ -9,6 +9,7 @@ import click
 from rich.progress import Progress
 
 from application.commands import CreateMerchantCommand, SettleCommand
+from application.errors import NotFound
 from application.views import settlement_view
 from entrypoints.cli.common import emit, errors, json_option, record_table, run, table_of
 from entrypoints.container import Container, upgrade
@@ -110,7 +111,14 @@ def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -
     target = day.date() if day else _yesterday()
 
     async def work(c: Container) -> list[dict[str, Any]]:
-        ids = list(merchant_ids) or await c.use_cases.list_merchant_ids()()
+        known = await c.use_cases.list_merchant_ids()()
+        known_ids = set(known)
+        # Each merchant once (twice in the output, a payout script would pay it twice), and
+        # every one known before any is settled, so that a typo settles nothing.
+        ids = list(dict.fromkeys(merchant_ids)) or known
+        unknown = [merchant_id for merchant_id in ids if merchant_id not in known_ids]
+        if unknown:
+            raise NotFound(f"no merchant {', '.join(unknown)}; nothing was settled")
         done: list[dict[str, Any]] = []
         with Progress(console=errors, transient=True, disable=as_json) as progress:
             task = progress.add_task(f"settling {target}", total=len(ids))

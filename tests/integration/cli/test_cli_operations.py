@@ -76,6 +76,31 @@ class TestSettle:
 
         assert_clean_failure(result, 1, "not_found")
 
+    def test_an_unknown_merchant_among_known_ones_settles_none_of_them(
+        self, paygate: Paygate, business: str
+    ) -> None:
+        """The known merchant used to be settled before the unknown one failed the command,
+        with exit 1 and nothing printed about what had been settled."""
+        result = paygate(
+            "settle", "--merchant", business, "--merchant", "mch_nope",
+            "--date", YESTERDAY.isoformat(),
+        )  # fmt: skip
+
+        assert_clean_failure(result, 1, "not_found", "mch_nope")
+        assert paygate.counts()["settlements"] == 0
+
+    def test_a_merchant_named_twice_is_settled_and_printed_once(
+        self, paygate: Paygate, business: str
+    ) -> None:
+        """Printed twice, a script adding up `net` would pay the merchant out twice."""
+        settled = paygate.json(
+            "settle", "--merchant", business, "--merchant", business,
+            "--date", YESTERDAY.isoformat(),
+        )  # fmt: skip
+
+        assert [(s["merchant_id"], s["net"]) for s in settled] == [(business, 12_505)]
+        assert paygate.counts()["settlements"] == 1
+
 
 def test_reconcile_resolves_a_payment_whose_outcome_was_lost(
     paygate: Paygate, merchant: dict[str, Any]

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.card import CardSummary
-from domain.errors import AmountExceeded, InvalidStatus
+from domain.errors import AmountExceeded, InvalidAmount, InvalidStatus
 from domain.money import Money, check_minor_units
 from domain.refund import Refund
 from domain.risk import RiskDecision, Verdict
@@ -154,19 +154,28 @@ class Payment:
     def reserve_refund(
         self, refund_no: str, amount: int | None, now: datetime, reason: str | None = None
     ) -> Refund:
-        """Open a pending refund; `amount=None` refunds everything that is left."""
-        requested = self.refundable if amount is None else check_minor_units(amount, positive=True)
+        """Open a pending refund; `amount=None` refunds everything that is left.
+
+        A refusal names the payment's currency, which the caller's request did not carry."""
+        try:
+            requested = (self.refundable if amount is None
+                         else check_minor_units(amount, positive=True))
+        except InvalidAmount as error:
+            error.details["currency"] = self.currency
+            raise
         if self.status not in REFUNDABLE:
             raise InvalidStatus(
                 f"payment {self.payment_no} is {self.status}; only succeeded or partially_refunded"
                 " payments can be refunded",
                 status=str(self.status),
+                currency=self.currency,
             )
         if requested > self.refundable or requested == 0:
             asked, left = Money(requested, self.currency), Money(self.refundable, self.currency)
             raise AmountExceeded(
                 f"refund of {asked} exceeds what is left to refund ({left})",
                 remaining=self.refundable,
+                currency=self.currency,
             )
         self.refund_reserved += requested
         self.updated_at = now

@@ -93,10 +93,17 @@ class RefundRecorder:
         self, command: object, outcome: object, error: BaseException | None, seconds: float
     ) -> None:
         refund = getattr(outcome, "refund", outcome)
-        currency = currency_label(currency_of(refund, getattr(outcome, "payment", None), command))
+        currency = currency_label(currency_of(refund, getattr(outcome, "payment", None), command)
+                                  or _refused_currency(error))
         amount = None if error is not None else major_units(getattr(refund, "amount", None),
                                                            currency)
         self.metrics.record_refund(refund_status(outcome, error), currency, seconds, amount)
+
+
+def _refused_currency(error: BaseException | None) -> object:
+    """The currency a domain error names (a refusal of a payment that was read)."""
+    details = getattr(error, "details", None)
+    return details.get("currency") if isinstance(details, dict) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,8 @@ async def test_a_payment_and_its_refunds_end_to_end(api: Api) -> None:
     final = await api.call(keys, "GET", f"{PAYMENTS}/{payment['payment_no']}")
 
     assert (partial.status_code, partial.json()["status"]) == (201, "succeeded")
-    assert assert_error(too_much, 422, "amount_exceeded")["details"] == [{"remaining": 7_500}]
+    refused = assert_error(too_much, 422, "amount_exceeded")
+    assert refused["details"] == [{"remaining": 7_500, "currency": "USD"}]
     assert rest.json()["amount"] == 7_500
     assert len(listed.json()["data"]) == 2
     assert (final.json()["status"], final.json()["refunded_amount"]) == ("refunded", 10_000)

@@ -100,7 +100,7 @@ async def test_a_refund_above_what_is_left_is_amount_exceeded_and_names_the_rema
     response = await api.refund(merchant, payment["payment_no"], {"amount": 4_001})
 
     error = assert_error(response, 422, "amount_exceeded")
-    assert error["details"] == [{"remaining": 4_000}]
+    assert error["details"] == [{"remaining": 4_000, "currency": "USD"}]
     assert "40.00" in error["message"]
     assert await api.counts() == before
     assert await payment_status(api, merchant, payment["payment_no"]) == (

@@ -51,7 +51,7 @@ class TestReservingRefunds:
         with pytest.raises(AmountExceeded) as error:
             payment.reserve_refund("ref_2", 7_501, LATER)
         assert error.value.code == "amount_exceeded"
-        assert error.value.details == {"remaining": 7_500}
+        assert error.value.details == {"remaining": 7_500, "currency": "USD"}
         assert "75.00 USD" in error.value.message
         assert payment.refund_reserved == 2_500
 
@@ -68,6 +68,7 @@ class TestReservingRefunds:
         with pytest.raises(InvalidAmount) as error:
             payment.reserve_refund("ref_1", amount, LATER)
         assert error.value.code == "invalid_amount"
+        assert error.value.details == {"currency": "USD"}
         assert payment.refund_reserved == 0
 
     @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ class TestReservingRefunds:
         payment = payment_in(status)
         with pytest.raises(InvalidStatus) as error:
             payment.reserve_refund("ref_1", None, LATER)
-        assert error.value.details == {"status": status.value}
+        assert error.value.details == {"status": status.value, "currency": "USD"}
 
 
 class TestFinishingRefunds:

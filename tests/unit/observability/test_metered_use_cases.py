@@ -160,6 +160,18 @@ class TestMeteredCreateRefund:
         assert value(metrics, REFUNDS, status=label, currency="unknown") == 1
         assert value(metrics, "payment_gateway_refund_amount_count", currency="unknown") is None
 
+    @pytest.mark.parametrize("error", [
+        InvalidStatus("not captured", status="failed", currency="EUR"),
+        InvalidAmount("zero", currency="EUR"),
+        AmountExceeded("too much", remaining=0, currency="EUR"),
+    ])
+    async def test_a_refusal_of_a_payment_that_was_read_has_its_currency(
+        self, metrics: Metrics, error: Exception
+    ) -> None:
+        with pytest.raises(type(error)):
+            await metered_create_refund(StubUseCase(error), metrics)(refund_command(99))
+        assert value(metrics, REFUNDS, status=error.code, currency="EUR") == 1  # type: ignore[attr-defined]
+
 
 class TestMeteredProcessSettlement:
     async def test_duration_is_recorded_for_success_and_failure(self, metrics: Metrics) -> None:

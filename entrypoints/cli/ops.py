@@ -11,6 +11,7 @@ from rich.progress import Progress
 from application.commands import CreateMerchantCommand, SettleCommand
 from application.errors import NotFound
 from application.views import settlement_view
+from domain.money import MAX_PAYMENT_MINOR_UNITS
 from entrypoints.cli.common import emit, errors, json_option, record_table, run, table_of
 from entrypoints.container import Container, upgrade
 from entrypoints.settings import Settings
@@ -49,7 +50,13 @@ def merchants() -> None:
 @merchants.command("create")
 @click.option("--name", required=True)
 @click.option("--fee-bps", type=click.IntRange(0, 10_000), default=290, show_default=True)
-@click.option("--fee-fixed", type=click.IntRange(0), default=30, show_default=True)
+@click.option(
+    "--fee-fixed",
+    type=click.IntRange(0, MAX_PAYMENT_MINOR_UNITS),  # no fee above the largest payment
+    default=30,
+    show_default=True,
+    help="Minor units charged per payment.",
+)
 @json_option
 def create_merchant(name: str, fee_bps: int, fee_fixed: int, as_json: bool) -> None:
     """Create a merchant and print its key and secrets: they are shown this once."""

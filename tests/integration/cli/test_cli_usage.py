@@ -37,6 +37,8 @@ PAYGATE = Path(sys.executable).with_name("paygate")
         (("payments", "list", "--status", "paid"), "--status"),
         (("merchants", "create"), "--name"),
         (("merchants", "create", "--name", "A", "--fee-bps", "10001"), "--fee-bps"),
+        (("merchants", "create", "--name", "A", "--fee-fixed", str(10**12)), "--fee-fixed"),
+        (("merchants", "create", "--name", "A", "--fee-fixed", str(10**20)), "--fee-fixed"),
         (("settle", "--date", "23/11/2026"), "--date"),
         (("refund",), "No such command"),
     ],

@@ -77,3 +77,14 @@ def record_table(title: str, record: dict[str, Any]) -> Table:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+MAX_TEXT_LENGTH = 500  # what the HTTP API takes for a refund's reason or a review's note
+
+
+def short_text(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A free-text option the API would accept: at most `MAX_TEXT_LENGTH` characters."""
+    if value is not None and len(value) > MAX_TEXT_LENGTH:
+        raise click.BadParameter(
+            f"at most {MAX_TEXT_LENGTH} characters, got {len(value)}", param=param
+        )
+    return value

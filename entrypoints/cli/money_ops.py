@@ -12,7 +12,7 @@ from application.pagination import decode_cursor, encode_cursor
 from application.ports.storage import PaymentQuery, RefundQuery, StoredResponse
 from application.views import payment_view, refund_view
 from domain.payment import PaymentStatus
-from entrypoints.cli.common import emit, json_option, record_table, run, table_of
+from entrypoints.cli.common import emit, json_option, record_table, run, short_text, table_of
 from entrypoints.container import Container
 
 PAYMENT_COLUMNS = (
@@ -89,7 +89,9 @@ def show_payment(payment_no: str, as_json: bool) -> None:
 @click.argument("payment_no")
 @click.option("--approve", is_flag=True, help="Charge the payment.")
 @click.option("--reject", is_flag=True, help="Reject the payment.")
-@click.option("--note", help="Why; kept as the failure message on reject.")
+@click.option(
+    "--note", callback=short_text, help="Why; kept as the failure message on reject."
+)
 @json_option
 def review_payment(
     payment_no: str, approve: bool, reject: bool, note: str | None, as_json: bool
@@ -116,7 +118,7 @@ def refunds() -> None:
 @refunds.command("create")
 @click.argument("payment_no")
 @click.option("--amount", type=int, help="Minor units (cents); omit to refund all that is left.")
-@click.option("--reason")
+@click.option("--reason", callback=short_text, help="Why, in at most 500 characters.")
 @click.option("--idempotency-key", help="Run at most once for this key (safe to repeat).")
 @json_option
 def create_refund(

@@ -204,6 +204,22 @@ class TestRefunds:
     ) -> None:
         assert_clean_failure(paygate(*args), 1, code)
 
+    def test_a_reason_longer_than_the_api_takes_refunds_nothing(
+        self, paygate: Paygate, payment: dict[str, Any]
+    ) -> None:
+        """The API refuses a reason over 500 characters; the CLI stored any length."""
+        longest = paygate.json(
+            "refunds", "create", payment["payment_no"], "--amount", "100", "--reason", "r" * 500
+        )
+
+        result = paygate(
+            "refunds", "create", payment["payment_no"], "--amount", "100", "--reason", "r" * 501
+        )
+
+        assert len(longest["reason"]) == 500
+        assert_clean_failure(result, 2, "--reason", "500")
+        assert paygate.counts()["refunds"] == 1
+
     @pytest.mark.parametrize("amount", ["0", "-5"])
     def test_a_refund_of_zero_or_less_exits_1_with_invalid_amount(
         self, paygate: Paygate, payment: dict[str, Any], amount: str

@@ -32,6 +32,8 @@ PAYGATE = Path(sys.executable).with_name("paygate")
         (("refunds", "create", "pay_x", "--colour", "red"), "No such option"),
         (("payments", "show"), "Missing argument"),
         (("payments", "review"), "Missing argument"),
+        (("refunds", "create", "pay_x", "--reason", "r" * 501), "--reason"),
+        (("payments", "review", "pay_x", "--reject", "--note", "n" * 501), "--note"),
         (("payments", "list", "--limit", "0"), "--limit"),
         (("payments", "list", "--limit", "101"), "--limit"),
         (("payments", "list", "--status", "paid"), "--status"),

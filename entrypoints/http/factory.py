@@ -81,6 +81,7 @@ def api_services(container: Container, **extra: Any) -> ApiServices:
         clock=core.clock(),
         credentials=credential_lookup(core.uow(), core.vault()),
         admin_token=settings.admin_token,
+        vault=core.vault(),
         body_limit=settings.body_limit,
         rate_limiter=limiter,
         readiness=readiness_checks(container),

@@ -8,7 +8,7 @@ from typing import Any
 
 from application.idempotency import Idempotency
 from application.ports.channel import Channels
-from application.ports.platform import Clock
+from application.ports.platform import Clock, SecretVault
 from entrypoints.http.auth import CredentialLookup, TokenBucket
 from entrypoints.http.errors import TraceIdSource
 
@@ -38,6 +38,7 @@ class ApiServices:
     clock: Clock
     credentials: CredentialLookup
     admin_token: str | None = None
+    vault: SecretVault | None = None  # seals replays that hold secrets (merchant creation)
     body_limit: int = 64 * 1024
     rate_limiter: TokenBucket | None = None
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)

@@ -45,22 +45,34 @@ class TestMerchants:
             assert response.status_code in (404, 405), response.text
             assert keys.api_secret not in response.text
 
-    async def test_merchant_creation_refuses_an_idempotency_key_rather_than_keep_secrets(
-        self, api: Api
+    async def test_merchant_creation_with_an_idempotency_key_is_made_once_and_kept_sealed(
+        self, api: Api, http_sqlite_url: str
     ) -> None:
-        """A replay would have to store the secrets in plain text to show them again."""
+        """An operator's retry after a lost answer gets the same merchant and secrets; the
+        stored replay is sealed with the master key, like the merchant's own secrets."""
         before = await api.counts()
+        onboard = {"Idempotency-Key": "onboard-initech"}
 
-        response = await api.admin(
-            "POST",
-            "/admin/v1/merchants",
-            {"name": "Initech"},
-            headers={"Idempotency-Key": "onboard-initech"},
+        first = await api.admin("POST", "/admin/v1/merchants", {"name": "Initech"},
+                                headers=onboard)
+        again = await api.admin("POST", "/admin/v1/merchants", {"name": "Initech"},
+                                headers=onboard)
+        other = await api.admin("POST", "/admin/v1/merchants", {"name": "Globex"},
+                                headers=onboard)
+
+        assert first.status_code == 201, first.text
+        assert (again.status_code, again.json()) == (201, first.json())
+        assert again.headers["idempotent-replayed"] == "true"
+        assert_error(other, 422, "idempotency_key_reused")
+        after = await api.counts()
+        assert (after["merchants"], after["idempotency_keys"]) == (
+            before["merchants"] + 1, before["idempotency_keys"] + 1)
+        database = Path(str(make_url(http_sqlite_url).database))
+        stored = b"".join(
+            p.read_bytes() for p in database.parent.glob(f"{database.name}*") if p.is_file()
         )
-
-        assert_error(response, 422, "validation_error")
-        assert "Idempotency-Key" in response.json()["error"]["message"]
-        assert await api.counts() == before
+        for secret in (first.json()["api_secret"], first.json()["webhook_secret"]):
+            assert secret.encode() not in stored
 
     async def test_two_merchants_never_share_keys(self, api: Api) -> None:
         first, second = await api.new_merchant("A"), await api.new_merchant("B")

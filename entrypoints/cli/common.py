@@ -10,12 +10,22 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
+from adapters.persistence import create_engine
+from adapters.persistence.errors import translated
+from adapters.persistence.migrate import alembic_config
+from application.errors import Unavailable
 from domain.errors import DomainError
 from entrypoints.container import Container, build_container, close_container
 from entrypoints.settings import Settings
@@ -23,13 +33,16 @@ from entrypoints.settings import Settings
 T = TypeVar("T")
 console = Console()
 errors = Console(stderr=True)
+UPGRADE = "paygate db upgrade"
 
 
 def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = None) -> T:
     """Build the container, run `work`, close everything; DomainError -> exit 1."""
 
     async def main() -> T:
-        container = build_container(settings or Settings.from_env())
+        settings_ = settings or Settings.from_env()
+        await check_schema(settings_.database_url)
+        container = build_container(settings_)
         try:
             return await work(container)
         except BaseException:
@@ -47,6 +60,45 @@ def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = N
             f"[red]error[/red] ({error.code}): {error.message}", highlight=False, soft_wrap=True
         )
         sys.exit(1)
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of an SQLite database file that does not exist, else None."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    return None if path.startswith("file:") or Path(path).exists() else path
+
+
+async def check_schema(url: str) -> None:
+    """Refuse a database paygate has not made, or not brought to the newest schema, saying
+    how to fix it, before the command writes anything (SQLite would make an empty file)."""
+    missing = await asyncio.to_thread(_missing_sqlite_file, url)
+    if missing is not None:
+        raise Unavailable(f"no database at {missing}; create it with `{UPGRADE}`")
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with translated("reading the schema version"):
+            async with engine.connect() as conn:
+                current = await conn.run_sync(
+                    lambda sync: MigrationContext.configure(sync).get_current_revision()
+                )
+    except DBAPIError as error:  # e.g. no such PostgreSQL database, or access refused
+        detail = str(getattr(error, "orig", error)).strip().splitlines()[:1]
+        raise Unavailable(f"cannot open the database: {''.join(detail)}") from error
+    finally:
+        await engine.dispose()
+    if current is None:
+        raise Unavailable(f"the database has no paygate schema; create it with `{UPGRADE}`")
+    scripts = ScriptDirectory.from_config(alembic_config())
+    (head,) = scripts.get_heads()
+    known = {revision.revision for revision in scripts.walk_revisions()}
+    if current != head and current in known:  # an unknown one is newer: a later release's
+        raise Unavailable(
+            f"the database schema is at revision {current}, this paygate needs {head};"
+            f" run `{UPGRADE}`"
+        )
 
 
 def emit(value: Any, as_json: bool, table: Callable[[Any], Table] | None = None) -> None:

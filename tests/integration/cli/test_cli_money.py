@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli_harness import CARD_OK, CARD_REVIEW, Paygate, assert_clean_failure
 from sqlalchemy.engine import make_url
+
+from adapters.persistence import upgrade_database
+
+FIRST_REVISION = "0001"
 
 
 class TestDatabase:
@@ -35,6 +40,78 @@ class TestDatabase:
         )
 
         result = broken("payments", "list")
+
+        assert_clean_failure(result, 1, "unavailable")
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ("payments", "list"),
+            ("refunds", "create", "pay_x", "--amount", "1"),
+            ("merchants", "create", "--name", "Acme"),
+            ("settle", "--date", "2020-01-01"),
+        ],
+    )
+    def test_a_database_that_does_not_exist_is_named_and_not_created(
+        self, fresh: Paygate, args: tuple[str, ...]
+    ) -> None:
+        """It used to be created empty, and the command said the database "did not answer"."""
+        database = Path(str(make_url(fresh.env["PAYGATE_DATABASE_URL"]).database))
+
+        result = fresh(*args)
+
+        assert_clean_failure(result, 1, "unavailable", str(database), "paygate db upgrade")
+        assert not database.exists()
+
+    def test_a_database_without_the_schema_says_to_upgrade_it(self, fresh: Paygate) -> None:
+        database = Path(str(make_url(fresh.env["PAYGATE_DATABASE_URL"]).database))
+        sqlite3.connect(database).close()
+
+        result = fresh("refunds", "create", "pay_x", "--amount", "1")
+
+        assert_clean_failure(result, 1, "unavailable", "paygate db upgrade")
+
+    def test_a_database_behind_the_newest_schema_says_to_upgrade_it(
+        self, fresh: Paygate
+    ) -> None:
+        upgrade_database(fresh.env["PAYGATE_DATABASE_URL"], FIRST_REVISION)
+
+        result = fresh("payments", "list")
+
+        assert_clean_failure(result, 1, "unavailable", "paygate db upgrade")
+
+    @pytest.mark.postgres
+    def test_a_postgresql_database_without_the_schema_fails_cleanly(
+        self, postgres_url: str, tmp_path: Path
+    ) -> None:
+        """On PostgreSQL the missing tables ended the command with a traceback."""
+        empty = Paygate(
+            {
+                "PAYGATE_DATABASE_URL": postgres_url,
+                "PAYGATE_MASTER_KEY_FILE": str(tmp_path / "paygate.key"),
+                "PAYGATE_TRACING": "off",
+            }
+        )
+
+        result = empty("refunds", "create", "pay_x", "--amount", "1")
+
+        assert_clean_failure(result, 1, "unavailable", "paygate db upgrade")
+
+    @pytest.mark.postgres
+    def test_a_postgresql_database_that_does_not_exist_fails_cleanly(
+        self, postgres_server: str, tmp_path: Path
+    ) -> None:
+        gone = Paygate(
+            {
+                "PAYGATE_DATABASE_URL": str(
+                    make_url(postgres_server).set(database="paygate_no_such_database")
+                ),
+                "PAYGATE_MASTER_KEY_FILE": str(tmp_path / "paygate.key"),
+                "PAYGATE_TRACING": "off",
+            }
+        )
+
+        result = gone("payments", "list")
 
         assert_clean_failure(result, 1, "unavailable")
 

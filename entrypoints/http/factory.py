@@ -10,7 +10,8 @@ from application.ports.storage import UnitOfWorkFactory
 from entrypoints.container import Container, close_container
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
-from entrypoints.http.services import ApiServices, ReadinessCheck
+from entrypoints.http.services import ApiServices
+from entrypoints.readiness import ReadinessCheck
 
 REMOTE_DEPENDENCIES = (
     ("risk_url", "risk"),

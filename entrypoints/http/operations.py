@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -12,9 +11,9 @@ from application.errors import NotFound
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.responses import json_response
 from entrypoints.http.services import ApiServices
+from entrypoints.readiness import readiness_report
 
 AnyRequest = Request[Any, Any, Any]
-READY_TIMEOUT = 2.0
 
 
 def notification_handler(services: ApiServices) -> Any:
@@ -45,17 +44,7 @@ def health_handlers(services: ApiServices) -> list[Any]:
 
     @get("/health/ready", tags=["operations"], summary="The database and dependencies answer")
     async def ready() -> Response[dict[str, Any]]:
-        checks: dict[str, dict[str, Any]] = {}
-        for name, check in services.readiness.items():
-            try:
-                ok, detail = await asyncio.wait_for(check(), READY_TIMEOUT)
-            except Exception as error:
-                ok, detail = False, f"{type(error).__name__}: {error}"[:200]
-            checks[name] = {"ok": ok, "detail": detail}
-        healthy = all(c["ok"] for c in checks.values())
-        return json_response(
-            {"status": "ok" if healthy else "unavailable", "checks": checks},
-            200 if healthy else 503,
-        )
+        report, status = await readiness_report(services.readiness)
+        return json_response(report, status)
 
     return [live, ready]

@@ -11,9 +11,9 @@ from application.ports.channel import Channels
 from application.ports.platform import Clock, SecretVault
 from entrypoints.http.auth import CredentialLookup, TokenBucket
 from entrypoints.http.errors import TraceIdSource
+from entrypoints.readiness import ReadinessCheck
 
 UseCase = Callable[..., Awaitable[Any]]
-ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
 
 
 def no_trace_id() -> str | None:

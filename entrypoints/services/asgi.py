@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.channel.sandbox import SandboxChannel
 from adapters.order.local import LocalOrderBook
-from adapters.persistence.engine import create_engine
+from adapters.persistence.engine import create_engine, ping
 from adapters.risk.engine import RuleEngine
 from adapters.risk.settings import RiskSettings
 from entrypoints.services.channel_service import channel_app
@@ -44,8 +44,12 @@ def order_from_env() -> Any:
     async def close() -> Any:
         await engine.dispose()
 
+    async def database() -> tuple[bool, str]:
+        await ping(engine)
+        return True, "reachable"
+
     app = order_app(LocalOrderBook(engine), telemetry.metrics_route(), on_shutdown=[close],
-                    token=settings.service_token)
+                    token=settings.service_token, readiness={"database": database})
     return telemetry.serve(app)
 
 

@@ -4,13 +4,14 @@ and the token that lets only the gateway in.
 The channel service carries card numbers and moves money, the order service writes
 orders, the risk service says who may pay: reachable over the network, each would do so
 for anyone. With `PAYGATE_SERVICE_TOKEN` set on both sides, every call but the probes
-(`/health/live`, `/metrics`) must carry `Authorization: Bearer <token>`, or gets 401.
+(`/health/live`, `/health/ready`, `/metrics`) must carry `Authorization: Bearer <token>`,
+or gets 401.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -18,6 +19,7 @@ from litestar import Litestar, Request, Response, get
 
 from application.errors import Unavailable
 from domain.errors import DomainError
+from entrypoints.readiness import ReadinessCheck, readiness_report
 
 
 def json_bytes(body: bytes, status: int = 200) -> Response[bytes]:
@@ -41,7 +43,7 @@ def _rule(_: Any, exc: DomainError) -> Response[bytes]:
     return error(422, f"{exc.code}: {exc.message}")
 
 
-_OPEN_PATHS = frozenset({"/health/live", "/metrics"})
+_OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 
 
 def token_check(
@@ -67,10 +69,20 @@ def service_app(
     on_shutdown: Sequence[Callable[[], Any]] = (),
     metrics_route: Any = None,
     token: str | None = None,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
 ) -> Litestar:
+    """`readiness`: what `/health/ready` checks (the order service's database); a service
+    with nothing of its own to reach is ready whenever it is live."""
+    checks = dict(readiness or {})
+
+    @get("/health/ready", tags=["operations"])
+    async def ready() -> Response[bytes]:
+        report, status = await readiness_report(checks)
+        return json_bytes(msgspec.json.encode(report), status)
+
     extra = [] if metrics_route is None else [metrics_route]
     return Litestar(
-        route_handlers=[live, *handlers, *extra],
+        route_handlers=[live, ready, *handlers, *extra],
         before_request=token_check(token) if token else None,
         exception_handlers={Unavailable: _unavailable, DomainError: _rule},
         on_shutdown=list(on_shutdown),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -10,6 +10,7 @@ from litestar import Litestar, Request, Response, post
 
 from adapters.order.remote import ORDERS_PATH, decode_order, decode_status, encode_created
 from application.ports.external import OrderPort
+from entrypoints.readiness import ReadinessCheck
 from entrypoints.services.common import error, json_bytes, service_app
 
 
@@ -19,6 +20,7 @@ def order_app(
     on_shutdown: Sequence[Callable[[], Any]] = (),
     *,
     token: str | None = None,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
 ) -> Litestar:
     @post(ORDERS_PATH, status_code=200)
     async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -40,5 +42,6 @@ def order_app(
         return json_bytes(b'{"ok":true}')
 
     return service_app(
-        [create, status], metrics_route=metrics_route, on_shutdown=on_shutdown, token=token
+        [create, status], metrics_route=metrics_route, on_shutdown=on_shutdown, token=token,
+        readiness=readiness,
     )

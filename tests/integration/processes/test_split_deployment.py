@@ -133,6 +133,16 @@ def test_the_services_answer_only_callers_with_the_token(
     assert httpx.get(f"{base_url}/health/live", timeout=10).status_code == 200
 
 
+@pytest.mark.parametrize(("service", "checks"), [
+    ("risk", {}), ("channel", {}), ("order", {"database": {"ok": True, "detail": "reachable"}}),
+])
+def test_each_service_answers_its_readiness_probe_without_the_token(
+    split: Split, service: str, checks: dict[str, object]
+) -> None:
+    ready = httpx.get(f"{getattr(split, service).base_url}/health/ready", timeout=10)
+    assert (ready.status_code, ready.json()) == (200, {"status": "ok", "checks": checks})
+
+
 def test_the_remote_risk_service_sends_cards_to_review_and_rejects_others(split: Split) -> None:
     assessed = requests_served(split.risk.base_url, "/v1/risk")
 

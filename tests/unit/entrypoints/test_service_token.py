@@ -64,3 +64,29 @@ def test_the_token_never_shows_in_the_settings_repr() -> None:
     assert "s3cret-token" not in repr(Settings(service_token="s3cret-token"))
 
 
+
+
+async def test_the_readiness_probe_needs_no_token_and_reports_each_check() -> None:
+    async def database() -> tuple[bool, str]:
+        return True, "reachable"
+
+    app = service_app([ping], token="s3cret-token", readiness={"database": database})
+    response = await call(app, "/health/ready")
+    assert (response.status_code, response.json()) == (
+        200, {"status": "ok", "checks": {"database": {"ok": True, "detail": "reachable"}}})
+
+
+async def test_a_service_whose_database_is_down_is_not_ready() -> None:
+    async def database() -> tuple[bool, str]:
+        raise ConnectionRefusedError("connection refused")
+
+    response = await call(service_app([ping], readiness={"database": database}), "/health/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"]["database"] == {
+        "ok": False, "detail": "ConnectionRefusedError: connection refused"}
+
+
+async def test_a_service_with_nothing_to_check_is_ready() -> None:
+    response = await call(service_app([ping]), "/health/ready")
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "checks": {}})

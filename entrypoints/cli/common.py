@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from alembic.runtime.migration import MigrationContext
@@ -56,10 +56,15 @@ def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = N
     try:
         return asyncio.run(main())
     except DomainError as error:
-        errors.print(
-            f"[red]error[/red] ({error.code}): {error.message}", highlight=False, soft_wrap=True
-        )
-        sys.exit(1)
+        fail(error)
+
+
+def fail(error: DomainError) -> NoReturn:
+    """One line with the error's code on stderr, exit 1."""
+    errors.print(
+        f"[red]error[/red] ({error.code}): {error.message}", highlight=False, soft_wrap=True
+    )
+    sys.exit(1)
 
 
 def _missing_sqlite_file(url: str) -> str | None:

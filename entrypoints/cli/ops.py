@@ -11,8 +11,17 @@ from rich.progress import Progress
 from application.commands import CreateMerchantCommand, SettleCommand
 from application.errors import NotFound
 from application.views import settlement_view
+from domain.errors import DomainError
 from domain.money import MAX_PAYMENT_MINOR_UNITS
-from entrypoints.cli.common import emit, errors, json_option, record_table, run, table_of
+from entrypoints.cli.common import (
+    emit,
+    errors,
+    fail,
+    json_option,
+    record_table,
+    run,
+    table_of,
+)
 from entrypoints.container import Container, upgrade
 from entrypoints.settings import Settings
 
@@ -38,7 +47,10 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema."""
     settings = Settings.from_env()
-    upgrade(settings)
+    try:
+        upgrade(settings)
+    except DomainError as error:  # the database cannot be reached
+        fail(error)
     click.echo(f"database is at the newest schema: {settings.database_url}")
 
 

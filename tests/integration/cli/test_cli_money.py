@@ -30,6 +30,20 @@ class TestDatabase:
             "idempotency_keys": 0,
         }
 
+    def test_db_upgrade_of_an_unreachable_database_fails_cleanly(self, tmp_path: Path) -> None:
+        """It ended with the Unavailable error's traceback."""
+        broken = Paygate(
+            {
+                "PAYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/gone/paygate.db",
+                "PAYGATE_TRACING": "off",
+            }
+        )
+
+        result = broken("db", "upgrade")
+
+        assert_clean_failure(result, 1, "unavailable")
+        assert not (tmp_path / "gone").exists()
+
     def test_a_command_on_an_unreachable_database_fails_cleanly(self, tmp_path: Path) -> None:
         broken = Paygate(
             {

@@ -6,11 +6,15 @@ Litestar, so the HTTP entrypoint wires observability in two lines.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from litestar import Litestar, Response, get
 from litestar.handlers import HTTPRouteHandler
 from opentelemetry.trace import TracerProvider
 
-from observability.asgi import UNTRACED_PATHS, ObservabilityMiddleware
+from observability.asgi import UNTRACED_PATHS, ObservabilityMiddleware, route_template
+from observability.asgi_types import Scope
 from observability.metrics import Metrics
 
 # Litestar appends "; charset=utf-8" to text/* types itself; give it the bare type.
@@ -28,10 +32,32 @@ def metrics_handler(metrics: Metrics, path: str = "/metrics") -> HTTPRouteHandle
     return render_metrics
 
 
+def route_resolver(app: Litestar) -> Callable[[Scope], str | None]:
+    """The template of the route a request matched, as Litestar records it; for a path
+    that is a route but not for the method asked (405), which Litestar leaves unrecorded,
+    the template the path fits. Only requests without a recorded template are matched
+    against the templates, so a payment pays nothing for it."""
+    templates = [
+        (re.compile(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(route.path_format)) + r"\Z"),
+         route.path_format)
+        for route in app.routes
+    ]
+
+    def resolve(scope: Scope) -> str | None:
+        found = route_template(scope)
+        if found is not None:
+            return found
+        path = scope.get("path", "")
+        return next((template for pattern, template in templates if pattern.match(path)), None)
+
+    return resolve
+
+
 def instrument(
     app: Litestar, metrics: Metrics | None, tracer_provider: TracerProvider | None = None,
     untraced_paths: frozenset[str] = UNTRACED_PATHS,
 ) -> ObservabilityMiddleware:
     """The ASGI application to serve: `app` inside the observability middleware."""
     return ObservabilityMiddleware(
-        app, metrics=metrics, tracer_provider=tracer_provider, untraced_paths=untraced_paths)
+        app, metrics=metrics, tracer_provider=tracer_provider, untraced_paths=untraced_paths,
+        resolve_route=route_resolver(app))

@@ -31,6 +31,21 @@ async def test_metrics_label_the_template_and_one_value_for_unmatched_paths(
     assert http_count(metrics, "/api/v1/payments/pay_1", "200") is None
 
 
+async def test_a_method_a_route_does_not_take_is_labelled_with_the_route(
+    client: httpx.AsyncClient, metrics: Metrics, spans: Spans
+) -> None:
+    """A 405 is a request to a real route: one value for it would hide which route is
+    being called wrongly (and an alert on 4xx per route would miss it)."""
+    assert (await client.delete("/api/v1/payments/pay_1")).status_code == 405
+    assert (await client.get("/api/v1/echo")).status_code == 405
+    assert (await client.delete("/nowhere")).status_code == 404
+    assert http_count(metrics, "/api/v1/payments/{payment_no}", "405", "DELETE") == 1
+    assert http_count(metrics, "/api/v1/echo", "405") == 1
+    assert http_count(metrics, "unmatched", "404", "DELETE") == 1
+    assert {"DELETE /api/v1/payments/{payment_no}", "GET /api/v1/echo"} <= {
+        span.name for span in spans.finished()}
+
+
 async def test_request_and_response_sizes_are_recorded(
     client: httpx.AsyncClient, metrics: Metrics
 ) -> None:

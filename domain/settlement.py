@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.errors import InvalidFeeSchedule
-from domain.money import Money
+from domain.money import MAX_PAYMENT_MINOR_UNITS, Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,9 @@ class FeeSchedule:
                 raise InvalidFeeSchedule(f"{name} must be a non-negative integer")
         if self.basis_points > 10_000:
             raise InvalidFeeSchedule("basis_points must be at most 10000 (100 %)")
+        if self.fixed > MAX_PAYMENT_MINOR_UNITS:
+            raise InvalidFeeSchedule(
+                f"fixed must be at most {MAX_PAYMENT_MINOR_UNITS}, the largest payment")
 
     def fee_for(self, amount: int) -> int:
         """The fee in minor units, the percentage rounded half up."""

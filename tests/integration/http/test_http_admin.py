@@ -74,6 +74,16 @@ class TestMerchants:
         for secret in (first.json()["api_secret"], first.json()["webhook_secret"]):
             assert secret.encode() not in stored
 
+    @pytest.mark.parametrize("fee_fixed", [10**12, 10**19, 10**20])
+    async def test_a_fixed_fee_above_the_largest_payment_is_refused_and_writes_nothing(
+        self, api: Api, fee_fixed: int
+    ) -> None:
+        before = await api.counts()
+        response = await api.admin(
+            "POST", "/admin/v1/merchants", {"name": "Initech", "fee_fixed": fee_fixed})
+        assert_error(response, 422, "validation_error")
+        assert await api.counts() == before
+
     async def test_two_merchants_never_share_keys(self, api: Api) -> None:
         first, second = await api.new_merchant("A"), await api.new_merchant("B")
 

@@ -21,7 +21,8 @@ def settle(activity: DayActivity, schedule: FeeSchedule | None = None) -> list[S
 class TestFeeSchedule:
     @pytest.mark.parametrize(
         ("basis_points", "fixed"),
-        [(-1, 30), (290, -1), (True, 30), (290, False), (2.9, 30), (290, 0.3), (10_001, 0)],
+        [(-1, 30), (290, -1), (True, 30), (290, False), (2.9, 30), (290, 0.3), (10_001, 0),
+         (290, 10**12), (290, 10**19)],  # no fixed fee above the largest payment
     )
     def test_invalid_schedule_is_a_validation_error(
         self, basis_points: object, fixed: object
@@ -29,6 +30,9 @@ class TestFeeSchedule:
         with pytest.raises(InvalidFeeSchedule) as error:
             FeeSchedule(basis_points, fixed)  # type: ignore[arg-type]
         assert error.value.code == "validation_error"
+
+    def test_a_fixed_fee_up_to_the_largest_payment_is_valid(self) -> None:
+        assert FeeSchedule(0, 10**12 - 1).fee_for(1) == 10**12 - 1
 
     def test_free_and_full_percentage_are_valid(self) -> None:
         assert FeeSchedule(0, 0).fee_for(10_000) == 0

@@ -67,6 +67,14 @@ def fail(error: DomainError) -> NoReturn:
     sys.exit(1)
 
 
+def shown_url(url: str) -> str:
+    """A database URL fit to print: its password, if it has one, masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: say nothing of it
+        return "(the configured database)"
+
+
 def _missing_sqlite_file(url: str) -> str | None:
     """The path of an SQLite database file that does not exist, else None."""
     parsed = make_url(url)
@@ -74,6 +82,12 @@ def _missing_sqlite_file(url: str) -> str | None:
     if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
         return None
     return None if path.startswith("file:") or Path(path).exists() else path
+
+
+def newest_revision(scripts: ScriptDirectory | None = None) -> str:
+    """The schema revision this paygate's migrations end at."""
+    (head,) = (scripts or ScriptDirectory.from_config(alembic_config())).get_heads()
+    return str(head)
 
 
 async def check_schema(url: str) -> None:
@@ -97,7 +111,7 @@ async def check_schema(url: str) -> None:
     if current is None:
         raise Unavailable(f"the database has no paygate schema; create it with `{UPGRADE}`")
     scripts = ScriptDirectory.from_config(alembic_config())
-    (head,) = scripts.get_heads()
+    head = newest_revision(scripts)
     known = {revision.revision for revision in scripts.walk_revisions()}
     if current != head and current in known:  # an unknown one is newer: a later release's
         raise Unavailable(

@@ -18,8 +18,10 @@ from entrypoints.cli.common import (
     errors,
     fail,
     json_option,
+    newest_revision,
     record_table,
     run,
+    shown_url,
     table_of,
 )
 from entrypoints.container import Container, upgrade
@@ -44,14 +46,19 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@json_option
+def db_upgrade(as_json: bool) -> None:
     """Create or migrate the database to the newest schema."""
     settings = Settings.from_env()
     try:
         upgrade(settings)
     except DomainError as error:  # the database cannot be reached
         fail(error)
-    click.echo(f"database is at the newest schema: {settings.database_url}")
+    database = shown_url(settings.database_url)
+    if as_json:
+        emit({"database": database, "revision": newest_revision()}, as_json)
+    else:
+        click.echo(f"database is at the newest schema: {database}")
 
 
 @click.group()
@@ -207,10 +214,17 @@ def list_webhooks(merchant: str | None, status: str | None, limit: int, as_json:
 
 @webhooks.command("retry")
 @click.argument("event_id")
-def retry_webhook(event_id: str) -> None:
+@json_option
+def retry_webhook(event_id: str, as_json: bool) -> None:
     """Deliver an event again as soon as the worker runs, even a dead one."""
 
-    async def work(c: Container) -> str:
-        return (await c.use_cases.retry_webhook()(event_id)).event_id
+    async def work(c: Container) -> dict[str, Any]:
+        event = await c.use_cases.retry_webhook()(event_id)
+        return {"event_id": event.event_id, "status": event.status.value,
+                "next_attempt_at": event.next_attempt_at.isoformat()}
 
-    click.echo(f"{run(work)} queued for delivery")
+    queued = run(work)
+    if as_json:
+        emit(queued, as_json)
+    else:
+        click.echo(f"{queued['event_id']} queued for delivery")

@@ -23,6 +23,8 @@ class TestDatabase:
         assert first.exit_code == 0, first.output
         assert again.exit_code == 0, again.output
         assert "newest schema" in first.stdout
+        assert fresh.json("db", "upgrade") == {
+            "database": fresh.env["PAYGATE_DATABASE_URL"], "revision": "0003"}
         assert fresh.counts() == {
             "payments": 0,
             "refunds": 0,

@@ -206,6 +206,11 @@ async def test_an_event_dies_after_the_schedule_and_an_operator_retry_delivers_i
     retried = run_cli("webhooks", "retry", event_id, env=outbox.env, workdir=outbox.workdir)
     assert retried.returncode == 0, retried.stderr
     assert f"{event_id} queued for delivery" in retried.stdout
+    scripted = run_cli("webhooks", "retry", event_id, "--json", env=outbox.env,
+                       workdir=outbox.workdir)
+    assert scripted.returncode == 0, scripted.stderr
+    queued = json.loads(scripted.stdout)
+    assert (queued["event_id"], queued["status"]) == (event_id, "pending")
     assert await outbox.deliver() == DELIVERED
 
     answers = [500] * (len(RETRY_SCHEDULE) + 1) + [200]

@@ -55,10 +55,17 @@ def test_payment_and_refund_events_reach_the_merchant_signed_with_the_objects_as
     assert all(e["id"].startswith("evt_") and e["created_at"] for e in events.values())
     assert receiver.refused == []
     assert {d.path for d in receiver.delivered()} == {"/hooks"}
-    stored = gateway_with_worker.rows.all(
-        "SELECT event_id, body, status, attempts FROM webhook_events WHERE merchant_id = ?",
-        keys.merchant_id,
-    )
+
+    def stored_rows() -> list[tuple[object, ...]]:
+        return gateway_with_worker.rows.all(
+            "SELECT event_id, body, status, attempts FROM webhook_events WHERE merchant_id = ?",
+            keys.merchant_id,
+        )
+
+    # the merchant has its answer before the worker writes down that it was delivered
+    wait_for("the deliveries to be recorded",
+             lambda: {row[2] for row in stored_rows()} == {"delivered"})
+    stored = stored_rows()
     sent = {d.event["id"]: d.body for d in receiver.delivered()}
     assert {row[0]: (row[1].encode(), row[2], row[3]) for row in stored} == {
         event_id: (body, "delivered", 1) for event_id, body in sent.items()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import HttpMethod, Request, Response, post, route
 from litestar.params import FromPath
 
 from application.errors import NotFound
@@ -12,6 +12,9 @@ from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.responses import json_response
 from entrypoints.http.services import ApiServices
 from entrypoints.readiness import readiness_report
+
+# probes: some load balancers check with HEAD
+PROBE_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -38,11 +41,13 @@ def notification_handler(services: ApiServices) -> Any:
 
 
 def health_handlers(services: ApiServices) -> list[Any]:
-    @get("/health/live", tags=["operations"], summary="The process is up")
+    @route("/health/live", http_method=PROBE_METHODS, tags=["operations"],
+           summary="The process is up")
     async def live() -> Response[dict[str, str]]:
         return json_response({"status": "ok"})
 
-    @get("/health/ready", tags=["operations"], summary="The database and dependencies answer")
+    @route("/health/ready", http_method=PROBE_METHODS, tags=["operations"],
+           summary="The database and dependencies answer")
     async def ready() -> Response[dict[str, Any]]:
         report, status = await readiness_report(services.readiness)
         return json_response(report, status)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, get
+from litestar import HttpMethod, Litestar, Request, Response, route
 
 from application.errors import Unavailable
 from domain.errors import DomainError
@@ -30,7 +30,7 @@ def error(status: int, message: str) -> Response[bytes]:
     return json_bytes(msgspec.json.encode({"error": message}), status)
 
 
-@get("/health/live", tags=["operations"])
+@route("/health/live", http_method=[HttpMethod.GET, HttpMethod.HEAD], tags=["operations"])
 async def live() -> Response[bytes]:
     return json_bytes(b'{"status":"ok"}')
 
@@ -75,7 +75,7 @@ def service_app(
     with nothing of its own to reach is ready whenever it is live."""
     checks = dict(readiness or {})
 
-    @get("/health/ready", tags=["operations"])
+    @route("/health/ready", http_method=[HttpMethod.GET, HttpMethod.HEAD], tags=["operations"])
     async def ready() -> Response[bytes]:
         report, status = await readiness_report(checks)
         return json_bytes(msgspec.json.encode(report), status)

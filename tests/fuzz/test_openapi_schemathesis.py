@@ -135,6 +135,8 @@ OPERATIONS = [
     ("POST", "/admin/v1/settlements"),
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
+    ("HEAD", "/health/live"),
+    ("HEAD", "/health/ready"),
 ]
 
 

@@ -32,8 +32,8 @@ ROUTES = {
     "/admin/v1/payments/{payment_no}/review": {"post"},
     "/admin/v1/payments/{payment_no}/refunds": {"post"},
     "/admin/v1/settlements": {"get", "post"},
-    "/health/live": {"get"},
-    "/health/ready": {"get"},
+    "/health/live": {"get", "head"},
+    "/health/ready": {"get", "head"},
     "/metrics": {"get"},
 }
 REQUEST_BODIES = {
@@ -61,6 +61,13 @@ async def test_live_and_ready_answer_200_when_the_database_answers(api: Api) -> 
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ok"
     assert ready.json()["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
+async def test_the_probes_answer_head_too(api: Api, path: str) -> None:
+    """Load balancers that probe with HEAD got 405 and took every worker out."""
+    response = await api.client.head(path)
+    assert (response.status_code, response.content) == (200, b"")
 
 
 @pytest.fixture(

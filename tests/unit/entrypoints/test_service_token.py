@@ -90,3 +90,11 @@ async def test_a_service_whose_database_is_down_is_not_ready() -> None:
 async def test_a_service_with_nothing_to_check_is_ready() -> None:
     response = await call(service_app([ping]), "/health/ready")
     assert (response.status_code, response.json()) == (200, {"status": "ok", "checks": {}})
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
+async def test_the_probes_answer_head_without_the_token(guarded: Litestar, path: str) -> None:
+    transport = httpx.ASGITransport(app=guarded)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        response = await client.head(path)
+    assert (response.status_code, response.content) == (200, b"")

@@ -17,9 +17,9 @@ One configuration per call (or the whole matrix with --matrix). For each one it
    exactly one payment per accepted request, each succeeded with its two ledger rows;
 5. writes bench/results/<config>.json.
 
-    /work/venv/bin/python bench/run.py --db postgres --workers 2 --obs prom+trace10 -c 64
-    /work/venv/bin/python bench/run.py --matrix            # every configuration
-    /work/venv/bin/python bench/run.py --raw -c 64          # the raw-driver reference
+    .venv/bin/python bench/run.py --db postgres --workers 2 --obs prom+trace10 -c 64
+    .venv/bin/python bench/run.py --matrix            # every configuration
+    .venv/bin/python bench/run.py --raw -c 64          # the raw-driver reference
 
 Only wrk (Debian's `wrk`) and the project's own dependencies are needed.
 """

@@ -12,7 +12,17 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
+from adapters.platform.vault import AesGcmVault
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class ConfigurationError(ValueError):
+    """A setting paygate cannot use. The message names the variable, never its value (a
+    URL or a key may be a secret)."""
 
 
 def _flag(text: str) -> bool:
@@ -55,6 +65,11 @@ class Settings:
     log_level: str = "INFO"
     auto_upgrade: bool = True
 
+    def __post_init__(self) -> None:
+        _check_database_url(self.database_url)
+        if self.master_key:
+            _check_master_key(self.master_key)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build from `PAYGATE_<FIELD>` variables; an unparseable value fails loudly."""
@@ -83,4 +98,27 @@ def _parse(name: str, kind: str, raw: str) -> Any:
             return Path(raw)
         return raw
     except ValueError as error:
-        raise ValueError(f"PAYGATE_{name.upper()}: {error}") from error
+        raise ConfigurationError(f"PAYGATE_{name.upper()}: {error}") from error
+
+
+def _check_database_url(url: str) -> None:
+    example = "e.g. sqlite+aiosqlite:///./paygate.db or postgresql+asyncpg://user@host/db"
+    try:
+        driver = make_url(url).drivername
+    except Exception:  # SQLAlchemy raises several kinds for a bad URL
+        raise ConfigurationError(
+            f"PAYGATE_DATABASE_URL is not a database URL ({example})") from None
+    if driver not in DATABASE_DRIVERS:
+        raise ConfigurationError(
+            f"PAYGATE_DATABASE_URL names the driver {driver!r}; paygate speaks "
+            f"{' and '.join(d + '://' for d in DATABASE_DRIVERS)} ({example})")
+
+
+def _check_master_key(key: str) -> None:
+    try:
+        AesGcmVault.from_base64(key)
+    except ValueError:
+        raise ConfigurationError(
+            "PAYGATE_MASTER_KEY must be the base64 of 32 random bytes "
+            "(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32))"
+            ".decode())')") from None

@@ -56,6 +56,30 @@ def test_usage_errors_exit_2_and_touch_nothing(
     assert paygate.counts() == before
 
 
+@pytest.mark.parametrize(("setting", "value", "complaint"), [
+    ("PAYGATE_DATABASE_URL", "nonsense", "PAYGATE_DATABASE_URL"),
+    ("PAYGATE_DATABASE_URL", "mysql://paygate:s3cret@db/paygate", "postgresql+asyncpg"),
+    ("PAYGATE_DATABASE_URL", "postgresql://paygate:s3cret@db/paygate", "postgresql+asyncpg"),
+    ("PAYGATE_MASTER_KEY", "not base64!", "PAYGATE_MASTER_KEY"),
+    ("PAYGATE_MASTER_KEY", "c2hvcnQ=", "PAYGATE_MASTER_KEY"),
+    ("PAYGATE_RATE_LIMIT_PER_SECOND", "fast", "PAYGATE_RATE_LIMIT_PER_SECOND"),
+    ("PAYGATE_WORKER", "maybe", "PAYGATE_WORKER"),
+])
+@pytest.mark.parametrize("args", [("payments", "list"), ("merchants", "create", "--name", "A"),
+                                  ("db", "upgrade")])
+def test_a_setting_paygate_cannot_use_is_named_in_one_line_with_exit_2(
+    paygate: Paygate, setting: str, value: str, complaint: str, args: tuple[str, ...]
+) -> None:
+    before = paygate.counts()
+    misconfigured = Paygate({**paygate.env, setting: value})
+
+    result = misconfigured(*args)
+
+    assert_clean_failure(result, 2, "configuration", complaint)
+    assert "s3cret" not in result.output
+    assert paygate.counts() == before
+
+
 class TestSign:
     def curl(self, paygate: Paygate, merchant: dict[str, Any], *args: str) -> list[str]:
         result = paygate(

@@ -142,7 +142,8 @@ def create_refund(
 
         if idempotency_key is None:
             return await refund()
-        fingerprint = f"refund:{payment_no}:{amount}:{reason}"
+        # JSON, so that no reason and the reason "None" (or a reason holding ':') differ
+        fingerprint = json.dumps(["refund", payment_no, amount, reason])
 
         async def stored() -> StoredResponse:
             return StoredResponse(201, json.dumps(await refund()).encode())

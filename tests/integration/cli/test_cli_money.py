@@ -251,6 +251,18 @@ class TestRefunds:
         assert paygate.counts()["refunds"] == 1
         assert_clean_failure(reused, 1, "idempotency_key_reused")
 
+    def test_the_same_key_with_another_reason_is_reused_even_one_that_reads_none(
+        self, paygate: Paygate, payment: dict[str, Any]
+    ) -> None:
+        args = ("refunds", "create", payment["payment_no"], "--amount", "300",
+                "--idempotency-key", "ticket-44")
+        paygate.json(*args)
+
+        reused = paygate(*args, "--reason", "None")
+
+        assert_clean_failure(reused, 1, "idempotency_key_reused")
+        assert paygate.counts()["refunds"] == 1
+
     def test_a_key_run_again_after_its_record_is_gone_answers_the_same_refund(
         self, paygate: Paygate, payment: dict[str, Any]
     ) -> None:

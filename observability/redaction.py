@@ -15,24 +15,28 @@ from typing import Final
 from domain.card import luhn_valid
 
 REDACTED: Final = "[REDACTED]"
+_CVC_NAMES: Final = r"cvc|cvv|security[\s_-]?code"
 _NAMES: Final = (
-    r"secret|password|passwd|token|signature|authorization|cookie|cvc|cvv|card[_-]?number|"
-    r"security[\s_-]?code"
+    r"secret|password|passwd|token|signature|authorization|cookie|card[_-]?number|" + _CVC_NAMES
 )
 _SENSITIVE_NAME: Final = re.compile(_NAMES, re.IGNORECASE)
 # Names that are sensitive only on their own: `payment_method.number` and `pan` are the card
 # number, but `phone_number`, `order_number`, `span_id` or `company` are not secrets.
 _SENSITIVE_WHOLE_NAMES: Final = frozenset({"pan", "number"})
-# A word that holds a sensitive name (`x-api-token`, `"card_number"`, `security code`). It is
-# found from the word's start (the lookbehind) by a lazy lookahead and then taken whole by a
-# possessive quantifier, so a long word costs one pass: a greedy `[\w-]*name[\w-]*` retried
-# at every offset of a 20,000-character word took 20 seconds per log line.
-_NAMED_WORD: Final = (
-    rf"(?<![\w-])(?=[\w-]*?(?:{_NAMES}))[\w-]++(?:(?<=security)[\s_-][\w-]++)?"
-)
+
+
+def _word_holding(names: str) -> str:
+    r"""A word that holds one of `names` (`x-api-token`, `"card_number"`, `security code`).
+    It is found from the word's start (the lookbehind) by a lazy lookahead and then taken
+    whole by a possessive quantifier, so a long word costs one pass: a greedy
+    `[\w-]*name[\w-]*` retried at every offset of a 20,000-character word took 20 seconds
+    per log line."""
+    return rf"(?<![\w-])(?=[\w-]*?(?:{names}))[\w-]++(?:(?<=security)[\s_-][\w-]++)?"
+
+
 # `name: value` / `name=value` / `"name": "value"`, the value up to a quote, space or `;&}]`.
 _NAMED_VALUE: Final = re.compile(
-    rf"""(?P<name>["']?{_NAMED_WORD}["']?\s*+[:=]\s*+["']?)"""
+    rf"""(?P<name>["']?{_word_holding(_NAMES)}["']?\s*+[:=]\s*+["']?)"""
     r"""(?:(?:bearer|basic|token)\s++)?[^\s"';&}\]]++""",
     re.IGNORECASE,
 )
@@ -40,8 +44,7 @@ _NAMED_VALUE: Final = re.compile(
 # Only a 3 or 4 digit value right after the name is taken, so "cvc check failed" keeps its
 # words and a number with no CVC name before it is never touched.
 _CVC_SPACED: Final = re.compile(
-    r"(?P<name>(?<![\w-])(?=[\w-]*?(?:cvc|cvv|security[\s_-]?code))[\w-]++"
-    r"(?:(?<=security)[\s_-][\w-]++)?[^\w\n]{1,6})\d{3,4}(?!\d)",
+    rf"(?P<name>{_word_holding(_CVC_NAMES)}[^\w\n]{{1,6}})\d{{3,4}}(?!\d)",
     re.IGNORECASE,
 )
 _CREDENTIAL: Final = re.compile(

@@ -6,8 +6,24 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from litestar import HttpMethod
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.persistence.engine import ping
+
 READY_TIMEOUT = 2.0
+PROBE_METHODS = [HttpMethod.GET, HttpMethod.HEAD]  # some load balancers probe with HEAD
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+def database_check(engine: AsyncEngine) -> ReadinessCheck:
+    """The database answers one autocommitted `SELECT 1`."""
+
+    async def database() -> tuple[bool, str]:
+        await ping(engine)
+        return True, "reachable"
+
+    return database
 
 
 async def readiness_report(checks: Mapping[str, ReadinessCheck]) -> tuple[dict[str, Any], int]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.persistence.engine import ping
 from application.ports.platform import SecretVault
 from application.ports.storage import UnitOfWorkFactory
 from entrypoints.container import Container, close_container
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
 from entrypoints.http.services import ApiServices
-from entrypoints.readiness import ReadinessCheck
+from entrypoints.readiness import ReadinessCheck, database_check
 
 REMOTE_DEPENDENCIES = (
     ("risk_url", "risk"),
@@ -40,10 +39,6 @@ def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
         container.core.breakers(),
     )
 
-    async def database() -> tuple[bool, str]:
-        await ping(engine)
-        return True, "reachable"
-
     def breaker(name: str) -> ReadinessCheck:
         async def check() -> tuple[bool, str]:
             state = breakers.state(name)
@@ -51,7 +46,7 @@ def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
 
         return check
 
-    checks = {"database": database}
+    checks = {"database": database_check(engine)}
     for setting, name in REMOTE_DEPENDENCIES:
         if getattr(settings, setting):
             checks[name] = breaker(name)

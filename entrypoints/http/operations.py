@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import HttpMethod, Request, Response, post, route
+from litestar import Request, Response, post, route
 from litestar.params import FromPath
 
 from application.errors import NotFound
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.responses import json_response
 from entrypoints.http.services import ApiServices
-from entrypoints.readiness import readiness_report
-
-# probes: some load balancers check with HEAD
-PROBE_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
+from entrypoints.readiness import PROBE_METHODS, readiness_report
 
 AnyRequest = Request[Any, Any, Any]
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from adapters.channel.sandbox import SandboxChannel
 from adapters.order.local import LocalOrderBook
-from adapters.persistence.engine import create_engine, ping
+from adapters.persistence.engine import create_engine
 from adapters.risk.engine import RuleEngine
 from adapters.risk.settings import RiskSettings
+from entrypoints.readiness import database_check
 from entrypoints.services.channel_service import channel_app
 from entrypoints.services.order_service import order_app
 from entrypoints.services.risk_service import risk_app
@@ -44,12 +45,8 @@ def order_from_env() -> Any:
     async def close() -> Any:
         await engine.dispose()
 
-    async def database() -> tuple[bool, str]:
-        await ping(engine)
-        return True, "reachable"
-
     app = order_app(LocalOrderBook(engine), telemetry.metrics_route(), on_shutdown=[close],
-                    token=settings.service_token, readiness={"database": database})
+                    token=settings.service_token, readiness={"database": database_check(engine)})
     return telemetry.serve(app)
 
 

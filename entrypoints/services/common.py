@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from litestar import HttpMethod, Litestar, Request, Response, route
+from litestar import Litestar, Request, Response, route
 
 from application.errors import Unavailable
 from domain.errors import DomainError
-from entrypoints.readiness import ReadinessCheck, readiness_report
+from entrypoints.readiness import PROBE_METHODS, ReadinessCheck, readiness_report
 
 
 def json_bytes(body: bytes, status: int = 200) -> Response[bytes]:
@@ -30,7 +30,7 @@ def error(status: int, message: str) -> Response[bytes]:
     return json_bytes(msgspec.json.encode({"error": message}), status)
 
 
-@route("/health/live", http_method=[HttpMethod.GET, HttpMethod.HEAD], tags=["operations"])
+@route("/health/live", http_method=PROBE_METHODS, tags=["operations"])
 async def live() -> Response[bytes]:
     return json_bytes(b'{"status":"ok"}')
 
@@ -75,7 +75,7 @@ def service_app(
     with nothing of its own to reach is ready whenever it is live."""
     checks = dict(readiness or {})
 
-    @route("/health/ready", http_method=[HttpMethod.GET, HttpMethod.HEAD], tags=["operations"])
+    @route("/health/ready", http_method=PROBE_METHODS, tags=["operations"])
     async def ready() -> Response[bytes]:
         report, status = await readiness_report(checks)
         return json_bytes(msgspec.json.encode(report), status)

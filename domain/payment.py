@@ -6,13 +6,15 @@
     succeeded -> partially_refunded -> refunded
 
 No other transition exists; every move is an explicit method, and an illegal one raises
-`InvalidStatus`. Refund money is tracked twice: `refund_reserved` counts every refund that
-has not failed (pending ones included), `refunded_amount` only those that succeeded.
+`InvalidStatus`. A payment remembers the states it moved into until `take_moves` hands
+them over to be announced, one event per move. Refund money is tracked twice:
+`refund_reserved` counts every refund that has not failed (pending ones included),
+`refunded_amount` only those that succeeded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -77,6 +79,9 @@ class Payment:
     payment_token: str | None = None
     captured_at: datetime | None = None
     version: int = 0  # optimistic-concurrency token, advanced by the repository on update
+    # the states moved into since the last `take_moves`, oldest first; the newest is the
+    # payment itself until the next move (or `take_moves`) freezes it as it stands
+    unannounced: list[Payment] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def currency(self) -> str:
@@ -97,8 +102,21 @@ class Payment:
                 f"payment {self.payment_no} is {self.status}; it cannot become {target}",
                 status=str(self.status),
             )
+        self._freeze_last_move()
         self.status = target
         self.updated_at = now
+        self.unannounced.append(self)
+
+    def take_moves(self) -> list[Payment]:
+        """Each state this payment moved into since the last call, as that move left it."""
+        self._freeze_last_move()
+        moves, self.unannounced = self.unannounced, []
+        return moves
+
+    def _freeze_last_move(self) -> None:
+        """The previous move is complete (its failure code, capture time...): keep a copy."""
+        if self.unannounced:
+            self.unannounced[-1] = replace(self, unannounced=[])
 
     # -- risk and review -------------------------------------------------------------
     def apply_risk(self, decision: RiskDecision, now: datetime) -> None:

@@ -1,14 +1,24 @@
-"""Merchant webhook events, written in the same transaction as the change they announce."""
+"""Events, written in the same transaction as the change they announce (the outbox).
+
+Every move of a payment or a refund is one event, named after the status it reached and
+carrying the object as the API returns it after that move. A transaction writes all its
+events as one outbox entry, after the payment's row is written or locked, so an entry of
+a later move of the same payment is always written after the entry of an earlier one.
+The publisher gives them their sequence later, off the payment path (docs/adr/0020).
+
+The events the contract announces to a payment's `notify_url` (final states) are marked
+for it; that delivery is made from the entry too, as every other.
+"""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
+from application.ports.events import Announced, OutboxEntry
 from application.ports.platform import IdGenerator
-from application.ports.storage import UnitOfWork, WebhookEvent
-from application.views import payment_view, refund_view, rfc3339
+from application.ports.storage import UnitOfWork
+from application.views import payment_view, refund_view
+from domain.events import payment_event, refund_event
 from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund, RefundStatus
 
@@ -24,53 +34,47 @@ ANNOUNCED_PAYMENT_STATUSES = frozenset(
 ANNOUNCED_REFUND_STATUSES = frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED})
 
 
-def _event(
-    ids: IdGenerator, merchant_id: str, url: str, kind: str, data: dict[str, Any], now: datetime
-) -> WebhookEvent:
-    event_id = ids.new_id("evt")
-    body = json.dumps(
-        {"id": event_id, "type": kind, "created_at": rfc3339(now), "data": data},
-        separators=(",", ":"),
-        ensure_ascii=False,
+def _payment_events(ids: IdGenerator, payment: Payment, states: list[Payment]) -> list[Announced]:
+    notify = payment.notify_url is not None
+    return [
+        Announced(
+            ids.new_id("evt"),
+            payment_event(state.status),
+            payment_view(state),
+            notify and state.status in ANNOUNCED_PAYMENT_STATUSES,
+        )
+        for state in states
+    ]
+
+
+def _refund_event(ids: IdGenerator, payment: Payment, refund: Refund) -> Announced:
+    notify = payment.notify_url is not None and refund.status in ANNOUNCED_REFUND_STATUSES
+    return Announced(
+        ids.new_id("evt"), refund_event(refund.status), refund_view(refund), notify
     )
-    return WebhookEvent(
-        event_id=event_id,
-        merchant_id=merchant_id,
-        type=kind,
-        url=url,
-        body=body,
-        created_at=now,
-        next_attempt_at=now,
+
+
+async def _write(
+    uow: UnitOfWork, payment: Payment, events: list[Announced], now: datetime
+) -> None:
+    await uow.outbox.add(
+        OutboxEntry(payment.merchant_id, tuple(events), now, payment.notify_url)
     )
 
 
 async def announce_payment(
     uow: UnitOfWork, ids: IdGenerator, payment: Payment, now: datetime
 ) -> None:
-    if payment.notify_url and payment.status in ANNOUNCED_PAYMENT_STATUSES:
-        await uow.webhooks.add(
-            _event(
-                ids,
-                payment.merchant_id,
-                payment.notify_url,
-                f"payment.{payment.status.value}",
-                payment_view(payment),
-                now,
-            )
-        )
+    """Each move the payment made in this transaction; a new payment that has not moved
+    announces the state it was created in."""
+    states = payment.take_moves() or [payment]
+    await _write(uow, payment, _payment_events(ids, payment, states), now)
 
 
 async def announce_refund(
     uow: UnitOfWork, ids: IdGenerator, payment: Payment, refund: Refund, now: datetime
 ) -> None:
-    if payment.notify_url and refund.status in ANNOUNCED_REFUND_STATUSES:
-        await uow.webhooks.add(
-            _event(
-                ids,
-                payment.merchant_id,
-                payment.notify_url,
-                f"refund.{refund.status.value}",
-                refund_view(refund),
-                now,
-            )
-        )
+    """The refund's move, then each move it caused its payment to make (refunded)."""
+    events = [_refund_event(ids, payment, refund)]
+    events += _payment_events(ids, payment, payment.take_moves())
+    await _write(uow, payment, events, now)

@@ -1,4 +1,4 @@
-"""Recording a refund's outcome: the payment, the refund, the ledger and webhooks together."""
+"""Recording a refund's outcome: the payment, the refund, the ledger and events together."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from application.errors import NotFound
-from application.outbox import announce_payment, announce_refund
+from application.outbox import announce_refund
 from application.ports.channel import ChannelPort, Outcome, RefundRequest, RefundResult
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
@@ -54,7 +54,6 @@ class RefundRecorder:
                 refund.succeed(now, result.reference)
                 payment.complete_refund(refund, now)
                 await uow.ledger.append([refund_posting(refund, now)])
-                await announce_payment(uow, self.ids, payment, now)
             else:
                 refund.fail(now, result.failure_code or "processing_error", result.failure_message)
                 payment.release_refund(refund, now)

@@ -10,6 +10,18 @@ from application.ports.channel import (
     RefundRequest,
     RefundResult,
 )
+from application.ports.events import (
+    Announced,
+    DeliveryRepository,
+    DeliveryStatus,
+    EndpointRepository,
+    Event,
+    EventQuery,
+    EventRepository,
+    OutboxEntry,
+    OutboxRepository,
+    WebhookDelivery,
+)
 from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
 from application.ports.platform import Clock, IdGenerator, SecretVault, WebhookSender
 from application.ports.storage import (
@@ -26,11 +38,10 @@ from application.ports.storage import (
     StoredResponse,
     UnitOfWork,
     UnitOfWorkFactory,
-    WebhookEvent,
-    WebhookRepository,
 )
 
 __all__ = [
+    "Announced",
     "ChannelEvent",
     "ChannelPort",
     "Channels",
@@ -38,12 +49,20 @@ __all__ = [
     "ChargeResult",
     "Clock",
     "Cursor",
+    "DeliveryRepository",
+    "DeliveryStatus",
+    "EndpointRepository",
+    "Event",
+    "EventQuery",
+    "EventRepository",
     "IdGenerator",
     "IdempotencyStore",
     "LedgerRepository",
     "MerchantRepository",
     "OrderPort",
     "OrderRequest",
+    "OutboxEntry",
+    "OutboxRepository",
     "Outcome",
     "Page",
     "PaymentQuery",
@@ -59,7 +78,6 @@ __all__ = [
     "StoredResponse",
     "UnitOfWork",
     "UnitOfWorkFactory",
-    "WebhookEvent",
-    "WebhookRepository",
+    "WebhookDelivery",
     "WebhookSender",
 ]

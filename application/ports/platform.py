@@ -37,7 +37,24 @@ class WebhookSender(Protocol):
     """POSTs one signed merchant webhook; returns the HTTP status, raises on a network error."""
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], traceparent: str | None = None
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        traceparent: str | None = None,
+        *,
+        endpoint: str | None = None,
     ) -> int:
-        """`traceparent`: the trace the delivery belongs to (the one that wrote the event)."""
+        """`traceparent`: the trace the delivery belongs to (the one that wrote the event);
+        `endpoint`: the webhook endpoint's id (None: a payment's notify_url)."""
+        ...
+
+
+class WebhookDestinations(Protocol):
+    """Which URLs paygate may send webhooks to (docs/adr/0010): a merchant's endpoint is
+    checked when it is registered, and again, as every destination, at each delivery."""
+
+    async def refusal(self, url: str) -> str | None:
+        """Why `url` may not be a destination (not https, not a public address, no such
+        host), or None."""
         ...

@@ -5,10 +5,15 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from application.ports.events import (
+    DeliveryRepository,
+    EndpointRepository,
+    EventRepository,
+    OutboxRepository,
+)
 from domain.ledger import Posting
 from domain.merchant import Merchant
 from domain.money import Money
@@ -137,50 +142,6 @@ class MerchantRepository(Protocol):
         ...
 
 
-class WebhookStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"
-
-
-@dataclass(slots=True, kw_only=True)
-class WebhookEvent:
-    """An outgoing merchant notification, written in the same transaction as its cause."""
-
-    event_id: str
-    merchant_id: str
-    type: str
-    url: str
-    body: str  # frozen JSON: the same event is never sent with another body
-    created_at: datetime
-    next_attempt_at: datetime
-    attempts: int = 0
-    status: WebhookStatus = WebhookStatus.PENDING
-    last_error: str | None = None
-    delivered_at: datetime | None = None
-    # the W3C traceparent of the work that wrote the event, so its delivery, however much
-    # later and in whichever worker, continues that trace (None when nothing was traced)
-    traceparent: str | None = None
-
-
-class WebhookRepository(Protocol):
-    async def add(self, event: WebhookEvent) -> None: ...
-
-    async def get(self, event_id: str) -> WebhookEvent | None: ...
-
-    async def update(self, event: WebhookEvent) -> None: ...
-
-    async def claim_due(
-        self, now: datetime, lease_until: datetime, limit: int
-    ) -> list[WebhookEvent]:
-        """Pending events due by `now`, pushed to `lease_until` so no other worker takes them."""
-        ...
-
-    async def list(
-        self, merchant_id: str | None = None, status: WebhookStatus | None = None, limit: int = 50
-    ) -> builtins.list[WebhookEvent]: ...
-
-
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without `commit()` rolls everything back."""
 
@@ -189,7 +150,10 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     settlements: SettlementRepository
     merchants: MerchantRepository
-    webhooks: WebhookRepository
+    outbox: OutboxRepository
+    events: EventRepository
+    endpoints: EndpointRepository
+    deliveries: DeliveryRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from application.commands import CreateRefundCommand
 from application.errors import NotFound, Unavailable
+from application.outbox import announce_refund
 from application.ports.channel import Channels, Outcome, RefundRequest, RefundResult
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
@@ -50,6 +51,7 @@ class CreateRefund:
             refund.request_key = command.request_key
             await uow.payments.update(payment)
             await uow.refunds.add(refund)
+            await announce_refund(uow, self.ids, payment, refund, refund.created_at)
             await uow.commit()
         channel = self.channels.get(payment.channel)
         result = (

@@ -33,7 +33,7 @@ S = PaymentStatus
 
 def nothing_was_written(gateway: Gateway) -> bool:
     db = gateway.db
-    return not (db.payments or db.postings or db.webhooks or gateway.channel.charges)
+    return not (db.payments or db.postings or db.outbox or gateway.channel.charges)
 
 
 class TestCreatePayment:
@@ -66,7 +66,7 @@ class TestCreatePayment:
         payment = await gateway.create_payment(command)
 
         assert gateway.channel.charge_requests[0].card == command.card
-        everything_kept = repr(gateway.db.payments) + repr(gateway.db.webhooks)
+        everything_kept = repr(gateway.db.payments) + repr(gateway.db.outbox)
         assert "5555555555554444" not in everything_kept
         assert "7319" not in everything_kept
         assert gateway.db.payment(payment.payment_no).card == CardSummary("mastercard", "4444")
@@ -331,12 +331,15 @@ class TestCreatePayment:
         self, gateway: Gateway, merchant_id: str
     ) -> None:
         payment = await gateway.pay(merchant_id, notify_url="https://merchant.example/hooks")
-        [event] = gateway.db.webhooks.values()
+        await gateway.publish_events()
+        [delivery] = gateway.db.deliveries.values()
+        event = gateway.db.events[delivery.event_id]
         body = json.loads(event.body)
-        assert (event.type, event.url, event.merchant_id) == (
+        assert (delivery.type, delivery.url, delivery.merchant_id, delivery.endpoint_id) == (
             "payment.succeeded",
             "https://merchant.example/hooks",
             merchant_id,
+            None,
         )
         assert body["id"] == event.event_id
         assert body["type"] == "payment.succeeded"
@@ -344,27 +347,34 @@ class TestCreatePayment:
         assert body["data"]["payment_no"] == payment.payment_no
         assert body["data"]["status"] == "succeeded"
         assert body["data"]["card"] == {"brand": "visa", "last4": "4242"}
-        assert event.next_attempt_at == gateway.clock.now()
+        assert delivery.next_attempt_at == gateway.clock.now()
 
     async def test_rejected_payment_is_announced_too(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
         await gateway.pay(merchant_id, REJECT_CARD, notify_url="https://m.example/h")
-        assert [e.type for e in gateway.db.webhooks.values()] == ["payment.rejected"]
+        assert gateway.db.notified_types() == ["payment.rejected"]
 
-    async def test_without_notify_url_no_webhook_is_written(
+    async def test_without_notify_url_the_events_are_written_for_the_feed_only(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
         await gateway.pay(merchant_id)
         await gateway.pay(merchant_id, DECLINED)
-        assert gateway.db.webhooks == {}
+        assert gateway.db.notified_types() == []
+        assert gateway.db.event_types() == [
+            "payment.pending", "payment.processing", "payment.succeeded",
+            "payment.pending", "payment.processing", "payment.failed",
+        ]
 
     async def test_a_payment_under_review_or_in_flight_is_not_announced(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
         await gateway.pay(merchant_id, REVIEW_CARD, notify_url="https://m.example/h")
         await gateway.pay(merchant_id, TIMES_OUT, notify_url="https://m.example/h")
-        assert gateway.db.webhooks == {}
+        assert gateway.db.notified_types() == []
+        assert gateway.db.event_types() == [
+            "payment.requires_review", "payment.pending", "payment.processing"
+        ]
 
     async def test_no_external_call_happens_inside_a_database_transaction(
         self, gateway: Gateway, merchant_id: str
@@ -400,7 +410,10 @@ class TestCreatePayment:
         assert payment.status is S.SUCCEEDED
         assert gateway.db.payment(payment.payment_no).status is S.SUCCEEDED
         assert [p.posting_id for p in gateway.db.postings] == [f"capture:{payment.payment_no}"]
-        assert [e.type for e in gateway.db.webhooks.values()] == ["payment.succeeded"]
+        assert gateway.db.notified_types() == ["payment.succeeded"]
+        assert gateway.db.event_types() == [
+            "payment.pending", "payment.processing", "payment.succeeded"
+        ]
 
     async def test_a_payment_is_timestamped_by_the_clock(
         self, gateway: Gateway, merchant_id: str

@@ -228,13 +228,13 @@ class TestCreateRefund:
         gateway.channel.script_refunds(refund_failed())
         await gateway.refund(payment_no, 1_000, merchant_id)
         await gateway.refund(payment_no, None, merchant_id)
-        assert [e.type for e in gateway.db.webhooks.values()] == [
+        assert gateway.db.notified_types() == [
             "payment.succeeded",
+            "refund.succeeded",
             "payment.partially_refunded",
-            "refund.succeeded",
             "refund.failed",
-            "payment.refunded",
             "refund.succeeded",
+            "payment.refunded",
         ]
 
     async def test_the_reservation_is_committed_before_the_channel_is_asked(

@@ -1,12 +1,14 @@
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
 from application.errors import NotFound
-from application.ports.storage import WebhookEvent, WebhookStatus
+from application.ports.events import DeliveryStatus as WebhookStatus
+from application.ports.events import WebhookDelivery
 from application.use_cases.deliver_webhooks import RETRY_SCHEDULE, DeliverWebhooks, sign_webhook
 from tests.unit.fakes import Gateway
 
@@ -14,14 +16,24 @@ HOOK = "https://merchant.example/hooks"
 SIGNATURE = re.compile(r"^t=(\d+),v1=([0-9a-f]{64})$")
 
 
-async def one_event(gateway: Gateway, merchant_id: str) -> WebhookEvent:
+@dataclass(frozen=True)
+class Sent:
+    """A published event and its one delivery, to the payment's notify_url."""
+
+    delivery_id: str
+    event_id: str
+    body: str
+
+
+async def one_event(gateway: Gateway, merchant_id: str) -> Sent:
     await gateway.pay(merchant_id, notify_url=HOOK)
-    [event] = gateway.db.webhooks.values()
-    return event
+    await gateway.publish_events()
+    [delivery] = gateway.db.deliveries.values()
+    return Sent(delivery.delivery_id, delivery.event_id, gateway.db.events[delivery.event_id].body)
 
 
-def stored(gateway: Gateway, event: WebhookEvent) -> WebhookEvent:
-    return gateway.db.webhooks[event.event_id]
+def stored(gateway: Gateway, event: Sent) -> WebhookDelivery:
+    return gateway.db.deliveries[event.delivery_id]
 
 
 class TestDeliverWebhooks:
@@ -171,8 +183,12 @@ class TestDeliverWebhooks:
     ) -> None:
         for _ in range(3):
             await gateway.pay(merchant_id, notify_url=HOOK)
+            await gateway.publish_events()
             gateway.clock.advance(seconds=1)
-        oldest = sorted(gateway.db.webhooks.values(), key=lambda e: e.created_at)[:2]
+        oldest = [
+            gateway.db.events[d.event_id]
+            for d in sorted(gateway.db.deliveries.values(), key=lambda d: d.created_at)[:2]
+        ]
         deliver = DeliverWebhooks(
             gateway.uow, gateway.clock, gateway.vault, gateway.sender, batch=2
         )
@@ -198,10 +214,10 @@ class TestDeliverWebhooks:
 class TestRetryWebhook:
     async def test_a_dead_event_is_sent_again_now(self, gateway: Gateway, merchant_id: str) -> None:
         event = await one_event(gateway, merchant_id)
-        gateway.db.webhooks[event.event_id].status = WebhookStatus.DEAD
+        gateway.db.deliveries[event.delivery_id].status = WebhookStatus.DEAD
         gateway.clock.advance(days=3)
 
-        retried = await gateway.retry_webhook(event.event_id)
+        [retried] = await gateway.retry_webhook(event.event_id)
 
         assert (retried.status, retried.next_attempt_at) == (
             WebhookStatus.PENDING,
@@ -211,6 +227,6 @@ class TestRetryWebhook:
         assert await gateway.deliver_webhooks() == {"delivered": 1, "retrying": 0, "dead": 0}
         assert gateway.sender.posts[0].body == event.body.encode()
 
-    async def test_an_unknown_event_is_not_found(self, gateway: Gateway) -> None:
+    async def test_an_event_without_deliveries_is_not_found(self, gateway: Gateway) -> None:
         with pytest.raises(NotFound, match="evt_missing"):
             await gateway.retry_webhook("evt_missing")

@@ -6,7 +6,8 @@ import pytest
 
 from application.commands import SettleCommand
 from application.errors import NotFound, ValidationFailed
-from application.ports.storage import PaymentQuery, RefundQuery, WebhookStatus
+from application.ports.events import DeliveryStatus
+from application.ports.storage import PaymentQuery, RefundQuery
 from application.use_cases.list_merchants import ListMerchantIds
 from application.use_cases.list_settlements import ListSettlements
 from application.use_cases.list_webhooks import ListWebhooks
@@ -189,13 +190,15 @@ class TestListWebhooks:
     async def test_events_by_merchant_and_status(self, gateway: Gateway, merchant_id: str) -> None:
         await gateway.pay(merchant_id, notify_url="https://m.example/h")
         await gateway.pay(merchant_id, notify_url="https://m.example/h")
+        await gateway.publish_events()
         await gateway.deliver_webhooks()
         await gateway.pay(merchant_id, notify_url="https://m.example/h")
+        await gateway.publish_events()
         webhooks = ListWebhooks(gateway.uow)
 
         assert len(await webhooks(merchant_id)) == 3
         delivered = await webhooks(merchant_id, "delivered")
-        assert [e.status for e in delivered] == [WebhookStatus.DELIVERED] * 2
+        assert [e.status for e in delivered] == [DeliveryStatus.DELIVERED] * 2
         assert len(await webhooks(merchant_id, "pending")) == 1
         assert len(await webhooks(merchant_id, limit=1)) == 1
         assert await webhooks("mch_other") == []

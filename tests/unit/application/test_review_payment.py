@@ -68,7 +68,7 @@ class TestReviewPayment:
             "card reported stolen",
         )
         assert gateway.channel.charges == {}
-        assert [e.type for e in gateway.db.webhooks.values()] == ["payment.rejected"]
+        assert gateway.db.notified_types() == ["payment.rejected"]
 
     async def test_a_decision_other_than_approve_or_reject_is_refused(
         self, gateway: Gateway, merchant_id: str

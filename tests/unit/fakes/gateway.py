@@ -19,23 +19,42 @@ from application.refunding import RefundOutcome, RefundRecorder
 from application.use_cases.create_merchant import CreateMerchant, NewMerchant
 from application.use_cases.create_payment import CreatePayment
 from application.use_cases.create_refund import CreateRefund
+from application.use_cases.create_webhook_endpoint import (
+    CreateEndpointCommand,
+    CreateWebhookEndpoint,
+    NewSecret,
+)
+from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpoint
 from application.use_cases.deliver_webhooks import DeliverWebhooks
+from application.use_cases.get_event import GetEvent
 from application.use_cases.get_payment import GetPayment
 from application.use_cases.get_refund import GetRefund
+from application.use_cases.get_webhook_endpoints import GetWebhookEndpoint, ListWebhookEndpoints
 from application.use_cases.handle_notification import HandleChannelNotification
+from application.use_cases.list_event_deliveries import ListEventDeliveries
+from application.use_cases.list_events import ListEvents
 from application.use_cases.list_payments import ListPayments
 from application.use_cases.list_refunds import ListRefunds
 from application.use_cases.process_settlement import ProcessSettlement
+from application.use_cases.publish_events import PublishEvents
 from application.use_cases.reconcile import ReconcilePayments
+from application.use_cases.redeliver_event import RedeliverEvent
 from application.use_cases.retry_webhook import RetryWebhook
 from application.use_cases.review_payment import ReviewPayment
+from application.use_cases.rotate_webhook_secret import RotateWebhookSecret
 from domain.card import CardDetails
 from domain.ledger import Side, merchant_balance
 from domain.money import Money
 from domain.payment import Payment
 from tests.unit.fakes.channel import SUCCEEDS, FakeChannel
 from tests.unit.fakes.external import FakeOrders, FakeRisk
-from tests.unit.fakes.platform import FakeClock, FakeVault, FakeWebhookSender, SequentialIds
+from tests.unit.fakes.platform import (
+    FakeClock,
+    FakeDestinations,
+    FakeVault,
+    FakeWebhookSender,
+    SequentialIds,
+)
 from tests.unit.fakes.storage import FakeDatabase, FakeUnitOfWorkFactory
 
 
@@ -50,6 +69,7 @@ class Gateway:
     ids: SequentialIds = field(default_factory=SequentialIds)
     vault: FakeVault = field(default_factory=FakeVault)
     sender: FakeWebhookSender = field(default_factory=FakeWebhookSender)
+    destinations: FakeDestinations = field(default_factory=FakeDestinations)
     risk: FakeRisk = field(init=False)
     orders: FakeOrders = field(init=False)
     channel: FakeChannel = field(init=False)
@@ -125,6 +145,46 @@ class Gateway:
         return RetryWebhook(self.uow, self.clock)
 
     @property
+    def publish_events(self) -> PublishEvents:
+        return PublishEvents(self.uow, self.clock, self.ids)
+
+    @property
+    def list_events(self) -> ListEvents:
+        return ListEvents(self.uow)
+
+    @property
+    def get_event(self) -> GetEvent:
+        return GetEvent(self.uow)
+
+    @property
+    def create_endpoint(self) -> CreateWebhookEndpoint:
+        return CreateWebhookEndpoint(self.uow, self.clock, self.ids, self.vault, self.destinations)
+
+    @property
+    def list_endpoints(self) -> ListWebhookEndpoints:
+        return ListWebhookEndpoints(self.uow)
+
+    @property
+    def get_endpoint(self) -> GetWebhookEndpoint:
+        return GetWebhookEndpoint(self.uow)
+
+    @property
+    def delete_endpoint(self) -> DeleteWebhookEndpoint:
+        return DeleteWebhookEndpoint(self.uow, self.clock)
+
+    @property
+    def rotate_secret(self) -> RotateWebhookSecret:
+        return RotateWebhookSecret(self.uow, self.clock, self.ids, self.vault)
+
+    @property
+    def list_deliveries(self) -> ListEventDeliveries:
+        return ListEventDeliveries(self.uow)
+
+    @property
+    def redeliver(self) -> RedeliverEvent:
+        return RedeliverEvent(self.uow, self.clock, self.ids)
+
+    @property
     def get_payment(self) -> GetPayment:
         return GetPayment(self.uow)
 
@@ -182,6 +242,14 @@ class Gateway:
             await uow.payments.add(payment)
             await uow.commit()
         return payment.payment_no
+
+    async def endpoint(
+        self, merchant_id: str, *events: str, url: str = "https://hooks.merchant.example/in"
+    ) -> NewSecret:
+        command = CreateEndpointCommand(
+            merchant_id=merchant_id, url=url, events=list(events) or ["*"]
+        )
+        return await self.create_endpoint(command)
 
     async def refund(
         self, payment_no: str, amount: Any = None, merchant_id: str | None = None

@@ -60,6 +60,19 @@ class Post:
     body: bytes
     headers: dict[str, str]
     traceparent: str | None = None
+    endpoint: str | None = None
+
+
+@dataclass
+class FakeDestinations:
+    """Refuses what a test lists, with the reason given; every other URL is a destination."""
+
+    refused: dict[str, str] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    async def refusal(self, url: str) -> str | None:
+        self.asked.append(url)
+        return self.refused.get(url)
 
 
 @dataclass
@@ -74,9 +87,15 @@ class FakeWebhookSender:
         self.script.extend(replies)
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], traceparent: str | None = None
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        traceparent: str | None = None,
+        *,
+        endpoint: str | None = None,
     ) -> int:
-        self.posts.append(Post(url, body, dict(headers), traceparent))
+        self.posts.append(Post(url, body, dict(headers), traceparent, endpoint))
         if self.during_post is not None:
             hook, self.during_post = self.during_post, None
             await hook()

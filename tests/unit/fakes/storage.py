@@ -18,6 +18,15 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from application.errors import AlreadySettled, ConcurrentUpdate, Unavailable
+from application.ports.events import (
+    DeliveryRepository,
+    EndpointRepository,
+    Event,
+    EventRepository,
+    OutboxEntry,
+    OutboxRepository,
+    WebhookDelivery,
+)
 from application.ports.storage import (
     Cursor,
     LedgerRepository,
@@ -28,9 +37,6 @@ from application.ports.storage import (
     RefundQuery,
     RefundRepository,
     SettlementRepository,
-    WebhookEvent,
-    WebhookRepository,
-    WebhookStatus,
 )
 from domain.errors import DuplicateOrder
 from domain.ledger import Posting, Side
@@ -39,12 +45,20 @@ from domain.money import Money
 from domain.payment import CAPTURED, UNRESOLVED, Payment
 from domain.refund import Refund, RefundStatus
 from domain.settlement import Settlement
+from domain.webhook_endpoint import WebhookEndpoint
+from tests.unit.fakes.events import (
+    FakeDeliveryRepository,
+    FakeEndpointRepository,
+    FakeEventRepository,
+    FakeOutboxRepository,
+)
 
 Row = TypeVar("Row", Payment, Refund)
 
 
 def _copy_payment(payment: Payment) -> Payment:
-    return dataclasses.replace(payment, metadata=dict(payment.metadata))
+    """As a row would give it back: its moves were announced, or rolled back, with it."""
+    return dataclasses.replace(payment, metadata=dict(payment.metadata), unannounced=[])
 
 
 def _page(rows: list[Row], key: str, cursor: Cursor | None, limit: int) -> Page[Row]:
@@ -70,7 +84,12 @@ class FakeDatabase:
     postings: list[Posting] = field(default_factory=list)
     settlements: list[Settlement] = field(default_factory=list)
     merchants: dict[str, Merchant] = field(default_factory=dict)
-    webhooks: dict[str, WebhookEvent] = field(default_factory=dict)
+    outbox: dict[int, OutboxEntry] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    last_sequences: dict[str, int] = field(default_factory=dict)
+    endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    entries_written: int = 0  # the outbox's own id counter
     commits: int = 0
     down: bool = False
     open_units: int = 0  # units of work entered and not yet left
@@ -83,6 +102,25 @@ class FakeDatabase:
 
     def refund(self, refund_no: str) -> Refund:
         return dataclasses.replace(self.refunds[refund_no])
+
+    def event_types(self, merchant_id: str | None = None) -> list[str]:
+        """Every event written: those published in sequence order, then the outbox's."""
+        published = sorted(self.events.values(), key=lambda e: (e.merchant_id, e.sequence))
+        return [e.type for e in published if merchant_id in (None, e.merchant_id)] + [
+            event.type
+            for _, entry in sorted(self.outbox.items())
+            if merchant_id in (None, entry.merchant_id)
+            for event in entry.events
+        ]
+
+    def notified_types(self) -> list[str]:
+        """The events written for a payment's notify_url, in the order written."""
+        return [
+            event.type
+            for _, entry in sorted(self.outbox.items())
+            for event in entry.events
+            if event.notify and entry.notify_url
+        ]
 
     def account_balance(self, account: str, currency: str) -> int:
         """Debits minus credits of one account."""
@@ -108,11 +146,20 @@ class _Staged:
         self.postings: list[Posting] = []
         self.settlements: list[Settlement] = []
         self.merchants: dict[str, Merchant] = {}
-        self.webhooks: dict[str, WebhookEvent] = {}
+        self.outbox: list[OutboxEntry] = []
+        self.outbox_removed: set[int] = set()
+        self.events: dict[str, Event] = {}
+        self.events_removed: set[str] = set()
+        self.last_sequences: dict[str, int] = {}
+        self.endpoints: dict[str, WebhookEndpoint] = {}
+        self.deliveries: dict[str, WebhookDelivery] = {}
+        self.deliveries_removed: set[str] = set()
 
     def __bool__(self) -> bool:
         staged = (self.payments, self.refunds, self.postings, self.settlements, self.merchants)
-        return any(staged) or bool(self.webhooks)
+        feed = (self.outbox, self.outbox_removed, self.events, self.events_removed,
+                self.last_sequences, self.endpoints, self.deliveries, self.deliveries_removed)
+        return any(staged) or any(feed)
 
 
 class FakePaymentRepository:
@@ -327,54 +374,6 @@ class FakeMerchantRepository:
         return [m.merchant_id for m in merchants]
 
 
-class FakeWebhookRepository:
-    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
-        self._db, self._staged = db, staged
-
-    def _all(self) -> dict[str, WebhookEvent]:
-        return {**self._db.webhooks, **self._staged.webhooks}
-
-    async def add(self, event: WebhookEvent) -> None:
-        if event.event_id in self._all():
-            raise AssertionError(f"webhook event {event.event_id} inserted twice")
-        self._staged.webhooks[event.event_id] = dataclasses.replace(event)
-
-    async def get(self, event_id: str) -> WebhookEvent | None:
-        event = self._all().get(event_id)
-        return None if event is None else dataclasses.replace(event)
-
-    async def update(self, event: WebhookEvent) -> None:
-        if event.event_id not in self._all():
-            raise AssertionError(f"update of webhook event {event.event_id} never added")
-        self._staged.webhooks[event.event_id] = dataclasses.replace(event)
-
-    async def claim_due(
-        self, now: datetime, lease_until: datetime, limit: int
-    ) -> builtins.list[WebhookEvent]:
-        due = sorted(
-            (
-                e
-                for e in self._all().values()
-                if e.status is WebhookStatus.PENDING and e.next_attempt_at <= now
-            ),
-            key=lambda e: e.next_attempt_at,
-        )[:limit]
-        claimed = [dataclasses.replace(e, next_attempt_at=lease_until) for e in due]
-        for event in claimed:
-            self._staged.webhooks[event.event_id] = dataclasses.replace(event)
-        return claimed
-
-    async def list(
-        self, merchant_id: str | None = None, status: WebhookStatus | None = None, limit: int = 50
-    ) -> builtins.list[WebhookEvent]:
-        rows = [
-            dataclasses.replace(e)
-            for e in self._all().values()
-            if merchant_id in (None, e.merchant_id) and status in (None, e.status)
-        ]
-        return sorted(rows, key=lambda e: e.created_at)[:limit]
-
-
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase, *, read_only: bool) -> None:
         self._db, self.read_only = db, read_only
@@ -384,7 +383,10 @@ class FakeUnitOfWork:
         self.ledger: LedgerRepository = FakeLedgerRepository(db, self._staged)
         self.settlements: SettlementRepository = FakeSettlementRepository(db, self._staged)
         self.merchants: MerchantRepository = FakeMerchantRepository(db, self._staged)
-        self.webhooks: WebhookRepository = FakeWebhookRepository(db, self._staged)
+        self.outbox: OutboxRepository = FakeOutboxRepository(db, self._staged)
+        self.events: EventRepository = FakeEventRepository(db, self._staged)
+        self.endpoints: EndpointRepository = FakeEndpointRepository(db, self._staged)
+        self.deliveries: DeliveryRepository = FakeDeliveryRepository(db, self._staged)
         self._joined_writes: list[Callable[[], object]] = []
 
     def join(self, write: Callable[[], object]) -> None:
@@ -425,7 +427,19 @@ class FakeUnitOfWork:
         db.postings.extend(staged.postings)
         db.settlements.extend(staged.settlements)
         db.merchants.update(staged.merchants)
-        db.webhooks.update(staged.webhooks)
+        for entry in staged.outbox:
+            db.entries_written += 1
+            db.outbox[db.entries_written] = dataclasses.replace(entry, entry_id=db.entries_written)
+        for entry_id in staged.outbox_removed:
+            del db.outbox[entry_id]
+        db.events.update(staged.events)
+        for event_id in staged.events_removed:
+            del db.events[event_id]
+        db.last_sequences.update(staged.last_sequences)
+        db.endpoints.update(staged.endpoints)
+        db.deliveries.update(staged.deliveries)
+        for delivery_id in staged.deliveries_removed:
+            del db.deliveries[delivery_id]
         for write in self._joined_writes:
             write()
         db.commits += 1

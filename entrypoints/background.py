@@ -1,9 +1,11 @@
-"""The in-process worker: delivers due webhooks, reconciles payments left in flight, and
-deletes idempotency keys past their 24 h.
+"""The in-process worker: publishes committed events to the feed, delivers due webhooks,
+reconciles payments left in flight, deletes idempotency keys past their 24 h and events
+past their retention.
 
 `paygate serve` runs it inside each server process unless `PAYGATE_WORKER=off`;
 `paygate worker` runs it alone. Several copies are safe: webhook events are claimed with
-a lease, and outcomes are recorded under the payment's version check.
+a lease, outcomes are recorded under the payment's version check, and publishers take
+turns (docs/adr/0020).
 """
 
 from __future__ import annotations
@@ -29,12 +31,19 @@ class BackgroundWorker:
         webhook_interval: float = 1.0,
         reconcile_interval: float = 30.0,
         purge_interval: float = 600.0,
+        publish_events: Callable[[], Awaitable[Any]] | None = None,
+        prune_events: Callable[[], Awaitable[Any]] | None = None,
+        publish_interval: float = 0.2,
     ) -> None:
         self.jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
             "webhooks": (deliver, webhook_interval),
             "reconcile": (reconcile, reconcile_interval),
             "idempotency_keys": (purge_idempotency_keys, purge_interval),
         }
+        if publish_events is not None:  # the feed's latency: an empty outbox costs one read
+            self.jobs["events"] = (publish_events, publish_interval)
+        if prune_events is not None:
+            self.jobs["event_retention"] = (prune_events, purge_interval)
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:

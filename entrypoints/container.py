@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -28,17 +29,28 @@ from application.use_cases import (
     create_merchant,
     create_payment,
     create_refund,
+    create_webhook_endpoint,
+    delete_webhook_endpoint,
     deliver_webhooks,
+    get_event,
     get_payment,
     get_refund,
+    get_webhook_endpoints,
     handle_notification,
+    list_event_deliveries,
+    list_events,
     list_payments,
     list_refunds,
     list_settlements,
+    measure_outbox_lag,
     process_settlement,
+    prune_events,
+    publish_events,
     reconcile,
+    redeliver_event,
     retry_webhook,
     review_payment,
+    rotate_webhook_secret,
 )
 from application.use_cases.list_merchants import ListMerchantIds
 from application.use_cases.list_webhooks import ListWebhooks
@@ -109,6 +121,10 @@ def _observed(telemetry: Telemetry, kind: str, inner: Any) -> Any:
     return getattr(telemetry, kind)(inner)
 
 
+def _days(days: int) -> timedelta:
+    return timedelta(days=days)
+
+
 def _observed_payments(telemetry: Telemetry, inner: Any, channels: Any) -> Any:
     return telemetry.create_payment(inner, list(channels))
 
@@ -122,6 +138,9 @@ class UseCases(containers.DeclarativeContainer):
     risk = providers.Singleton(_observed, core.telemetry, "risk", gateways.risk)
     orders = providers.Singleton(_observed, core.telemetry, "orders", gateways.orders)
     channels = providers.Singleton(_observed, core.telemetry, "channels", gateways.channels)
+    webhook_sender = providers.Singleton(
+        _observed, core.telemetry, "webhook_sender", gateways.webhook_sender
+    )
 
     charges = providers.Singleton(charging.ChargeRecorder, core.uow, core.clock, core.ids, orders)
     refund_outcomes = providers.Singleton(refunding.RefundRecorder, core.uow, core.clock, core.ids)
@@ -198,10 +217,49 @@ class UseCases(containers.DeclarativeContainer):
         core.uow,
         core.clock,
         core.vault,
-        gateways.webhook_sender,
+        webhook_sender,
     )
     retry_webhook = providers.Singleton(retry_webhook.RetryWebhook, core.uow, core.clock)
     list_webhooks = providers.Singleton(ListWebhooks, core.uow)
+    # the event feed and webhook endpoints (docs/adr/0020, 0021)
+    publish_events = providers.Singleton(
+        publish_events.PublishEvents, core.uow, core.clock, core.ids
+    )
+    prune_events = providers.Singleton(
+        prune_events.PruneEvents,
+        core.uow,
+        core.clock,
+        providers.Factory(_days, core.settings.provided.event_retention_days),
+    )
+    measure_outbox_lag = providers.Singleton(
+        measure_outbox_lag.MeasureOutboxLag, core.uow, core.clock
+    )
+    list_events = providers.Singleton(list_events.ListEvents, core.uow)
+    get_event = providers.Singleton(get_event.GetEvent, core.uow)
+    list_event_deliveries = providers.Singleton(
+        list_event_deliveries.ListEventDeliveries, core.uow
+    )
+    redeliver_event = providers.Singleton(
+        redeliver_event.RedeliverEvent, core.uow, core.clock, core.ids
+    )
+    create_webhook_endpoint = providers.Singleton(
+        create_webhook_endpoint.CreateWebhookEndpoint,
+        core.uow,
+        core.clock,
+        core.ids,
+        core.vault,
+        gateways.webhook_sender,
+    )
+    list_webhook_endpoints = providers.Singleton(
+        get_webhook_endpoints.ListWebhookEndpoints, core.uow
+    )
+    get_webhook_endpoint = providers.Singleton(get_webhook_endpoints.GetWebhookEndpoint, core.uow)
+    delete_webhook_endpoint = providers.Singleton(
+        delete_webhook_endpoint.DeleteWebhookEndpoint, core.uow, core.clock
+    )
+    rotate_webhook_secret = providers.Singleton(
+        rotate_webhook_secret.RotateWebhookSecret, core.uow, core.clock, core.ids, core.vault
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -214,6 +272,8 @@ class Container(containers.DeclarativeContainer):
         use_cases.deliver_webhooks,
         use_cases.reconcile,
         use_cases.idempotency.provided.purge_expired,
+        publish_events=use_cases.publish_events,
+        prune_events=use_cases.prune_events,
     )
 
 

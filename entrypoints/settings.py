@@ -49,6 +49,7 @@ class Settings:
     stripe_api_base: str = "https://api.stripe.com"
     worker: bool = True
     webhook_allow_private: bool = False  # merchant webhooks to loopback/private addresses
+    event_retention_days: int = 30  # how long the event feed keeps an event
     risk_url: str | None = None
     order_url: str | None = None
     channel_url: str | None = None
@@ -67,6 +68,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_database_url(self.database_url)
+        if self.event_retention_days < 1:
+            raise ConfigurationError("PAYGATE_EVENT_RETENTION_DAYS must be 1 or more (days)")
         if self.master_key:
             _check_master_key(self.master_key)
 

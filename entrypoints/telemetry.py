@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -56,8 +56,11 @@ class Telemetry:
     def trace_id(self) -> Callable[[], str | None]:
         return current_trace_id
 
-    def metrics_route(self) -> Any:
-        return None if self.metrics is None else metrics_handler(self.metrics)
+    def metrics_route(self, outbox_lag: Callable[[], Awaitable[float]] | None = None) -> Any:
+        """/metrics; `outbox_lag`, when given, is measured at each scrape."""
+        if self.metrics is None:
+            return None
+        return metrics_handler(self.metrics, outbox_lag=outbox_lag)
 
     def shutdown(self) -> None:
         """Flush the spans still queued and let this worker's metric files go."""
@@ -104,6 +107,10 @@ class Telemetry:
 
     def orders(self, inner: T) -> T:
         return inner if self.provider is None else ports.traced_order(inner, self.tracer)
+
+    def webhook_sender(self, inner: T) -> T:
+        """Delivery failures by endpoint (the delivery's span is the sender's own)."""
+        return inner if self.metrics is None else ports.metered_webhook_sender(inner, self.metrics)
 
     def channels(self, inner: Mapping[str, T]) -> dict[str, T]:
         if self.provider is None:

@@ -6,8 +6,10 @@ Litestar, so the HTTP entrypoint wires observability in two lines.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from litestar import Litestar, Response, get
 from litestar.handlers import HTTPRouteHandler
@@ -19,17 +21,36 @@ from observability.metrics import Metrics
 
 # Litestar appends "; charset=utf-8" to text/* types itself; give it the bare type.
 _MEDIA_TYPE = "text/plain; version=0.0.4"
+PROBE_TIMEOUT = 2.0  # seconds; Prometheus's own scrape timeout is 10 s by default
+Probe = Callable[[], Awaitable[float]]
+log = logging.getLogger(__name__)
 
 
-def metrics_handler(metrics: Metrics, path: str = "/metrics") -> HTTPRouteHandler:
+def metrics_handler(
+    metrics: Metrics, path: str = "/metrics", *, outbox_lag: Probe | None = None
+) -> HTTPRouteHandler:
     """GET /metrics in the classic text format. Merging the worker files in multiprocess
-    mode reads from disk, so it runs on a thread, off the event loop."""
+    mode reads from disk, so it runs on a thread, off the event loop.
 
-    @get(path, sync_to_thread=True, include_in_schema=True, tags=["operations"])
-    def render_metrics() -> Response[bytes]:
-        return Response(metrics.render(), media_type=_MEDIA_TYPE)
+    `outbox_lag` is read first, each scrape, so the gauge is as fresh as the scrape even
+    where no publisher runs; when it cannot be read, the scrape is served without it."""
+    if outbox_lag is None:
 
-    return render_metrics
+        @get(path, sync_to_thread=True, include_in_schema=True, tags=["operations"])
+        def render_metrics() -> Response[bytes]:
+            return Response(metrics.render(), media_type=_MEDIA_TYPE)
+
+        return render_metrics
+
+    @get(path, include_in_schema=True, tags=["operations"])
+    async def render_metrics_with_lag() -> Response[bytes]:
+        try:
+            metrics.set_outbox_lag(await asyncio.wait_for(outbox_lag(), PROBE_TIMEOUT))
+        except Exception as error:  # a scrape must not fail for one gauge
+            log.warning("the outbox lag could not be read: %s", error)
+        return Response(await asyncio.to_thread(metrics.render), media_type=_MEDIA_TYPE)
+
+    return render_metrics_with_lag
 
 
 def route_resolver(app: Litestar) -> Callable[[Scope], str | None]:

@@ -20,6 +20,7 @@ from typing import Any, Final, NamedTuple
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     GCCollector,
     Histogram,
     PlatformCollector,
@@ -122,6 +123,14 @@ class Metrics:
         self.refund_amount = Histogram(
             "refund_amount", "Amount of created refunds, in major currency units.",
             ("currency",), namespace=ns, registry=reg, buckets=AMOUNT_BUCKETS)
+        # the last measurement of whichever worker answered a scrape last
+        self.outbox_lag = Gauge(
+            "outbox_lag_seconds", "Age of the oldest event not yet published to the feed.",
+            namespace=ns, registry=reg, multiprocess_mode="livemostrecent")
+        self.webhook_failures = Counter(
+            "webhook_delivery_failures_total",
+            "Webhook delivery attempts answered other than 2xx or not answered, by endpoint.",
+            ("endpoint",), namespace=ns, registry=reg)
 
     # -- recording ---------------------------------------------------------------------
     def observe_http(
@@ -182,6 +191,15 @@ class Metrics:
         duration = self._child(self.payment_duration, operation, status)
         with self._buffers.lock:
             duration.observe(seconds)
+
+    def set_outbox_lag(self, seconds: float) -> None:
+        self.outbox_lag.set(seconds)
+
+    def record_webhook_failure(self, endpoint: str) -> None:
+        """`endpoint`: the endpoint's id, or `notify_url` for a payment's own URL."""
+        failed = self._child(self.webhook_failures, endpoint)
+        with self._buffers.lock:
+            failed.inc()
 
     def _outcome(
         self, counter: Counter, statuses: tuple[str, ...], status: str, *labels: str

@@ -7,12 +7,13 @@ the remote service's server span becomes a child of `RiskCheck`, `CreateOrder`..
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from opentelemetry.trace import Tracer
 
 from observability.attributes import no_attributes, risk_attributes
 from observability.decorators import TracedPort
+from observability.metrics import Metrics
 
 P = TypeVar("P")
 
@@ -38,6 +39,36 @@ def traced_channel(inner: P, tracer: Tracer | None = None) -> P:
 
 def traced_channels(channels: Mapping[str, P], tracer: Tracer | None = None) -> dict[str, P]:
     return {name: traced_channel(channel, tracer) for name, channel in channels.items()}
+
+
+class MeteredWebhookSender:
+    """Counts each delivery attempt that fails (not 2xx, or no answer) by its endpoint."""
+
+    def __init__(self, inner: Any, metrics: Metrics) -> None:
+        self._inner, self._metrics = inner, metrics
+
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], traceparent: str | None = None,
+        *, endpoint: str | None = None,
+    ) -> int:
+        failed = True
+        try:
+            status: int = await self._inner.post(url, body, headers, traceparent,
+                                                 endpoint=endpoint)
+            failed = not 200 <= status < 300
+            return status
+        finally:
+            if failed:
+                self._metrics.record_webhook_failure(endpoint or "notify_url")
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_inner":  # not set yet (a copy): never recurse
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def metered_webhook_sender(inner: P, metrics: Metrics) -> P:
+    return MeteredWebhookSender(inner, metrics)  # type: ignore[return-value]
 
 
 def _as(_: P, proxy: TracedPort) -> P:

@@ -170,25 +170,6 @@ settlements = Table(
 )
 Index("ix_settlements_day", settlements.c.day)
 
-webhook_events = Table(
-    "webhook_events",
-    metadata,
-    Column("event_id", String(64), primary_key=True),
-    Column("merchant_id", String(64), nullable=False),
-    Column("type", String(64), nullable=False),
-    Column("url", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    _at("created_at"),
-    _at("next_attempt_at"),
-    Column("attempts", Integer, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("last_error", Text),
-    _at("delivered_at", nullable=True),
-    Column("traceparent", String(64)),  # W3C: 55 characters in version 00
-)
-Index("ix_webhook_events_due", webhook_events.c.status, webhook_events.c.next_attempt_at)
-Index("ix_webhook_events_merchant", webhook_events.c.merchant_id, webhook_events.c.created_at)
-
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
@@ -217,4 +198,95 @@ orders = Table(
     Column("status", String(24), nullable=False),
     _at("created_at"),
     _at("updated_at"),
+)
+
+# -- the event feed (docs/adr/0020) ---------------------------------------------------
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("entry_id", bigint_id(), primary_key=True, autoincrement=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("events", Text, nullable=False),  # JSON: the transaction's events, in order
+    Column("notify_url", Text),
+    _at("created_at"),
+    Column("traceparent", String(64)),
+    sqlite_autoincrement=True,  # an id is never given twice, even after its row is gone
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    _at("created_at"),
+    UniqueConstraint("merchant_id", "sequence"),
+)
+Index("ix_events_merchant_type", events.c.merchant_id, events.c.type, events.c.sequence)
+Index("ix_events_created", events.c.created_at)
+
+event_streams = Table(
+    "event_streams",
+    metadata,
+    Column("merchant_id", String(64), primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),
+)
+
+event_publisher = Table(
+    "event_publisher",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    _at("last_run_at"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("endpoint_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), ForeignKey("merchants.merchant_id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", json_type(), nullable=False),
+    Column("secret_sealed", Text, nullable=False),
+    Column("previous_secret_sealed", Text),
+    _at("previous_expires_at", nullable=True),
+    _at("created_at"),
+    _at("deleted_at", nullable=True),
+)
+Index(
+    "ix_webhook_endpoints_merchant", webhook_endpoints.c.merchant_id, webhook_endpoints.c.created_at
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(64), primary_key=True),
+    Column("event_id", String(64), nullable=False),
+    Column("merchant_id", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("endpoint_id", String(64)),  # NULL: the payment's notify_url
+    Column("url", Text, nullable=False),
+    _at("created_at"),
+    _at("next_attempt_at"),
+    Column("attempts", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    _at("delivered_at", nullable=True),
+    Column("traceparent", String(64)),  # W3C: 55 characters in version 00
+)
+Index(
+    "ix_webhook_deliveries_due", webhook_deliveries.c.status, webhook_deliveries.c.next_attempt_at
+)
+Index("ix_webhook_deliveries_event", webhook_deliveries.c.event_id)
+Index(
+    "ix_webhook_deliveries_merchant",
+    webhook_deliveries.c.merchant_id,
+    webhook_deliveries.c.created_at,
+)
+Index(
+    "ix_webhook_deliveries_endpoint",
+    webhook_deliveries.c.endpoint_id,
+    webhook_deliveries.c.status,
 )

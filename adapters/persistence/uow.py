@@ -24,16 +24,19 @@ from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from adapters.persistence import driver
+from adapters.persistence.deliveries import SqlDeliveryRepository
+from adapters.persistence.endpoints import SqlEndpointRepository
 from adapters.persistence.errors import translated
+from adapters.persistence.events import SqlEventRepository
 from adapters.persistence.gate import FifoGate, connection_gate_of, gate_of
 from adapters.persistence.ledger import SqlLedgerRepository
 from adapters.persistence.merchants import SqlMerchantRepository
 from adapters.persistence.orders import SqlOrderRepository
+from adapters.persistence.outbox import SqlOutboxRepository
 from adapters.persistence.payments import SqlPaymentRepository
 from adapters.persistence.refunds import SqlRefundRepository
 from adapters.persistence.settlements import SqlSettlementRepository
 from adapters.persistence.sql import Repository
-from adapters.persistence.webhooks import SqlWebhookRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,10 @@ class SqlUnitOfWork:
     ledger = _Repository(SqlLedgerRepository)
     settlements = _Repository(SqlSettlementRepository)
     merchants = _Repository(SqlMerchantRepository)
-    webhooks = _Repository(SqlWebhookRepository)
+    outbox = _Repository(SqlOutboxRepository)
+    events = _Repository(SqlEventRepository)
+    endpoints = _Repository(SqlEndpointRepository)
+    deliveries = _Repository(SqlDeliveryRepository)
     orders = _Repository(SqlOrderRepository)  # the local order book's table
 
     def __init__(

@@ -66,16 +66,44 @@ class HttpWebhookSender:
         self._allow_private, self._resolve = allow_private, resolve
         self._tracer = tracer or trace.get_tracer("paygate.webhooks")
 
+    async def refusal(self, url: str) -> str | None:
+        """Why `url` may not be a webhook endpoint, checked as a delivery checks it; None
+        when it may. Its host is looked up now: a name with no address is refused too."""
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            return "is not a URL"
+        schemes = ("https", "http") if self._allow_private else ("https",)
+        if target.scheme not in schemes:
+            if self._allow_private:
+                return "must be an https:// (or, with private addresses allowed, http://) URL"
+            return "must be an https:// URL"
+        if not target.host:
+            return "has no host"
+        try:
+            await self._destinations(target, {})
+        except BlockedDestination as refused:
+            return str(refused)
+        except OSError:
+            return f"{target.host} does not resolve to an address"
+        return None
+
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], traceparent: str | None = None
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        traceparent: str | None = None,
+        *,
+        endpoint: str | None = None,
     ) -> int:
         parent = extract({"traceparent": traceparent}) if traceparent else None
         target = httpx.URL(url)
+        attributes: dict[str, str] = {"http.request.method": "POST", "server.address": target.host}
+        if endpoint is not None:
+            attributes["paygate.webhook_endpoint"] = endpoint
         with self._tracer.start_as_current_span(
-            "WebhookDelivery",
-            context=parent,
-            kind=SpanKind.CLIENT,
-            attributes={"http.request.method": "POST", "server.address": target.host},
+            "WebhookDelivery", context=parent, kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
             status = await self._post(target, body, headers)
             span.set_attribute("http.response.status_code", status)

@@ -103,8 +103,9 @@ class OutboxRepository(Protocol):
 
 
 class EventRepository(Protocol):
-    async def lock_publisher(self) -> None:
-        """Held until the unit of work ends: publishers take turns, never overlap."""
+    async def lock_publisher(self, now: datetime) -> None:
+        """Held until the unit of work ends: publishers take turns, never overlap. `now`
+        is kept as the publisher's last run."""
         ...
 
     async def add(self, events: builtins.list[Event]) -> None:

@@ -60,7 +60,7 @@ class PublishEvents:
         return counts
 
     async def _publish(self, uow: UnitOfWork) -> tuple[int, int, int]:
-        await uow.events.lock_publisher()
+        await uow.events.lock_publisher(self.clock.now())
         entries = await uow.outbox.oldest(self.batch)
         if not entries:
             return 0, 0, 0

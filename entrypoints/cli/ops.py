@@ -180,7 +180,7 @@ def reconcile(as_json: bool) -> None:
 
 @click.group()
 def webhooks() -> None:
-    """Outgoing merchant webhooks."""
+    """Outgoing merchant webhooks: each event's deliveries, to endpoints and notify_urls."""
 
 
 @webhooks.command("list")
@@ -190,18 +190,21 @@ def webhooks() -> None:
 @json_option
 def list_webhooks(merchant: str | None, status: str | None, limit: int, as_json: bool) -> None:
     async def work(c: Container) -> list[dict[str, Any]]:
-        events = await c.use_cases.list_webhooks()(merchant, status, limit)
+        deliveries = await c.use_cases.list_webhooks()(merchant, status, limit)
         return [
             {
-                "event_id": e.event_id,
-                "type": e.type,
-                "status": e.status.value,
-                "attempts": e.attempts,
-                "next_attempt_at": e.next_attempt_at.isoformat(),
-                "last_error": e.last_error,
-                "url": e.url,
+                "event_id": d.event_id,
+                "delivery_id": d.delivery_id,
+                "endpoint_id": d.endpoint_id,
+                "type": d.type,
+                "status": d.status.value,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at.isoformat(),
+                "last_status_code": d.last_status_code,
+                "last_error": d.last_error,
+                "url": d.url,
             }
-            for e in events
+            for d in deliveries
         ]
 
     columns = ("event_id", "type", "status", "attempts", "next_attempt_at", "last_error")
@@ -216,12 +219,14 @@ def list_webhooks(merchant: str | None, status: str | None, limit: int, as_json:
 @click.argument("event_id")
 @json_option
 def retry_webhook(event_id: str, as_json: bool) -> None:
-    """Deliver an event again as soon as the worker runs, even a dead one."""
+    """Deliver an event again as soon as the worker runs, to each of its destinations,
+    even a dead delivery."""
 
     async def work(c: Container) -> dict[str, Any]:
-        event = await c.use_cases.retry_webhook()(event_id)
-        return {"event_id": event.event_id, "status": event.status.value,
-                "next_attempt_at": event.next_attempt_at.isoformat()}
+        deliveries = await c.use_cases.retry_webhook()(event_id)
+        return {"event_id": event_id, "status": deliveries[0].status.value,
+                "next_attempt_at": deliveries[0].next_attempt_at.isoformat(),
+                "deliveries": len(deliveries)}
 
     queued = run(work)
     if as_json:

@@ -9,7 +9,7 @@ from application.ports.storage import UnitOfWorkFactory
 from entrypoints.container import Container, close_container
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
-from entrypoints.http.services import ApiServices
+from entrypoints.http.services import ApiServices, EventApi
 from entrypoints.readiness import ReadinessCheck, database_check
 
 REMOTE_DEPENDENCIES = (
@@ -53,6 +53,21 @@ def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
     return checks
 
 
+def event_api(container: Container) -> EventApi:
+    uc = container.use_cases
+    return EventApi(
+        list_events=uc.list_events(),
+        get_event=uc.get_event(),
+        list_deliveries=uc.list_event_deliveries(),
+        redeliver=uc.redeliver_event(),
+        create_endpoint=uc.create_webhook_endpoint(),
+        list_endpoints=uc.list_webhook_endpoints(),
+        get_endpoint=uc.get_webhook_endpoint(),
+        delete_endpoint=uc.delete_webhook_endpoint(),
+        rotate_secret=uc.rotate_webhook_secret(),
+    )
+
+
 def api_services(container: Container, **extra: Any) -> ApiServices:
     settings, uc, core = container.settings(), container.use_cases, container.core
     limiter = (
@@ -81,6 +96,7 @@ def api_services(container: Container, **extra: Any) -> ApiServices:
         body_limit=settings.body_limit,
         rate_limiter=limiter,
         readiness=readiness_checks(container),
+        events=event_api(container),
         **extra,
     )
 
@@ -111,7 +127,7 @@ def build_http_app(container: Container, *, owns_process: bool = False) -> Any:
             on_startup=startup,
             on_shutdown=shutdown,
             trace_id=telemetry.trace_id,
-            metrics_route=telemetry.metrics_route(),
+            metrics_route=telemetry.metrics_route(container.use_cases.measure_outbox_lag()),
         )
     )
     return telemetry.serve(app)

@@ -19,6 +19,7 @@ from domain.errors import DomainError
 from domain.payment import PaymentStatus
 from entrypoints.http.auth import MerchantAuthenticator
 from entrypoints.http.errors import ERROR_RESPONSES
+from entrypoints.http.events_api import event_handlers
 from entrypoints.http.responses import json_response, run_post
 from entrypoints.http.schemas import (
     CreatePaymentIn,
@@ -239,6 +240,7 @@ def merchant_router(services: ApiServices) -> Router:
             create_refund,
             list_payment_refunds,
             get_refund,
+            *event_handlers(services),
         ],
         security=[{"merchantSignature": []}],
     )

@@ -21,6 +21,21 @@ def no_trace_id() -> str | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EventApi:
+    """The event feed's and webhook endpoints' use cases (entrypoints/http/events_api.py)."""
+
+    list_events: UseCase
+    get_event: UseCase
+    list_deliveries: UseCase
+    redeliver: UseCase
+    create_endpoint: UseCase
+    list_endpoints: UseCase
+    get_endpoint: UseCase
+    delete_endpoint: UseCase
+    rotate_secret: UseCase
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApiServices:
     create_payment: UseCase
     get_payment: UseCase
@@ -46,3 +61,4 @@ class ApiServices:
     metrics_route: Any = None  # a Litestar handler serving /metrics, when metrics are on
     on_startup: list[Callable[[], Any]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Any]] = field(default_factory=list)
+    events: EventApi | None = None  # the event feed and webhook endpoints

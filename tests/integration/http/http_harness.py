@@ -23,14 +23,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.schema import (
+    events,
     idempotency_keys,
     ledger_entries,
     merchants,
     orders,
+    outbox,
     payments,
     refunds,
     settlements,
-    webhook_events,
+    webhook_deliveries,
+    webhook_endpoints,
 )
 from entrypoints.cli.signing import signed_headers
 from entrypoints.container import Container
@@ -54,8 +57,11 @@ COUNTED_TABLES = {
     "ledger_entries": ledger_entries,
     "idempotency_keys": idempotency_keys,
     "orders": orders,
-    "webhook_events": webhook_events,
     "settlements": settlements,
+    "outbox": outbox,
+    "events": events,
+    "webhook_endpoints": webhook_endpoints,
+    "webhook_deliveries": webhook_deliveries,
 }
 
 

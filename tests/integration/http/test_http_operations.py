@@ -135,10 +135,10 @@ async def test_a_dependency_down_is_503_and_no_payment_is_written(
     assert_error(response, 503, "unavailable")
     assert_error(again, 503, "unavailable")
     after = await api.counts()
-    assert (after["payments"], after["ledger_entries"], after["webhook_events"]) == (
+    assert (after["payments"], after["ledger_entries"], after["outbox"]) == (
         before["payments"],
         before["ledger_entries"],
-        before["webhook_events"],
+        before["outbox"],
     )
 
 

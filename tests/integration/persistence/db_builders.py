@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from application.ports.events import WebhookDelivery
 from domain.card import CardSummary
 from domain.merchant import Merchant
 from domain.money import Money
@@ -51,6 +52,22 @@ def captured(p: Payment, at: datetime = T0) -> Payment:
     p.start_processing(at)
     p.succeed(at, reference="ch_1")
     return p
+
+
+def delivery(n: int, due_in: float = 0, **overrides: Any) -> WebhookDelivery:
+    """Delivery `n` of event `evt_{n}` (unless told), to the merchant's notify_url."""
+    fields: dict[str, Any] = {
+        "delivery_id": f"dlv_{n:04d}",
+        "event_id": f"evt_{n:04d}",
+        "merchant_id": "mer_1",
+        "type": "payment.succeeded",
+        "endpoint_id": None,
+        "url": "https://shop.example/hooks",
+        "created_at": later(n),
+        "next_attempt_at": later(due_in),
+        "traceparent": f"00-{n:032x}-{n:016x}-01",
+    }
+    return WebhookDelivery(**(fields | overrides))
 
 
 def later(seconds: float) -> datetime:

@@ -1,30 +1,22 @@
-"""The merchant and webhook-outbox repository contracts, on SQLite and PostgreSQL."""
+"""The merchant and webhook-delivery repository contracts, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
-from db_builders import T0, later, merchant
-from opentelemetry.sdk.trace import TracerProvider
+from db_builders import T0, delivery, later, merchant
 
 from adapters.persistence import SqlUnitOfWorkFactory
-from application.ports.storage import WebhookEvent, WebhookStatus
+from application.ports.events import DeliveryStatus, WebhookDelivery
 from domain.settlement import FeeSchedule
 
 pytestmark = pytest.mark.usefixtures("migrated_url")
 
 
-def _event(n: int, due_in: float = 0, merchant_id: str = "mer_1") -> WebhookEvent:
-    return WebhookEvent(
-        event_id=f"evt_{n:04d}",
-        merchant_id=merchant_id,
-        type="payment.succeeded",
-        url="https://shop.example/hooks",
-        body='{"id": "evt"}',
-        created_at=later(n),
-        next_attempt_at=later(due_in),
-    )
+def _delivery(n: int, due_in: float = 0, **fields: Any) -> WebhookDelivery:
+    return delivery(n, due_in, **fields)
 
 
 async def test_a_merchant_is_found_by_id_and_by_api_key(
@@ -68,98 +60,100 @@ async def test_merchant_ids_are_listed_oldest_first(
         assert await uow.merchants.list_ids() == ["mer_a", "mer_b"]
 
 
-async def test_a_webhook_event_reads_back_and_its_delivery_is_written_back(
+async def test_a_delivery_reads_back_and_its_attempt_is_written_back(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:
     await seed(merchant())
-    event = _event(1)
+    sent = _delivery(1)
     async with uow_factory() as uow:
-        await uow.webhooks.add(event)
+        await uow.deliveries.add([sent])
         await uow.commit()
 
-    event.attempts, event.status, event.delivered_at = 1, WebhookStatus.DELIVERED, later(3)
+    sent.attempts, sent.status, sent.delivered_at = 1, DeliveryStatus.DELIVERED, later(3)
+    sent.last_status_code = 204
     async with uow_factory() as uow:
-        await uow.webhooks.update(event)
+        await uow.deliveries.update(sent)
         await uow.commit()
 
     async with uow_factory(read_only=True) as uow:
-        assert await uow.webhooks.get(event.event_id) == event
-        assert await uow.webhooks.list(status=WebhookStatus.DELIVERED) == [event]
-        assert await uow.webhooks.list(merchant_id="mer_2") == []
+        assert await uow.deliveries.of_event("evt_0001") == [sent]
+        assert await uow.deliveries.list(status=DeliveryStatus.DELIVERED) == [sent]
+        assert await uow.deliveries.list(merchant_id="mer_2") == []
 
 
-async def test_an_event_is_written_with_the_trace_it_is_written_in(
+async def test_an_events_deliveries_are_listed_oldest_first_and_operators_see_newest_first(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:
     await seed(merchant())
-    tracer = TracerProvider().get_tracer("test")
-    traced, untraced = _event(1), _event(2)
     async with uow_factory() as uow:
-        with tracer.start_as_current_span("CreatePayment") as span:
-            await uow.webhooks.add(traced)
-        await uow.webhooks.add(untraced)
+        await uow.deliveries.add([_delivery(3, event_id="evt_0001"), _delivery(1), _delivery(2)])
         await uow.commit()
 
-    context = span.get_span_context()
     async with uow_factory(read_only=True) as uow:
-        stored, bare = await uow.webhooks.get("evt_0001"), await uow.webhooks.get("evt_0002")
-    assert stored is not None
-    assert bare is not None
-    assert stored.traceparent == (
-        f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}")
-    assert bare.traceparent is None
-    [claimed] = [e for e in await _claim_all(uow_factory) if e.event_id == "evt_0001"]
-    assert claimed.traceparent == stored.traceparent
+        assert [d.delivery_id for d in await uow.deliveries.of_event("evt_0001")] == [
+            "dlv_0001", "dlv_0003"
+        ]
+        newest = await uow.deliveries.list(limit=2)
+    assert [d.delivery_id for d in newest] == ["dlv_0003", "dlv_0002"]
 
 
-async def _claim_all(uow_factory: SqlUnitOfWorkFactory) -> list[WebhookEvent]:
-    async with uow_factory() as uow:
-        claimed = await uow.webhooks.claim_due(later(10), later(70), 10)
-        await uow.commit()
-    return claimed
-
-
-async def test_due_events_are_claimed_once_until_their_lease_runs_out(
+async def test_an_endpoints_pending_deliveries_stop_and_the_others_stay(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:
     await seed(merchant())
-    due, not_yet = [_event(1), _event(2)], _event(3, due_in=600)
+    done = _delivery(1, endpoint_id="we_1")
+    done.status = DeliveryStatus.DELIVERED
     async with uow_factory() as uow:
-        for event in (*due, not_yet):
-            await uow.webhooks.add(event)
+        await uow.deliveries.add(
+            [done, _delivery(2, endpoint_id="we_1"), _delivery(3, endpoint_id="we_2")])
+        assert await uow.deliveries.stop_pending("we_1", "gone") == 1
+        await uow.commit()
+
+    async with uow_factory(read_only=True) as uow:
+        rows = await uow.deliveries.list()
+    assert sorted((d.delivery_id, d.status.value, d.last_error) for d in rows) == [
+        ("dlv_0001", "delivered", None), ("dlv_0002", "dead", "gone"), ("dlv_0003", "pending", None)
+    ]
+
+
+async def test_due_deliveries_are_claimed_once_until_their_lease_runs_out(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    await seed(merchant())
+    async with uow_factory() as uow:
+        await uow.deliveries.add([_delivery(1), _delivery(2), _delivery(3, due_in=600)])
         await uow.commit()
 
     async def claim(now_s: float) -> list[str]:
         async with uow_factory() as uow:
-            claimed = await uow.webhooks.claim_due(later(now_s), later(now_s + 60), limit=10)
+            claimed = await uow.deliveries.claim_due(later(now_s), later(now_s + 60), limit=10)
             await uow.commit()
-        return [e.event_id for e in claimed]
+        return [d.delivery_id for d in claimed]
 
-    assert await claim(0) == ["evt_0001", "evt_0002"]
+    assert await claim(0) == ["dlv_0001", "dlv_0002"]
     assert await claim(30) == []
-    assert await claim(61) == ["evt_0001", "evt_0002"]
+    assert await claim(61) == ["dlv_0001", "dlv_0002"]
     async with uow_factory(read_only=True) as uow:
-        stored = await uow.webhooks.get("evt_0001")
-    assert stored is not None
+        [stored] = await uow.deliveries.of_event("evt_0001")
     assert stored.next_attempt_at == later(121)
+    assert stored.traceparent == f"00-{1:032x}-{1:016x}-01"
 
 
-async def test_concurrent_workers_never_claim_the_same_event(
+async def test_concurrent_workers_never_claim_the_same_delivery(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:
     await seed(merchant())
     async with uow_factory() as uow:
-        for n in range(30):
-            await uow.webhooks.add(_event(n))
+        await uow.deliveries.add([_delivery(n) for n in range(1, 31)])
         await uow.commit()
 
     async def worker() -> list[str]:
         async with uow_factory() as uow:
-            claimed = await uow.webhooks.claim_due(T0, later(60), limit=4)
+            claimed = await uow.deliveries.claim_due(T0, later(60), limit=4)
             await uow.commit()
-        return [e.event_id for e in claimed]
+        return [d.delivery_id for d in claimed]
 
     batches = await asyncio.gather(*(worker() for _ in range(10)))
 
-    claimed = [event_id for batch in batches for event_id in batch]
+    claimed = [delivery_id for batch in batches for delivery_id in batch]
     assert len(claimed) == len(set(claimed)) == 30

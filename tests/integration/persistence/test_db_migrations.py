@@ -22,16 +22,21 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
 
-HEAD = "0003"
+HEAD = "0005"
 TABLES = {
     "merchants",
     "payments",
     "refunds",
     "ledger_entries",
     "settlements",
-    "webhook_events",
     "idempotency_keys",
     "orders",
+    "outbox",
+    "events",
+    "event_streams",
+    "event_publisher",
+    "webhook_endpoints",
+    "webhook_deliveries",
 }
 
 
@@ -209,3 +214,46 @@ async def test_refunds_made_before_request_keys_keep_their_rows_and_have_none(
         text("SELECT refund_no, amount, request_key FROM refunds")).all())
     assert [tuple(r) for r in rows] == [("ref_1", 400, None)]
     assert await _on(database_url, _revision) == HEAD
+
+
+async def test_webhook_events_become_events_of_the_feed_and_their_deliveries(
+    database_url: str,
+) -> None:
+    await upgrade_database_async(database_url, revision="0003")
+    at, later = "2026-11-20 10:00:00+00:00", "2026-11-20 10:05:00+00:00"
+
+    def seed(conn: Connection) -> None:
+        for event_id, merchant, created, status, attempts in (
+            ("evt_b", "mch_1", later, "pending", 3),
+            ("evt_a", "mch_1", at, "delivered", 1),
+            ("evt_c", "mch_2", at, "dead", 13),
+        ):
+            conn.execute(text(
+                "INSERT INTO webhook_events (event_id, merchant_id, type, url, body, created_at,"
+                " next_attempt_at, attempts, status, last_error, delivered_at, traceparent)"
+                f" VALUES ('{event_id}', '{merchant}', 'payment.succeeded', 'https://m.example/h',"
+                f" '{{\"id\":\"{event_id}\",\"type\":\"payment.succeeded\"}}', '{created}',"
+                f" '{later}', {attempts}, '{status}', NULL, NULL, NULL)"))
+        conn.commit()
+
+    await _on(database_url, seed)
+    await upgrade_database_async(database_url)
+
+    events = await _on(database_url, lambda c: c.execute(text(
+        "SELECT event_id, merchant_id, sequence, body FROM events ORDER BY event_id")).all())
+    assert [tuple(r) for r in events] == [
+        ("evt_a", "mch_1", 1, '{"sequence":1,"id":"evt_a","type":"payment.succeeded"}'),
+        ("evt_b", "mch_1", 2, '{"sequence":2,"id":"evt_b","type":"payment.succeeded"}'),
+        ("evt_c", "mch_2", 1, '{"sequence":1,"id":"evt_c","type":"payment.succeeded"}'),
+    ]
+    deliveries = await _on(database_url, lambda c: c.execute(text(
+        "SELECT delivery_id, event_id, endpoint_id, url, status, attempts"
+        " FROM webhook_deliveries ORDER BY event_id")).all())
+    assert [tuple(r) for r in deliveries] == [
+        ("dlv_a", "evt_a", None, "https://m.example/h", "delivered", 1),
+        ("dlv_b", "evt_b", None, "https://m.example/h", "pending", 3),
+        ("dlv_c", "evt_c", None, "https://m.example/h", "dead", 13),
+    ]
+    streams = await _on(database_url, lambda c: c.execute(text(
+        "SELECT merchant_id, last_sequence FROM event_streams ORDER BY merchant_id")).all())
+    assert [tuple(r) for r in streams] == [("mch_1", 2), ("mch_2", 1)]

@@ -58,7 +58,8 @@ def test_payment_and_refund_events_reach_the_merchant_signed_with_the_objects_as
 
     def stored_rows() -> list[tuple[object, ...]]:
         return gateway_with_worker.rows.all(
-            "SELECT event_id, body, status, attempts FROM webhook_events WHERE merchant_id = ?",
+            "SELECT d.event_id, e.body, d.status, d.attempts FROM webhook_deliveries d"
+            " JOIN events e ON e.event_id = d.event_id WHERE d.merchant_id = ?",
             keys.merchant_id,
         )
 
@@ -77,6 +78,7 @@ class Outbox:
     """A gateway's database and use cases in the test process, at a movable moment."""
 
     deliver: DeliverWebhooks
+    publish: Callable[[], Awaitable[object]]
     clock: MovableClock
     env: dict[str, str]
     workdir: Path
@@ -87,8 +89,9 @@ class Outbox:
     async def event_for(self, order_no: str, path: str) -> str:
         """A succeeded payment announcing itself to `path`; its event's id."""
         await self.pay(order_no, self.receiver.url(path))
+        await self.publish()
         rows = Rows(self.workdir / "paygate.db").all(
-            "SELECT event_id FROM webhook_events WHERE url = ?", self.receiver.url(path)
+            "SELECT event_id FROM webhook_deliveries WHERE url = ?", self.receiver.url(path)
         )
         assert len(rows) == 1, rows
         return str(rows[0][0])
@@ -132,6 +135,7 @@ async def open_outbox(
 
         yield Outbox(
             container.use_cases.deliver_webhooks(),
+            container.use_cases.publish_events(),
             clock,
             env,
             tmp_path,
@@ -153,7 +157,7 @@ async def test_by_default_a_webhook_to_a_private_address_is_refused_and_never_se
 
     assert receiver.attempts(event_id) == []
     [(attempts, error)] = Rows(tmp_path / "paygate.db").all(
-        "SELECT attempts, last_error FROM webhook_events WHERE event_id = ?", event_id)
+        "SELECT attempts, last_error FROM webhook_deliveries WHERE event_id = ?", event_id)
     assert attempts == 1
     assert error.startswith("BlockedDestination: 127.0.0.1, which is not a public address")
     assert "PAYGATE_WEBHOOK_ALLOW_PRIVATE=on" in error
@@ -223,5 +227,5 @@ async def test_an_event_dies_after_the_schedule_and_an_operator_retry_delivers_i
     answers = [500] * (len(RETRY_SCHEDULE) + 1) + [200]
     assert_one_body_per_event(outbox.receiver, event_id, answers)
     assert Rows(outbox.workdir / "paygate.db").one(
-        "SELECT status, attempts FROM webhook_events WHERE event_id = ?", event_id
+        "SELECT status, attempts FROM webhook_deliveries WHERE event_id = ?", event_id
     ) == ("delivered", len(RETRY_SCHEDULE) + 2)

@@ -50,7 +50,7 @@ def database_dump(path: Path) -> str:
 
 def delivery_attempts(path: Path) -> int:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
-        query = "SELECT coalesce(sum(attempts), 0) FROM webhook_events"
+        query = "SELECT coalesce(sum(attempts), 0) FROM webhook_deliveries"
         return int(conn.execute(query).fetchone()[0])
 
 

@@ -51,7 +51,7 @@ class FakeEventRepository:
         events = {**self._db.events, **self._staged.events}
         return {k: e for k, e in events.items() if k not in self._staged.events_removed}
 
-    async def lock_publisher(self) -> None:
+    async def lock_publisher(self, now: datetime) -> None:
         """One unit of work at a time already."""
 
     async def add(self, events: builtins.list[Event]) -> None:

@@ -219,21 +219,23 @@ class TestPublisher:
         factories = [SqlUnitOfWorkFactory(engine_factory()) for _ in range(3)]
         writers, reading = factories[0], factories[2]
         clock, ids = FakeClock(), SequentialIds()
-        publishers = [PublishEvents(f, clock, ids, batch=7) for f in factories[:2]]
+        publishers = [PublishEvents(f, clock, ids, batch=25) for f in factories[:2]]
         done = asyncio.Event()
         seen: list[Event] = []
 
-        async def pay(n: int) -> None:
-            for move in ("payment.pending", "payment.succeeded"):
-                async with writers() as uow:
-                    await uow.outbox.add(OutboxEntry(
-                        "mer_1", (Announced(f"evt_{n}_{move}", move, {"n": n}),), T0))
-                    await uow.commit()
+        async def pay(first: int) -> None:
+            """Payments one after another, each move in a transaction of its own."""
+            for n in range(first, 40, 8):
+                for move in ("payment.pending", "payment.succeeded"):
+                    async with writers() as uow:
+                        await uow.outbox.add(OutboxEntry(
+                            "mer_1", (Announced(f"evt_{n}_{move}", move, {"n": n}),), T0))
+                        await uow.commit()
 
         async def publish(publisher: PublishEvents) -> None:
             while not done.is_set():
                 await publisher()
-                await asyncio.sleep(0)
+                await asyncio.sleep(0.02)  # entries of both moves of a payment pile up
 
         async def read() -> None:
             after = 0
@@ -248,7 +250,7 @@ class TestPublisher:
                     return
                 await asyncio.sleep(0.005)
 
-        work = [asyncio.gather(*(pay(n) for n in range(i, 40, 8))) for i in range(8)]
+        work = [pay(first) for first in range(8)]
         background = [asyncio.create_task(publish(p)) for p in publishers]
         reader = asyncio.create_task(read())
         await asyncio.wait_for(asyncio.gather(*work), timeout=60)

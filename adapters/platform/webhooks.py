@@ -29,6 +29,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+RESOLVE_TIMEOUT = 5.0  # seconds a registration waits for its URL's host to resolve
 
 
 class BlockedDestination(Exception):
@@ -81,9 +82,11 @@ class HttpWebhookSender:
         if not target.host:
             return "has no host"
         try:
-            await self._destinations(target, {})
+            await asyncio.wait_for(self._destinations(target, {}), RESOLVE_TIMEOUT)
         except BlockedDestination as refused:
             return str(refused)
+        except TimeoutError:
+            return f"{target.host} did not resolve within {RESOLVE_TIMEOUT:.0f} s"
         except OSError:
             return f"{target.host} does not resolve to an address"
         return None

@@ -51,6 +51,7 @@ class Target:
     schema: Any
     api_key: str
     api_secret: str
+    container: Any
     statuses: dict[tuple[str, str], set[int]] = field(default_factory=dict)
 
     def send(self, case: Any) -> httpx.Response:
@@ -113,7 +114,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         document = loop.run_until_complete(client.get("/schema/openapi.json")).json()
         schema = schemathesis.openapi.from_dict(document)
         keys = created.json()
-        yield Target(loop, client, schema, keys["api_key"], keys["api_secret"])
+        yield Target(loop, client, schema, keys["api_key"], keys["api_secret"], container)
     finally:
         loop.run_until_complete(client.aclose())
         loop.run_until_complete(close_container(container))
@@ -127,6 +128,15 @@ OPERATIONS = [
     ("GET", "/api/v1/payments/{payment_no}/refunds"),
     ("POST", "/api/v1/payments/{payment_no}/refunds"),
     ("GET", "/api/v1/refunds/{refund_no}"),
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/events/{event_id}"),
+    ("GET", "/api/v1/events/{event_id}/deliveries"),
+    ("POST", "/api/v1/events/{event_id}/redeliver"),
+    ("GET", "/api/v1/webhook_endpoints"),
+    ("POST", "/api/v1/webhook_endpoints"),
+    ("GET", "/api/v1/webhook_endpoints/{endpoint_id}"),
+    ("DELETE", "/api/v1/webhook_endpoints/{endpoint_id}"),
+    ("POST", "/api/v1/webhook_endpoints/{endpoint_id}/rotate_secret"),
     ("POST", "/api/v1/channels/{channel}/notifications"),
     ("POST", "/admin/v1/merchants"),
     ("POST", "/admin/v1/payments/{payment_no}/review"),
@@ -220,21 +230,30 @@ def test_every_object_route_in_the_document_hides_another_merchants_objects(
 
     payment_no = as_owner("POST", "/api/v1/payments", body).json()["payment_no"]
     refund = as_owner("POST", f"/api/v1/payments/{payment_no}/refunds", b'{"amount":100}')
-    ids = {"payment_no": payment_no, "refund_no": refund.json()["refund_no"]}
+    hook = b'{"url":"https://93.184.216.34/hooks","events":["*"]}'
+    endpoint = as_owner("POST", "/api/v1/webhook_endpoints", hook).json()
+    target.loop.run_until_complete(target.container.use_cases.publish_events()())
+    events = as_owner("GET", "/api/v1/events", b"").json()["data"]
+    ids = {"payment_no": payment_no, "refund_no": refund.json()["refund_no"],
+           "event_id": events[0]["id"], "endpoint_id": endpoint["id"]}
     swept = []
     for method, template in OPERATIONS:
         if not template.startswith("/api/v1/") or "{" not in template or "channel" in template:
             continue
         path = template.format(**ids)
-        raw = b'{"amount":1}' if method == "POST" else b""
+        raw = b""
+        if method == "POST":
+            raw = b'{"amount":1}' if template.endswith("/refunds") else b"{}"
         signed = signed_headers(target.api_key, target.api_secret, method, path, raw)
         response = call(target, method, path, {**signed, "Content-Type": "application/json"}, raw)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"]["code"] == "not_found"
         swept.append((method, template))
-    assert len(swept) == 4, swept
+    assert len(swept) == 10, swept
     kept = as_owner("GET", f"/api/v1/payments/{payment_no}", b"").json()
     assert kept["refunded_amount"] == 100, kept
+    still = as_owner("GET", f"/api/v1/webhook_endpoints/{endpoint['id']}", b"")
+    assert still.status_code == 200, still.text
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong", f"{ADMIN_TOKEN}x"])

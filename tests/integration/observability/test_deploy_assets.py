@@ -65,7 +65,7 @@ def test_the_name_reader_sees_a_misspelt_metric() -> None:
     assert label_names(query) == {"channel", "status"}
 
 
-def test_the_four_contract_alerts_have_their_threshold_duration_and_severity() -> None:
+def test_the_contract_alerts_and_the_feeds_have_their_threshold_duration_and_severity() -> None:
     summary = {name: (float(rule["expr"].rsplit(">", 1)[1]), rule["for"],
                       rule["labels"]["severity"])
                for name, rule in alert_rules().items()}
@@ -74,6 +74,7 @@ def test_the_four_contract_alerts_have_their_threshold_duration_and_severity() -
         "HighPaymentLatency": (5.0, "10m", "warning"),
         "HighRiskRejectionRate": (0.20, "15m", "warning"),
         "HighHTTPErrorRate": (0.01, "5m", "critical"),
+        "HighOutboxLag": (60.0, "5m", "warning"),
     }
 
 

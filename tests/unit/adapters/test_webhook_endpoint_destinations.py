@@ -4,6 +4,7 @@ deployment allows private ones, for a receiver on one's own machine)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -63,3 +64,16 @@ async def test_allowing_private_addresses_allows_a_local_http_receiver() -> None
     assert await checked.refusal("http://receiver.internal/hooks") is None
     assert await checked.refusal("ftp://receiver.internal/hooks") == (
         "must be an https:// (or, with private addresses allowed, http://) URL")
+
+
+async def test_a_host_that_takes_too_long_to_resolve_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def slow(host: str, port: int) -> list[str]:
+        await asyncio.sleep(10)
+        return ["93.184.216.34"]
+
+    monkeypatch.setattr("adapters.platform.webhooks.RESOLVE_TIMEOUT", 0.01)
+    checked = HttpWebhookSender(resolve=slow)
+    assert await checked.refusal("https://slow.example/in") == (
+        "slow.example did not resolve within 0 s")

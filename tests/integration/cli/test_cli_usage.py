@@ -64,6 +64,8 @@ def test_usage_errors_exit_2_and_touch_nothing(
     ("PAYGATE_MASTER_KEY", "c2hvcnQ=", "PAYGATE_MASTER_KEY"),
     ("PAYGATE_RATE_LIMIT_PER_SECOND", "fast", "PAYGATE_RATE_LIMIT_PER_SECOND"),
     ("PAYGATE_WORKER", "maybe", "PAYGATE_WORKER"),
+    ("PAYGATE_EVENT_RETENTION_DAYS", "0", "PAYGATE_EVENT_RETENTION_DAYS"),
+    ("PAYGATE_EVENT_RETENTION_DAYS", "a month", "PAYGATE_EVENT_RETENTION_DAYS"),
 ])
 @pytest.mark.parametrize("args", [("payments", "list"), ("merchants", "create", "--name", "A"),
                                   ("db", "upgrade")])

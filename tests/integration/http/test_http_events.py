@@ -4,10 +4,14 @@ that writes nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from http_harness import CARD_DECLINED, Api, ApiFactory, Keys, assert_error
+from dependency_injector import providers
+from http_harness import CARD_DECLINED, Api, ApiFactory, FakeClock, Keys, assert_error
+
+from observability.ports import MeteredWebhookSender
 
 EVENTS = "/api/v1/events"
 ENDPOINTS = "/api/v1/webhook_endpoints"
@@ -200,3 +204,31 @@ async def test_a_redelivery_nowhere_or_to_another_merchants_endpoint_is_refused(
     unknown_field = await api.call(merchant, "POST", target, {"endpoint": theirs["id"]})
     assert unknown_field.status_code in (400, 422)
     assert await api.counts() == before
+
+
+async def test_metrics_show_how_far_the_feed_is_behind_at_each_scrape(
+    open_api: ApiFactory, http_sqlite_url: str
+) -> None:
+    clock = FakeClock()
+    api = await open_api(
+        http_sqlite_url, adapt=lambda c: c.core.clock.override(providers.Object(clock)))
+    keys = await api.new_merchant()
+
+    async def lag() -> str:
+        text = (await api.client.get("/metrics")).text
+        [line] = [ln for ln in text.splitlines()
+                  if ln.startswith("payment_gateway_outbox_lag_seconds ")]
+        return line.split()[1]
+
+    assert await lag() == "0.0"
+    await api.pay(keys)
+    clock.moment += timedelta(seconds=90)
+    assert await lag() == "90.0"
+    await publish(api)
+    assert await lag() == "0.0"
+
+
+async def test_deliveries_go_through_the_sender_that_counts_failures_by_endpoint(
+    api: Api,
+) -> None:
+    assert isinstance(api.container.use_cases.deliver_webhooks().sender, MeteredWebhookSender)

@@ -8,13 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from gateway_client import Deployment, Rows, gateway_env
+from gateway_client import CARD_OK, Deployment, Rows, gateway_env
 from in_process import MovableClock, paygate
 from process_harness import Processes, wait_for
 from webhook_receiver import WebhookReceiver
 
 from adapters.persistence import upgrade_database_async
+from application.commands import CreateMerchantCommand, CreatePaymentCommand
 from application.ports.storage import StoredResponse
+from domain.card import CardDetails
 
 pytestmark = pytest.mark.slow
 
@@ -87,3 +89,27 @@ async def test_the_worker_deletes_idempotency_keys_a_day_old_and_keeps_newer_one
 
     keys = Rows(tmp_path / "paygate.db").all("SELECT key FROM idempotency_keys")
     assert keys == [("today",)]
+
+
+async def test_the_worker_publishes_the_feed_and_forgets_events_past_the_retention(
+    tmp_path: Path, master_key: str
+) -> None:
+    env = gateway_env(tmp_path, master_key, PAYGATE_WORKER="off",
+                      PAYGATE_EVENT_RETENTION_DAYS="2")
+    await upgrade_database_async(env["PAYGATE_DATABASE_URL"])
+    clock = MovableClock()
+    async with paygate(env, clock) as container:
+        merchant = await container.use_cases.create_merchant()(CreateMerchantCommand(name="Old"))
+        await container.use_cases.create_payment()(CreatePaymentCommand(
+            merchant_id=merchant.merchant.merchant_id, order_no="OLD-1", amount=1_000,
+            currency="USD", channel="sandbox", card=CardDetails(CARD_OK, 12, 2030, "123")))
+        jobs = container.background().jobs
+        publish, every = jobs["events"]
+        assert (await publish(), every) == ({"published": 3, "deliveries": 0}, 0.2)
+        prune, every = jobs["event_retention"]
+        clock.advance(timedelta(days=2))
+        assert (await prune(), every) == ({"pruned": 0}, 600.0)
+        clock.advance(timedelta(seconds=1))
+        assert await prune() == {"pruned": 3}
+
+    assert Rows(tmp_path / "paygate.db").count("events") == 0

@@ -34,7 +34,7 @@ def curl_command(
 
 
 @click.command()
-@click.argument("method", type=click.Choice(["GET", "POST"], case_sensitive=False))
+@click.argument("method", type=click.Choice(["GET", "POST", "DELETE"], case_sensitive=False))
 @click.argument("target")
 @click.option("--key", "api_key", envvar="PAYGATE_API_KEY", required=True, help="X-API-Key.")
 @click.option("--secret", envvar="PAYGATE_API_SECRET", required=True, help="The merchant secret.")

@@ -112,6 +112,17 @@ class TestSign:
         expected = hmac.new(merchant["api_secret"].encode(), signed, hashlib.sha256).hexdigest()
         assert headers["X-Signature"] == expected
 
+    def test_a_delete_is_signed_with_its_method(
+        self, paygate: Paygate, merchant: dict[str, Any]
+    ) -> None:
+        parts = self.curl(paygate, merchant, "delete", "/api/v1/webhook_endpoints/we_1")
+
+        headers = self.headers_of(parts)
+        assert parts[:4] == ["curl", "-sS", "-X", "DELETE"]
+        signed = f"{headers['X-Timestamp']}\nDELETE\n/api/v1/webhook_endpoints/we_1\n".encode()
+        expected = hmac.new(merchant["api_secret"].encode(), signed, hashlib.sha256).hexdigest()
+        assert headers["X-Signature"] == expected
+
     def test_the_gateway_accepts_what_sign_prints(
         self, paygate: Paygate, merchant: dict[str, Any]
     ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from domain.authorization import CaptureMethod
 from domain.card import CardSummary
 from domain.merchant import Merchant
 from domain.money import Money
@@ -50,6 +51,21 @@ def captured(p: Payment, at: datetime = T0) -> Payment:
     p.card = CardSummary("visa", "4242")
     p.start_processing(at)
     p.succeed(at, reference="ch_1")
+    return p
+
+
+def authorized(p: Payment, at: datetime = T0, hold: timedelta = timedelta(days=7)) -> Payment:
+    """`p`, a manual payment, authorized at `at` and held for `hold`: capturable."""
+    p.capture_method = CaptureMethod.MANUAL
+    p.apply_risk(RiskDecision.approve(12), at)
+    p.start_processing(at)
+    p.authorize(at, at + hold, reference="ch_1")
+    return p
+
+
+def failed(p: Payment, at: datetime = T0) -> Payment:
+    p.start_processing(at)
+    p.fail(at, "card_declined")
     return p
 
 

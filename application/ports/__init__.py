@@ -1,6 +1,7 @@
 """The ports: what the use cases need from the outside world, as `typing.Protocol`s."""
 
 from application.ports.channel import (
+    CaptureRequest,
     ChannelEvent,
     ChannelPort,
     Channels,
@@ -9,6 +10,7 @@ from application.ports.channel import (
     Outcome,
     RefundRequest,
     RefundResult,
+    VoidRequest,
 )
 from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
 from application.ports.platform import Clock, IdGenerator, SecretVault, WebhookSender
@@ -31,6 +33,7 @@ from application.ports.storage import (
 )
 
 __all__ = [
+    "CaptureRequest",
     "ChannelEvent",
     "ChannelPort",
     "Channels",
@@ -59,6 +62,7 @@ __all__ = [
     "StoredResponse",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "VoidRequest",
     "WebhookEvent",
     "WebhookRepository",
     "WebhookSender",

@@ -49,12 +49,13 @@ def _capture_before(intent: dict[str, Any]) -> datetime | None:
 
 
 def intent_result(intent: dict[str, Any]) -> ChargeResult:
-    """A PaymentIntent's status as our outcome: `requires_capture` is a manual payment's
-    authorization going through. Odd states stay UNKNOWN for the reconciler."""
+    """A PaymentIntent's status as our outcome: `requires_capture` is the authorization
+    of a `manual` intent going through (an automatic one never waits there: it stays
+    UNKNOWN, like every odd state, for the reconciler)."""
     status, reference = intent.get("status"), intent.get("id")
     if status == "succeeded":
         return ChargeResult(Outcome.SUCCEEDED, reference)
-    if status == _HELD:
+    if status == _HELD and intent.get("capture_method") == "manual":
         return ChargeResult(Outcome.SUCCEEDED, reference, capture_before=_capture_before(intent))
     if status in _INTENT_FAILED:
         error = intent.get("last_payment_error")

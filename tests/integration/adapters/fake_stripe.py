@@ -130,6 +130,7 @@ class FakeStripe:
             "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
             "amount_refunded": 0,
             "last_payment_error": None,
+            "capture_method": form.get("capture_method", "automatic"),
         }
         self.intents[intent["id"]] = intent
         self.charges[intent["metadata"]["payment_no"]] += 1

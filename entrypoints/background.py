@@ -1,5 +1,6 @@
-"""The in-process worker: delivers due webhooks, reconciles payments left in flight, and
-deletes idempotency keys past their 24 h.
+"""The in-process worker: delivers due webhooks, reconciles payments left in flight,
+voids authorizations whose hold lapsed uncaptured, and deletes idempotency keys past
+their 24 h.
 
 `paygate serve` runs it inside each server process unless `PAYGATE_WORKER=off`;
 `paygate worker` runs it alone. Several copies are safe: webhook events are claimed with
@@ -25,15 +26,20 @@ class BackgroundWorker:
         deliver: Callable[[], Awaitable[Any]],
         reconcile: Callable[[], Awaitable[Any]],
         purge_idempotency_keys: Callable[[], Awaitable[Any]],
+        expire_authorizations: Callable[[], Awaitable[Any]],
         *,
         webhook_interval: float = 1.0,
         reconcile_interval: float = 30.0,
         purge_interval: float = 600.0,
+        expiry_interval: float = 5.0,
     ) -> None:
+        """Expiry runs every few seconds: one indexed read when nothing is due, and a hold
+        is voided within seconds of lapsing, however short the channel keeps it."""
         self.jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
             "webhooks": (deliver, webhook_interval),
             "reconcile": (reconcile, reconcile_interval),
             "idempotency_keys": (purge_idempotency_keys, purge_interval),
+            "expiry": (expire_authorizations, expiry_interval),
         }
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -24,6 +24,7 @@ from observability.attributes import (
 from observability.metrics import Metrics
 from observability.outcomes import DEFAULT_CHANNELS
 from observability.recorders import (
+    HoldRecorder,
     OperationRecorder,
     PaymentRecorder,
     Recorder,
@@ -164,6 +165,15 @@ def metered_process_settlement(inner: AsyncCallable[R], metrics: Metrics) -> Met
     return metered_operation(inner, metrics, "process_settlement")
 
 
+def metered_capture_payment(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
+    return MeteredUseCase(inner, HoldRecorder(metrics, "capture_payment"))
+
+
+def metered_cancel_payment(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
+    """Merchants' and operators' cancels, and the worker's expiries (status `expired`)."""
+    return MeteredUseCase(inner, HoldRecorder(metrics, "cancel_payment"))
+
+
 def traced_create_payment(
     inner: AsyncCallable[R], tracer: Tracer | None = None
 ) -> TracedUseCase[R]:
@@ -174,6 +184,18 @@ def traced_create_refund(
     inner: AsyncCallable[R], tracer: Tracer | None = None
 ) -> TracedUseCase[R]:
     return TracedUseCase(inner, "CreateRefund", tracer, after=refund_outcome_attributes)
+
+
+def traced_capture_payment(
+    inner: AsyncCallable[R], tracer: Tracer | None = None
+) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "CapturePayment", tracer)
+
+
+def traced_cancel_payment(
+    inner: AsyncCallable[R], tracer: Tracer | None = None
+) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "CancelPayment", tracer)
 
 
 def traced_process_settlement(

@@ -52,6 +52,8 @@ def apply_charge_result(payment: Payment, result: ChargeResult, clock: Clock) ->
         return changed
     if result.outcome is Outcome.SUCCEEDED and payment.capture_method is CaptureMethod.MANUAL:
         held = result.capture_before or now + DEFAULT_AUTHORIZATION_LIFETIME
+        # to the millisecond the API shows, a little early rather than late
+        held = held.replace(microsecond=held.microsecond // 1000 * 1000)
         payment.authorize(now, held, result.reference)
     elif result.outcome is Outcome.SUCCEEDED:
         payment.succeed(now, result.reference)

@@ -54,6 +54,14 @@ class TestAuthorize:
         payment = await gateway.authorize(merchant_id)
         assert payment.capture_before == gateway.clock.now() + timedelta(hours=3)
 
+    async def test_the_hold_is_kept_to_the_millisecond_the_api_shows_never_later(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        said = gateway.clock.now() + timedelta(hours=3, microseconds=1_999)
+        gateway.channel.held_until = said
+        payment = await gateway.authorize(merchant_id)
+        assert payment.capture_before == said - timedelta(microseconds=999)
+
     async def test_a_declined_authorization_fails_the_payment(
         self, gateway: Gateway, merchant_id: str
     ) -> None:

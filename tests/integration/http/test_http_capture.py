@@ -281,6 +281,19 @@ class TestOperators:
         assert (captured.status_code, captured.json()["amount_captured"]) == (200, 5)
         assert (canceled.status_code, canceled.json()["cancellation_reason"]) == (200, "fraud")
 
+    async def test_approving_a_manual_payment_in_review_authorizes_it(
+        self, api: Api, keys: Keys
+    ) -> None:
+        review = await authorize(api, keys, card=CARD_REVIEW)
+        assert review["status"] == "requires_review"
+
+        approved = await api.admin(
+            "POST", f"/admin/v1/payments/{review['payment_no']}/review", {"decision": "approve"})
+
+        assert (approved.json()["status"], approved.json()["amount_captured"]) == (
+            "requires_capture", 0)
+        assert (await api.counts())["ledger_entries"] == 0
+
     async def test_without_the_admin_token_nothing_is_captured(
         self, api: Api, keys: Keys
     ) -> None:

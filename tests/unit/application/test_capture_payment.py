@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.commands import SettleCommand
 from application.errors import NotFound, Unavailable
 from application.ports.channel import NOT_SENT, ChargeResult, Outcome
 from domain.authorization import CAPTURE_DECLINED, DEFAULT_AUTHORIZATION_LIFETIME, HoldMove
@@ -278,6 +279,20 @@ class TestCapture:
         assert refunded.refund.amount.amount == 6_000
         assert refunded.payment.status is S.REFUNDED
         assert gateway.merchant_balance(merchant_id, "USD") == 0
+
+    async def test_settlement_counts_captured_money_only(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        part = await gateway.authorize(merchant_id)
+        await gateway.capture(part.payment_no, 6_000)
+        await gateway.authorize(merchant_id)  # held, never captured
+        day = gateway.clock.now().date()
+        gateway.clock.advance(days=1)
+
+        [settlement] = await gateway.settle(SettleCommand(merchant_id=merchant_id, day=day))
+
+        assert (settlement.gross, settlement.payment_count) == (6_000, 1)
+        assert settlement.fees == (6_000 * 290 + 5_000) // 10_000 + 30
 
     async def test_an_authorization_cannot_be_refunded(
         self, gateway: Gateway, merchant_id: str

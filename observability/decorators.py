@@ -22,9 +22,8 @@ from observability.attributes import (
     settlement_attributes,
 )
 from observability.metrics import Metrics
-from observability.outcomes import DEFAULT_CHANNELS
+from observability.outcomes import DEFAULT_CHANNELS, hold_status
 from observability.recorders import (
-    HoldRecorder,
     OperationRecorder,
     PaymentRecorder,
     Recorder,
@@ -166,12 +165,13 @@ def metered_process_settlement(inner: AsyncCallable[R], metrics: Metrics) -> Met
 
 
 def metered_capture_payment(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
-    return MeteredUseCase(inner, HoldRecorder(metrics, "capture_payment"))
+    """payment_duration_seconds{operation="capture_payment"}, status by `hold_status`."""
+    return MeteredUseCase(inner, OperationRecorder(metrics, "capture_payment", hold_status))
 
 
 def metered_cancel_payment(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
     """Merchants' and operators' cancels, and the worker's expiries (status `expired`)."""
-    return MeteredUseCase(inner, HoldRecorder(metrics, "cancel_payment"))
+    return MeteredUseCase(inner, OperationRecorder(metrics, "cancel_payment", hold_status))
 
 
 def traced_create_payment(

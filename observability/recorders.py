@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from domain.money import exponent_of
 from observability.metrics import Metrics
 from observability.outcomes import (
-    HOLD_STATUS_LABELS,
     UNKNOWN,
     channel_label,
     currency_label,
     currency_of,
     error_code,
-    hold_status,
     major_units,
     minor_units,
     payment_status,
@@ -125,21 +123,3 @@ class OperationRecorder:
 def success_or_failed(_: object, error: BaseException | None) -> str:
     return "failed" if error is not None else "success"
 
-
-@dataclass(frozen=True, slots=True)
-class HoldRecorder:
-    """payment_duration_seconds{operation="capture_payment"|"cancel_payment"}, by how the
-    capture or cancel ended (`hold_status`). Every status's series exists from the start,
-    at 0: the first expiry then shows in `increase()`, and the expiry alert fires on it."""
-
-    metrics: Metrics
-    operation: str
-
-    def __post_init__(self) -> None:
-        for status in HOLD_STATUS_LABELS:
-            self.metrics.payment_duration.labels(self.operation, status)
-
-    def __call__(
-        self, command: object, payment: object, error: BaseException | None, seconds: float
-    ) -> None:
-        self.metrics.record_operation(self.operation, hold_status(payment, error), seconds)

@@ -186,8 +186,33 @@ class TestExpiry:
         late = await capture(api, keys, held["payment_no"])
         assert_error(late, 409, "authorization_expired")
 
+    async def test_a_capture_at_capture_before_is_authorization_expired(
+        self, api: Api, keys: Keys, clock: FakeClock
+    ) -> None:
+        held = await authorize(api, keys)
+        clock.moment = held_until(held)
+
+        assert_error(await capture(api, keys, held["payment_no"]), 409, "authorization_expired")
+        assert await read(api, keys, held["payment_no"]) == held
+
+    async def test_another_merchants_payment_is_not_found(self, api: Api, keys: Keys) -> None:
+        held = await authorize(api, keys)
+        other = await api.new_merchant("Globex")
+
+        assert_error(await capture(api, other, held["payment_no"]), 404, "not_found")
+        assert_error(await cancel(api, other, held["payment_no"]), 404, "not_found")
+        assert await read(api, keys, held["payment_no"]) == held
+
 
 class TestRefusals:
+    """Refused before the database is asked to change anything: SQLite is enough."""
+
+    @pytest.fixture
+    async def api(self, open_api: ApiFactory, http_sqlite_url: str, clock: FakeClock) -> Api:
+        return await open_api(
+            http_sqlite_url, adapt=lambda c: c.core.clock.override(providers.Object(clock))
+        )
+
     @pytest.mark.parametrize(
         ("body", "status", "code"),
         [
@@ -237,23 +262,6 @@ class TestRefusals:
         assert_error(await capture(api, keys, held["payment_no"]), 409, "invalid_status")
         assert (await api.ledger_balance())["USD"] == (1, 1)
 
-    async def test_a_capture_at_capture_before_is_authorization_expired(
-        self, api: Api, keys: Keys, clock: FakeClock
-    ) -> None:
-        held = await authorize(api, keys)
-        clock.moment = held_until(held)
-
-        assert_error(await capture(api, keys, held["payment_no"]), 409, "authorization_expired")
-        assert await read(api, keys, held["payment_no"]) == held
-
-    async def test_another_merchants_payment_is_not_found(self, api: Api, keys: Keys) -> None:
-        held = await authorize(api, keys)
-        other = await api.new_merchant("Globex")
-
-        assert_error(await capture(api, other, held["payment_no"]), 404, "not_found")
-        assert_error(await cancel(api, other, held["payment_no"]), 404, "not_found")
-        assert await read(api, keys, held["payment_no"]) == held
-
     async def test_an_unknown_capture_method_is_refused(self, api: Api, keys: Keys) -> None:
         before = await api.counts()
         response = await api.call(
@@ -267,6 +275,10 @@ class TestRefusals:
 
 
 class TestOperators:
+    @pytest.fixture
+    async def api(self, open_api: ApiFactory, http_sqlite_url: str) -> Api:
+        return await open_api(http_sqlite_url)
+
     async def test_an_operator_captures_and_cancels_any_merchants_payment(
         self, api: Api, keys: Keys
     ) -> None:

@@ -86,3 +86,12 @@ def test_bad_usage_is_exit_2_and_changes_nothing(
     result = paygate("payments", *(a.format(held=held) for a in args))
     assert_clean_failure(result, 2)
     assert paygate.json("payments", "show", held) == before
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "nan"])
+def test_a_sandbox_hold_lifetime_that_is_not_seconds_above_zero_is_exit_2(
+    paygate: Paygate, value: str
+) -> None:
+    misconfigured = Paygate({**paygate.env, "PAYGATE_SANDBOX_AUTHORIZATION_TTL": value})
+    result = misconfigured("payments", "list")
+    assert_clean_failure(result, 2, "configuration", "PAYGATE_SANDBOX_AUTHORIZATION_TTL")

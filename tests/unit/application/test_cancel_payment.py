@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from application.commands import CancelPaymentCommand
-from application.errors import Unavailable
+from application.errors import NotFound, Unavailable
 from application.ports.channel import NOT_SENT, ChargeResult, Outcome
 from domain.authorization import EXPIRED, REQUESTED, HoldMove
 from domain.errors import AuthorizationExpired, InvalidStatus
@@ -44,6 +44,10 @@ class TestCancel:
         assert gateway.db.postings == []
         assert announced(gateway)[-1] == "payment.canceled"
         assert gateway.orders.statuses[(merchant_id, "ORDER-V")] == "canceled"
+
+    async def test_an_unknown_payment_is_not_found(self, gateway: Gateway) -> None:
+        with pytest.raises(NotFound):
+            await gateway.cancel("pay_nope")
 
     async def test_a_cancel_without_a_reason_is_requested(
         self, gateway: Gateway, merchant_id: str
@@ -185,6 +189,16 @@ class TestExpiry:
         assert await gateway.reconcile() == {"void_canceled": 1}
         assert gateway.db.payment(payment.payment_no).cancellation_reason == EXPIRED
 
+    async def test_a_void_the_channel_refuses_once_the_hold_lapsed_still_ends_it(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment = await gateway.authorize(merchant_id)
+        gateway.channel.script_moves(ChargeResult(Outcome.FAILED, None, "already_canceled"))
+
+        assert await expire_due(gateway, payment) == {"authorizations_expired": 1}
+        expired = gateway.db.payment(payment.payment_no)
+        assert (expired.status, expired.cancellation_reason) == (S.CANCELED, EXPIRED)
+
     async def test_a_payment_captured_since_it_was_listed_is_skipped(
         self, gateway: Gateway, merchant_id: str
     ) -> None:
@@ -238,6 +252,37 @@ class TestReconcileMoves:
         gateway.clock.advance(seconds=PAST_GRACE)
         assert await gateway.reconcile() == {"capture_requires_capture": 1}
         assert gateway.db.payment(payment.payment_no).pending_move is HoldMove.CAPTURE
+
+    async def test_a_move_on_a_channel_no_longer_configured_is_skipped(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment = await gateway.authorize(merchant_id)
+        gateway.channel.script_moves(ChargeResult(Outcome.UNKNOWN))
+        await gateway.capture(payment.payment_no)
+        gateway.channel.name = "retired"
+
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"skipped": 1}
+        assert gateway.db.payment(payment.payment_no).pending_move is HoldMove.CAPTURE
+
+    async def test_a_query_that_fails_is_counted_and_the_others_go_on(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment = await gateway.authorize(merchant_id)
+        gateway.channel.script_moves(ChargeResult(Outcome.UNKNOWN))
+        await gateway.capture(payment.payment_no)
+        gateway.channel.query_failure = ConnectionResetError("reset by peer")
+
+        gateway.clock.advance(seconds=PAST_GRACE)
+        assert await gateway.reconcile() == {"errors": 1}
+        assert gateway.db.payment(payment.payment_no).pending_move is HoldMove.CAPTURE
+
+    async def test_an_answer_about_an_unknown_payment_is_not_found(
+        self, gateway: Gateway
+    ) -> None:
+        with pytest.raises(NotFound):
+            await gateway.move_recorder.record(
+                "pay_nope", HoldMove.VOID, ChargeResult(Outcome.SUCCEEDED))
 
     async def test_a_late_repeated_answer_changes_nothing(
         self, gateway: Gateway, merchant_id: str

@@ -10,11 +10,13 @@ import logging
 from dataclasses import dataclass
 
 from application.errors import ConcurrentUpdate, NotFound
+from application.following import follow_after, follow_within
 from application.outbox import announce_payment
 from application.ports.channel import ChannelPort, ChargeRequest, ChargeResult, Outcome
 from application.ports.external import OrderPort
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
+from domain.authorization import DEFAULT_AUTHORIZATION_LIFETIME, CaptureMethod
 from domain.ledger import capture_posting
 from domain.payment import Payment, PaymentStatus
 
@@ -23,21 +25,22 @@ log = logging.getLogger(__name__)
 _RACE_RETRIES = 5
 
 
-async def charge_safely(channel: ChannelPort, request: ChargeRequest) -> ChargeResult:
-    """Any surprise from the channel means we cannot know whether money moved: UNKNOWN."""
+async def charge_safely(
+    channel: ChannelPort, request: ChargeRequest, method: CaptureMethod = CaptureMethod.AUTOMATIC
+) -> ChargeResult:
+    """Charge, or only authorize a `manual` payment. Any surprise from the channel means
+    we cannot know whether money moved: UNKNOWN."""
+    send = channel.authorize if method is CaptureMethod.MANUAL else channel.charge
     try:
-        return await channel.charge(request)
+        return await send(request)
     except Exception:
         log.exception("charge of %s raised; the outcome is unknown", request.payment_no)
         return ChargeResult(Outcome.UNKNOWN)
 
 
-def _settled(payment: Payment) -> bool:
-    return payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
-
-
 def apply_charge_result(payment: Payment, result: ChargeResult, clock: Clock) -> bool:
-    """Move the payment as the result says; False when it already knew (late or repeated)."""
+    """Move the payment as the result says (a manual payment's success is its
+    authorization); False when it already knew (late or repeated)."""
     now = clock.now()
     changed = False
     if payment.status in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_REVIEW):
@@ -47,7 +50,12 @@ def apply_charge_result(payment: Payment, result: ChargeResult, clock: Clock) ->
         changed = True
     if payment.status is not PaymentStatus.PROCESSING or result.outcome is Outcome.UNKNOWN:
         return changed
-    if result.outcome is Outcome.SUCCEEDED:
+    if result.outcome is Outcome.SUCCEEDED and payment.capture_method is CaptureMethod.MANUAL:
+        held = result.capture_before or now + DEFAULT_AUTHORIZATION_LIFETIME
+        # to the millisecond the API shows, a little early rather than late
+        held = held.replace(microsecond=held.microsecond // 1000 * 1000)
+        payment.authorize(now, held, result.reference)
+    elif result.outcome is Outcome.SUCCEEDED:
         payment.succeed(now, result.reference)
     else:
         payment.fail(now, result.failure_code or "processing_error", result.failure_message)
@@ -72,8 +80,8 @@ class ChargeRecorder:
                 payment = await self._reload(payment.payment_no)
         else:
             raise ConcurrentUpdate(f"payment {payment.payment_no} kept changing under us")
-        if changed and _settled(payment) and not self.orders.shares_database:
-            await self._sync_order(payment)
+        if changed:
+            await follow_after(self.orders, payment)
         return payment
 
     async def _write(self, payment: Payment, result: ChargeResult) -> bool:
@@ -84,10 +92,7 @@ class ChargeRecorder:
             if payment.status is PaymentStatus.SUCCEEDED:
                 await uow.ledger.append([capture_posting(payment, payment.updated_at)])
             await announce_payment(uow, self.ids, payment, payment.updated_at)
-            if _settled(payment) and self.orders.shares_database:
-                await self.orders.update_status(
-                    payment.merchant_id, payment.order_no, payment.status.value, within=uow
-                )
+            await follow_within(self.orders, uow, payment)
             await uow.commit()
             return True
 
@@ -97,18 +102,3 @@ class ChargeRecorder:
         if fresh is None:
             raise NotFound(f"payment {payment_no} disappeared")
         return fresh
-
-    async def _sync_order(self, payment: Payment) -> None:
-        """A remote order follows the payment; the payment's truth is already committed,
-        so a failure here is logged, not raised (a local book follows in `_write`)."""
-        try:
-            await self.orders.update_status(
-                payment.merchant_id, payment.order_no, payment.status.value
-            )
-        except Exception:
-            log.exception(
-                "order %s could not follow payment %s to %s",
-                payment.order_no,
-                payment.payment_no,
-                payment.status,
-            )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from domain.authorization import CaptureMethod
 from domain.card import CardDetails
 
 
@@ -23,6 +24,26 @@ class CreatePaymentCommand:
     description: str | None = None
     notify_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    capture_method: CaptureMethod = CaptureMethod.AUTOMATIC
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapturePaymentCommand:
+    """`merchant_id=None` is an operator acting on any merchant's payment."""
+
+    payment_no: str
+    merchant_id: str | None
+    amount: Any = None  # None captures everything held; less releases the rest
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelPaymentCommand:
+    """`on_expiry`: the worker voiding a hold that lapsed, not a merchant's cancel."""
+
+    payment_no: str
+    merchant_id: str | None
+    reason: str | None = None
+    on_expiry: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

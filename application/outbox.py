@@ -27,6 +27,8 @@ ANNOUNCED_PAYMENT_STATUSES = frozenset(
         PaymentStatus.SUCCEEDED,
         PaymentStatus.FAILED,
         PaymentStatus.REJECTED,
+        PaymentStatus.REQUIRES_CAPTURE,
+        PaymentStatus.CANCELED,
         PaymentStatus.PARTIALLY_REFUNDED,
         PaymentStatus.REFUNDED,
     }

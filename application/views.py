@@ -18,8 +18,7 @@ def rfc3339(moment: datetime) -> str:
 
 
 def payment_view(payment: Payment) -> dict[str, Any]:
-    risk = payment.risk
-    card = payment.card
+    risk, card, hold = payment.risk, payment.card, payment.capture_before
     return {
         "payment_no": payment.payment_no,
         "order_no": payment.order_no,
@@ -41,6 +40,11 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "description": payment.description,
         "notify_url": payment.notify_url,
         "metadata": payment.metadata,
+        "capture_method": payment.capture_method.value,
+        "amount_capturable": payment.amount_capturable,
+        "amount_captured": payment.amount_captured,
+        "capture_before": None if hold is None else rfc3339(hold),
+        "cancellation_reason": payment.cancellation_reason,
         "created_at": rfc3339(payment.created_at),
         "updated_at": rfc3339(payment.updated_at),
     }

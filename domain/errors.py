@@ -65,3 +65,9 @@ class UnbalancedPosting(DomainError):
 
 class InvalidCustomer(DomainError):
     code = "validation_error"
+
+
+class AuthorizationExpired(DomainError):
+    """The hold on the card lapsed (`capture_before` passed): nothing can be captured."""
+
+    code = "authorization_expired"

@@ -87,12 +87,14 @@ def _transfer(
 
 
 def capture_posting(payment: Payment, now: datetime) -> Posting:
+    """The money captured, and only that: an authorization alone is never posted, and a
+    partial capture posts what it took, not what was held."""
     return _transfer(
         f"capture:{payment.payment_no}",
         payment.merchant_id,
         ACQUIRER_RECEIVABLE,
         merchant_balance(payment.merchant_id),
-        payment.amount,
+        Money(payment.amount_captured, payment.currency),
         now,
     )
 

@@ -1,6 +1,6 @@
 """The in-process worker: publishes committed events to the feed, delivers due webhooks,
-reconciles payments left in flight, deletes idempotency keys past their 24 h and events
-past their retention.
+reconciles payments left in flight, voids authorizations whose hold lapsed uncaptured,
+deletes idempotency keys past their 24 h and events past their retention.
 
 `paygate serve` runs it inside each server process unless `PAYGATE_WORKER=off`;
 `paygate worker` runs it alone. Several copies are safe: webhook events are claimed with
@@ -27,18 +27,23 @@ class BackgroundWorker:
         deliver: Callable[[], Awaitable[Any]],
         reconcile: Callable[[], Awaitable[Any]],
         purge_idempotency_keys: Callable[[], Awaitable[Any]],
+        expire_authorizations: Callable[[], Awaitable[Any]],
         *,
         webhook_interval: float = 1.0,
         reconcile_interval: float = 30.0,
         purge_interval: float = 600.0,
+        expiry_interval: float = 5.0,
         publish_events: Callable[[], Awaitable[Any]] | None = None,
         prune_events: Callable[[], Awaitable[Any]] | None = None,
         publish_interval: float = 0.2,
     ) -> None:
+        """Expiry runs every few seconds: one indexed read when nothing is due, and a hold
+        is voided within seconds of lapsing, however short the channel keeps it."""
         self.jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
             "webhooks": (deliver, webhook_interval),
             "reconcile": (reconcile, reconcile_interval),
             "idempotency_keys": (purge_idempotency_keys, purge_interval),
+            "expiry": (expire_authorizations, expiry_interval),
         }
         if publish_events is not None:  # the feed's latency: an empty outbox costs one read
             self.jobs["events"] = (publish_events, publish_interval)

@@ -23,15 +23,18 @@ from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.platform.clock import SystemClock
 from adapters.platform.ids import RandomIds
 from adapters.resilience.breakers import Breakers
-from application import charging, refunding
+from application import charging, holding, refunding
 from application.idempotency import Idempotency
 from application.use_cases import (
+    cancel_payment,
+    capture_payment,
     create_merchant,
     create_payment,
     create_refund,
     create_webhook_endpoint,
     delete_webhook_endpoint,
     deliver_webhooks,
+    expire_authorizations,
     get_event,
     get_payment,
     get_refund,
@@ -144,6 +147,7 @@ class UseCases(containers.DeclarativeContainer):
 
     charges = providers.Singleton(charging.ChargeRecorder, core.uow, core.clock, core.ids, orders)
     refund_outcomes = providers.Singleton(refunding.RefundRecorder, core.uow, core.clock, core.ids)
+    moves = providers.Singleton(holding.MoveRecorder, core.uow, core.clock, core.ids, orders)
     idempotency = providers.Singleton(Idempotency, core.idempotency_store, core.clock)
 
     create_payment = providers.Singleton(
@@ -184,6 +188,37 @@ class UseCases(containers.DeclarativeContainer):
             recorder=refund_outcomes,
         ),
     )
+    capture_payment = providers.Singleton(
+        _observed,
+        core.telemetry,
+        "capture_payment",
+        providers.Singleton(
+            capture_payment.CapturePayment,
+            uow=core.uow,
+            channels=channels,
+            clock=core.clock,
+            recorder=moves,
+        ),
+    )
+    cancel_payment = providers.Singleton(
+        _observed,
+        core.telemetry,
+        "cancel_payment",
+        providers.Singleton(
+            cancel_payment.CancelPayment,
+            uow=core.uow,
+            channels=channels,
+            clock=core.clock,
+            ids=core.ids,
+            recorder=moves,
+        ),
+    )
+    expire_authorizations = providers.Singleton(
+        expire_authorizations.ExpireAuthorizations,
+        uow=core.uow,
+        clock=core.clock,
+        cancel=cancel_payment,
+    )
     get_refund = providers.Singleton(get_refund.GetRefund, core.uow)
     list_refunds = providers.Singleton(list_refunds.ListRefunds, core.uow)
     handle_notification = providers.Singleton(
@@ -199,6 +234,7 @@ class UseCases(containers.DeclarativeContainer):
         clock=core.clock,
         charges=charges,
         refunds=refund_outcomes,
+        moves=moves,
     )
     process_settlement = providers.Singleton(
         _observed,
@@ -272,6 +308,7 @@ class Container(containers.DeclarativeContainer):
         use_cases.deliver_webhooks,
         use_cases.reconcile,
         use_cases.idempotency.provided.purge_expired,
+        use_cases.expire_authorizations,
         publish_events=use_cases.publish_events,
         prune_events=use_cases.prune_events,
     )

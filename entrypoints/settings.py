@@ -44,6 +44,7 @@ class Settings:
     master_key_file: Path = Path("paygate.key")
     sandbox_secret: str = field(default="sandbox-secret", repr=False)
     sandbox_latency_ms: int = 0
+    sandbox_authorization_ttl: float = 7 * 24 * 3600.0  # seconds a sandbox hold lasts
     stripe_api_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str = "https://api.stripe.com"
@@ -72,6 +73,9 @@ class Settings:
             raise ConfigurationError("PAYGATE_EVENT_RETENTION_DAYS must be 1 or more (days)")
         if self.master_key:
             _check_master_key(self.master_key)
+        if not self.sandbox_authorization_ttl > 0:
+            raise ConfigurationError(
+                "PAYGATE_SANDBOX_AUTHORIZATION_TTL must be a number of seconds above 0")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -84,6 +84,18 @@ class Telemetry:
     def create_refund(self, inner: T) -> T:
         return self._wrap(inner, decorators.metered_create_refund, decorators.traced_create_refund)
 
+    def capture_payment(self, inner: T) -> T:
+        wrapped: T = self._wrap(
+            inner, decorators.metered_capture_payment, decorators.traced_capture_payment
+        )
+        return wrapped
+
+    def cancel_payment(self, inner: T) -> T:
+        wrapped: T = self._wrap(
+            inner, decorators.metered_cancel_payment, decorators.traced_cancel_payment
+        )
+        return wrapped
+
     def process_settlement(self, inner: T) -> T:
         return self._wrap(
             inner, decorators.metered_process_settlement, decorators.traced_process_settlement

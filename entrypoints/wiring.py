@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from adapters.order.local import LocalOrderBook
@@ -67,11 +68,20 @@ def make_orders(settings: Settings, engine: Any, breakers: Breakers) -> OrderPor
     return LocalOrderBook(engine)
 
 
+def make_sandbox(settings: Settings) -> Any:
+    """The sandbox acquirer, in the gateway or behind `paygate serve-channel`."""
+    from adapters.channel.sandbox import SandboxChannel
+
+    return SandboxChannel(
+        secret=settings.sandbox_secret,
+        latency=settings.sandbox_latency_ms / 1000,
+        authorization_ttl=timedelta(seconds=settings.sandbox_authorization_ttl),
+    )
+
+
 def make_channels(
     settings: Settings, breakers: Breakers, resources: list[Any]
 ) -> dict[str, ChannelPort]:
-    from adapters.channel.sandbox import SandboxChannel
-
     channels: dict[str, ChannelPort] = {}
     if settings.channel_url:
         from adapters.channel.remote import RemoteChannelClient
@@ -82,9 +92,7 @@ def make_channels(
         )
         channels["sandbox"] = RemoteChannelClient(service, settings.sandbox_secret)
     else:
-        channels["sandbox"] = SandboxChannel(
-            secret=settings.sandbox_secret, latency=settings.sandbox_latency_ms / 1000
-        )
+        channels["sandbox"] = make_sandbox(settings)
     if settings.stripe_api_key:
         from adapters.channel.stripe_channel import StripeChannel
 

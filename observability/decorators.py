@@ -22,7 +22,7 @@ from observability.attributes import (
     settlement_attributes,
 )
 from observability.metrics import Metrics
-from observability.outcomes import DEFAULT_CHANNELS
+from observability.outcomes import DEFAULT_CHANNELS, hold_status
 from observability.recorders import (
     OperationRecorder,
     PaymentRecorder,
@@ -164,6 +164,16 @@ def metered_process_settlement(inner: AsyncCallable[R], metrics: Metrics) -> Met
     return metered_operation(inner, metrics, "process_settlement")
 
 
+def metered_capture_payment(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
+    """payment_duration_seconds{operation="capture_payment"}, status by `hold_status`."""
+    return MeteredUseCase(inner, OperationRecorder(metrics, "capture_payment", hold_status))
+
+
+def metered_cancel_payment(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:
+    """Merchants' and operators' cancels, and the worker's expiries (status `expired`)."""
+    return MeteredUseCase(inner, OperationRecorder(metrics, "cancel_payment", hold_status))
+
+
 def traced_create_payment(
     inner: AsyncCallable[R], tracer: Tracer | None = None
 ) -> TracedUseCase[R]:
@@ -174,6 +184,18 @@ def traced_create_refund(
     inner: AsyncCallable[R], tracer: Tracer | None = None
 ) -> TracedUseCase[R]:
     return TracedUseCase(inner, "CreateRefund", tracer, after=refund_outcome_attributes)
+
+
+def traced_capture_payment(
+    inner: AsyncCallable[R], tracer: Tracer | None = None
+) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "CapturePayment", tracer)
+
+
+def traced_cancel_payment(
+    inner: AsyncCallable[R], tracer: Tracer | None = None
+) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "CancelPayment", tracer)
 
 
 def traced_process_settlement(

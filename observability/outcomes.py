@@ -23,6 +23,8 @@ _PAYMENT_STATUS: Final = {
     "requires_review": "review",
     "processing": "processing",
     "pending": "processing",  # created, outcome not known yet
+    "requires_capture": "authorized",  # a manual payment: held, captured later
+    "canceled": "canceled",
 }
 _REFUND_ERRORS: Final = frozenset({"invalid_status", "invalid_amount", "amount_exceeded"})
 
@@ -31,6 +33,8 @@ PAYMENT_STATUS_LABELS: Final = tuple(dict.fromkeys(("duplicate", *_PAYMENT_STATU
 REFUND_STATUS_LABELS: Final = (
     "success", "partial_success", "pending", "failed", *sorted(_REFUND_ERRORS))
 """Every `status` label `refund_status` gives."""
+HOLD_STATUS_LABELS: Final = ("success", "expired", "declined", "processing", "failed")
+"""Every `status` label `hold_status` gives (captures and cancels)."""
 
 
 def error_code(error: BaseException) -> str | None:
@@ -43,6 +47,21 @@ def payment_status(payment: object, error: BaseException | None) -> str:
     if error is not None:
         return "duplicate" if error_code(error) == "duplicate_order" else "failed"
     return _PAYMENT_STATUS.get(str(getattr(payment, "status", "")), "failed")
+
+
+def hold_status(payment: object, error: BaseException | None) -> str:
+    """How a capture or a cancel ended: success (captured, or cancelled as asked), expired
+    (voided by the worker once the hold lapsed), declined (the capture was refused),
+    processing (its answer lost, for the reconciler) or failed (refused, or an error)."""
+    if error is not None:
+        return "failed"
+    status = str(getattr(payment, "status", ""))
+    if status == "canceled":
+        reason = getattr(payment, "cancellation_reason", None)
+        return {"expired": "expired", "capture_declined": "declined"}.get(str(reason), "success")
+    if status == "requires_capture":
+        return "processing"
+    return "success" if status == "succeeded" else "failed"
 
 
 def refund_status(outcome: object, error: BaseException | None) -> str:

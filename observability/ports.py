@@ -31,10 +31,20 @@ def traced_order(inner: P, tracer: Tracer | None = None) -> P:
                                  fixed=("shares_database", "update_status")))
 
 
+CHANNEL_SPANS = {
+    "charge": "ChannelPayment",
+    "authorize": "ChannelPayment",
+    "capture": "ChannelCapture",
+    "void": "ChannelVoid",
+    "refund": "ChannelRefund",
+}
+
+
 def traced_channel(inner: P, tracer: Tracer | None = None) -> P:
-    """`ChannelPayment` around `charge` and `ChannelRefund` around `refund`."""
-    return _as(inner, TracedPort(inner, {"charge": "ChannelPayment", "refund": "ChannelRefund"},
-                                 tracer))
+    """`ChannelPayment` around `charge` and `authorize`, `ChannelCapture`, `ChannelVoid`,
+    and `ChannelRefund` around `refund`."""
+    spans = {method: name for method, name in CHANNEL_SPANS.items() if hasattr(inner, method)}
+    return _as(inner, TracedPort(inner, spans, tracer))
 
 
 def traced_channels(channels: Mapping[str, P], tracer: Tracer | None = None) -> dict[str, P]:

@@ -122,3 +122,4 @@ class OperationRecorder:
 
 def success_or_failed(_: object, error: BaseException | None) -> str:
     return "failed" if error is not None else "success"
+

@@ -7,28 +7,38 @@ money may have moved; the payment waits for a notification or the reconciler.
 
 from __future__ import annotations
 
-from adapters.resilience import DependencyError
-from application.ports.channel import ChargeResult, Outcome, RefundResult
+from typing import TypeVar
 
-CHANNEL_UNAVAILABLE = "channel_unavailable"
+from adapters.resilience import DependencyError
+from application.ports.channel import NOT_SENT, ChargeResult, Outcome, RefundResult
+
+CHANNEL_UNAVAILABLE = NOT_SENT
+R = TypeVar("R", ChargeResult, RefundResult)
+
+
+def without_answer(kind: type[R], exc: DependencyError) -> R:
+    """A charge, authorization, capture, void or refund that got no answer."""
+    if exc.sent:
+        return kind(Outcome.UNKNOWN, failure_message=str(exc))
+    return kind(Outcome.FAILED, None, CHANNEL_UNAVAILABLE, str(exc))
+
+
+def unanswered_query(kind: type[R], exc: Exception) -> R:
+    """A query that got no answer tells the reconciler nothing: try again later."""
+    return kind(Outcome.UNKNOWN, None, CHANNEL_UNAVAILABLE, str(exc))
 
 
 def charge_without_answer(exc: DependencyError) -> ChargeResult:
-    if exc.sent:
-        return ChargeResult(Outcome.UNKNOWN, failure_message=str(exc))
-    return ChargeResult(Outcome.FAILED, None, CHANNEL_UNAVAILABLE, str(exc))
+    return without_answer(ChargeResult, exc)
 
 
 def refund_without_answer(exc: DependencyError) -> RefundResult:
-    if exc.sent:
-        return RefundResult(Outcome.UNKNOWN, failure_message=str(exc))
-    return RefundResult(Outcome.FAILED, None, CHANNEL_UNAVAILABLE, str(exc))
+    return without_answer(RefundResult, exc)
 
 
 def unknown_charge(exc: Exception) -> ChargeResult:
-    """A query that got no answer tells the reconciler nothing: try again later."""
-    return ChargeResult(Outcome.UNKNOWN, None, CHANNEL_UNAVAILABLE, str(exc))
+    return unanswered_query(ChargeResult, exc)
 
 
 def unknown_refund(exc: Exception) -> RefundResult:
-    return RefundResult(Outcome.UNKNOWN, None, CHANNEL_UNAVAILABLE, str(exc))
+    return unanswered_query(RefundResult, exc)

@@ -11,6 +11,9 @@ Behaviour (api-contract.md, "Sandbox channel test cards"):
 - A refund succeeds, unless the sandbox was built with `fail_refunds=True` or the refund
   is of exactly `REFUND_FAILURE_AMOUNT` (13) minor units: then it fails `refund_declined`.
   The amount works across processes (a remote channel service), the flag in tests.
+- An authorization is a charge that holds only, for `authorization_ttl`
+  (`PAYGATE_SANDBOX_AUTHORIZATION_TTL` seconds, 7 days by default); its capture and void
+  are in `adapters.channel.sandbox_holds`, with the two capture test cards.
 
 Results are remembered per idempotency key in this process only (bounded). A query about
 a payment or refund this process never saw answers SUCCEEDED: the only sandbox outcome
@@ -20,10 +23,8 @@ that leaves a payment unresolved is the unknown card, and it settles as a succes
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from datetime import UTC, datetime, timedelta
 
 from adapters.channel.sandbox_cards import (
     Scenario,
@@ -32,46 +33,23 @@ from adapters.channel.sandbox_cards import (
     scenario_of_token,
     settled_result,
 )
+from adapters.channel.sandbox_holds import Holds, Memory
+from adapters.channel.sandbox_holds import reference as _reference
 from adapters.channel.sandbox_notifications import parse_sandbox_notification
 from application.ports.channel import (
+    CaptureRequest,
     ChannelEvent,
     ChargeRequest,
     ChargeResult,
     Outcome,
     RefundRequest,
     RefundResult,
+    VoidRequest,
 )
+from domain.authorization import DEFAULT_AUTHORIZATION_LIFETIME
 from domain.card import CardDetails
 
 REFUND_FAILURE_AMOUNT = 13
-R = TypeVar("R", ChargeResult, RefundResult)
-
-
-def _reference(prefix: str, key: str) -> str:
-    """Derived from the key, so every process names the same charge the same way."""
-    return f"{prefix}_sandbox_{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-
-
-class _Memory(Generic[R]):
-    """Results and execution counts per idempotency key, oldest forgotten first."""
-
-    def __init__(self, capacity: int) -> None:
-        self._results: dict[str, R] = {}
-        self._executions: dict[str, int] = {}
-        self._capacity = capacity
-
-    def get(self, key: str) -> R | None:
-        return self._results.get(key)
-
-    def put(self, key: str, result: R) -> None:
-        self._results[key] = result
-        self._executions[key] = self._executions.get(key, 0) + 1
-        if len(self._results) > self._capacity:
-            oldest = next(iter(self._results))
-            del self._results[oldest], self._executions[oldest]
-
-    def executions(self, key: str) -> int:
-        return self._executions.get(key, 0)
 
 
 class SandboxChannel:
@@ -86,20 +64,26 @@ class SandboxChannel:
         latency: float = 0.0,
         fail_refunds: bool = False,
         capacity: int = 100_000,
+        authorization_ttl: timedelta = DEFAULT_AUTHORIZATION_LIFETIME,
     ) -> None:
         if not secret:
             raise ValueError("the sandbox needs a notification secret (PAYGATE_SANDBOX_SECRET)")
         self._secret = secret
         self._latency = latency
         self._fail_refunds = fail_refunds
-        self._charges: _Memory[ChargeResult] = _Memory(capacity)
-        self._refunds: _Memory[RefundResult] = _Memory(capacity)
+        self._charges: Memory[ChargeResult] = Memory(capacity)
+        self._refunds: Memory[RefundResult] = Memory(capacity)
+        self._holds = Holds(authorization_ttl, capacity)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> SandboxChannel:
-        """`PAYGATE_SANDBOX_SECRET` (required) and `PAYGATE_SANDBOX_LATENCY_MS` (default 0)."""
+        """`PAYGATE_SANDBOX_SECRET` (required), `PAYGATE_SANDBOX_LATENCY_MS` (default 0) and
+        `PAYGATE_SANDBOX_AUTHORIZATION_TTL` (seconds, default 7 days)."""
         latency_ms = float(environ.get("PAYGATE_SANDBOX_LATENCY_MS", "0"))
-        return cls(environ.get("PAYGATE_SANDBOX_SECRET", ""), latency=latency_ms / 1000)
+        ttl = environ.get("PAYGATE_SANDBOX_AUTHORIZATION_TTL")
+        lifetime = timedelta(seconds=float(ttl)) if ttl else DEFAULT_AUTHORIZATION_LIFETIME
+        return cls(environ.get("PAYGATE_SANDBOX_SECRET", ""), latency=latency_ms / 1000,
+                   authorization_ttl=lifetime)
 
     def charges_for(self, key: str) -> int:
         """How many times money was really charged under this idempotency key (0 or 1)."""
@@ -108,11 +92,37 @@ class SandboxChannel:
     def refunds_for(self, key: str) -> int:
         return self._refunds.executions(key)
 
+    def moves_for(self, key: str) -> int:
+        """How many times a capture or void was really made under this key (0 or 1)."""
+        return self._holds.moves.executions(key)
+
     async def tokenize(self, card: CardDetails) -> str:
         await self._pause()
         return new_token(scenario_of(card.number))
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
+        return await self._charge(request, hold=False)
+
+    async def authorize(self, request: ChargeRequest) -> ChargeResult:
+        return await self._charge(request, hold=True)
+
+    async def capture(self, request: CaptureRequest) -> ChargeResult:
+        await self._pause()
+        return self._holds.capture(request)
+
+    async def void(self, request: VoidRequest) -> ChargeResult:
+        await self._pause()
+        return self._holds.void(request)
+
+    async def query_capture(self, payment_no: str, reference: str | None) -> ChargeResult:
+        await self._pause()
+        return self._holds.query(f"capture-{payment_no}", "cap", payment_no)
+
+    async def query_void(self, payment_no: str, reference: str | None) -> ChargeResult:
+        await self._pause()
+        return self._holds.query(f"void-{payment_no}", "void", payment_no)
+
+    async def _charge(self, request: ChargeRequest, *, hold: bool) -> ChargeResult:
         await self._pause()
         key = request.idempotency_key
         known = self._charges.get(key)
@@ -126,6 +136,8 @@ class SandboxChannel:
         if scenario is None:
             return ChargeResult(Outcome.FAILED, None, "invalid_token", "not a sandbox token")
         result = settled_result(scenario, _reference("ch", request.payment_no))
+        if hold:
+            result = self._holds.authorized(result, scenario, request.payment_no)
         self._charges.put(key, result)
         return ChargeResult(Outcome.UNKNOWN) if scenario is Scenario.UNKNOWN else result
 

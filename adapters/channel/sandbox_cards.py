@@ -2,7 +2,8 @@
 
 A token is `tok_sandbox_<scenario>_<random>`: the scenario is all a later charge needs,
 so a token made by one process charges correctly in any other, with no shared memory,
-and it holds nothing of the card number.
+and it holds nothing of the card number. An authorization's reference carries its
+scenario the same way, for its capture (`adapters.channel.sandbox_holds`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class Scenario(StrEnum):
     NO_FUNDS = "nofunds"
     PROCESSING_ERROR = "error"
     UNKNOWN = "unknown"  # the first answer is lost; the charge itself succeeds
+    CAPTURE_DECLINED = "capdeclined"  # authorizes; its capture is declined
+    CAPTURE_UNKNOWN = "capunknown"  # authorizes; its capture's answer is lost (it succeeds)
 
 
 CARDS: dict[str, Scenario] = {
@@ -28,6 +31,8 @@ CARDS: dict[str, Scenario] = {
     "4000000000009995": Scenario.NO_FUNDS,
     "4000000000000119": Scenario.PROCESSING_ERROR,
     "4000000000000259": Scenario.UNKNOWN,
+    "4000000000000341": Scenario.CAPTURE_DECLINED,
+    "4000000000001000": Scenario.CAPTURE_UNKNOWN,
 }
 
 _FAILURES: dict[Scenario, tuple[str, str]] = {

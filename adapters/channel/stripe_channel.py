@@ -1,9 +1,10 @@
 """`ChannelPort` for Stripe, spoken directly over httpx (see ADR 0006 for why).
 
-Charges are PaymentIntents created and confirmed in one POST; refunds are Refunds. Every
-POST carries an `Idempotency-Key` (the payment_no / refund_no), which is what makes it
-safe to retry after a timeout or a 5xx: Stripe answers a repeated key with the first
-result instead of charging again.
+Charges are PaymentIntents created and confirmed in one POST; an authorization is one
+with `capture_method=manual`, later captured (`/capture`) or canceled (`/cancel`);
+refunds are Refunds. Every POST carries an `Idempotency-Key` (the request's own), which
+is what makes it safe to retry after a timeout or a 5xx: Stripe answers a repeated key
+with the first result instead of charging, capturing or cancelling again.
 """
 
 from __future__ import annotations
@@ -24,21 +25,27 @@ from adapters.channel.outcomes import (
     unknown_refund,
 )
 from adapters.channel.stripe_results import (
+    IntentState,
+    capture_state,
     charge_result,
     intent_result,
+    move_result,
     refund_object_result,
     refund_result,
+    void_state,
 )
 from adapters.channel.stripe_webhook import parse_stripe_event
 from adapters.resilience import DEFAULT_POLICY, Breakers, DependencyError, Policy, RemoteService
 from application.errors import Unavailable
 from application.ports.channel import (
+    CaptureRequest,
     ChannelEvent,
     ChargeRequest,
     ChargeResult,
     Outcome,
     RefundRequest,
     RefundResult,
+    VoidRequest,
 )
 from domain.card import CardDetails
 
@@ -87,12 +94,19 @@ class StripeChannel:
         return token
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
-        form = forms.payment_intent_form(request)
-        try:
-            response = await self._post("/v1/payment_intents", form, request.idempotency_key)
-        except DependencyError as exc:
-            return charge_without_answer(exc)
-        return charge_result(response)
+        return await self._intent(forms.payment_intent_form(request), request.idempotency_key)
+
+    async def authorize(self, request: ChargeRequest) -> ChargeResult:
+        return await self._intent(forms.authorization_form(request), request.idempotency_key)
+
+    async def capture(self, request: CaptureRequest) -> ChargeResult:
+        form = forms.capture_form(request)
+        return await self._move(request.payment_no, request.reference, "capture", form,
+                                request.idempotency_key, capture_state)
+
+    async def void(self, request: VoidRequest) -> ChargeResult:
+        return await self._move(request.payment_no, request.reference, "cancel", [],
+                                request.idempotency_key, void_state)
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         try:
@@ -111,15 +125,13 @@ class StripeChannel:
     async def query_charge(self, payment_no: str, reference: str | None) -> ChargeResult:
         """Without a reference (the create timed out) the intent is found by its metadata.
         Not found: UNKNOWN `not_found`, since Stripe's search lags writes by a little."""
-        try:
-            if reference:
-                return intent_result(_body(await self._get(f"/v1/payment_intents/{reference}")))
-            intent = await self._search_intent(payment_no)
-        except (DependencyError, ValueError) as exc:
-            return unknown_charge(exc)
-        if intent is None:
-            return ChargeResult(Outcome.UNKNOWN, None, "not_found", "stripe has no such charge")
-        return intent_result(intent)
+        return await self._query_intent(payment_no, reference, intent_result)
+
+    async def query_capture(self, payment_no: str, reference: str | None) -> ChargeResult:
+        return await self._query_intent(payment_no, reference, capture_state)
+
+    async def query_void(self, payment_no: str, reference: str | None) -> ChargeResult:
+        return await self._query_intent(payment_no, reference, void_state)
 
     async def query_refund(self, refund_no: str, reference: str | None) -> RefundResult:
         try:
@@ -137,6 +149,43 @@ class StripeChannel:
         self, headers: Mapping[str, str], body: bytes, now: datetime
     ) -> ChannelEvent:
         return parse_stripe_event(headers, body, now, self._webhook_secret)
+
+    async def _intent(self, form: forms.Form, key: str) -> ChargeResult:
+        try:
+            response = await self._post("/v1/payment_intents", form, key)
+        except DependencyError as exc:
+            return charge_without_answer(exc)
+        return charge_result(response)
+
+    async def _move(
+        self, payment_no: str, reference: str | None, verb: str, form: forms.Form, key: str,
+        state: IntentState,
+    ) -> ChargeResult:
+        """Capture or cancel the payment's intent, found by its metadata if need be."""
+        try:
+            intent = reference or await self._find_intent(payment_no)
+        except DependencyError as exc:
+            return ChargeResult(Outcome.FAILED, None, CHANNEL_UNAVAILABLE, str(exc))
+        if intent is None:
+            return ChargeResult(Outcome.FAILED, None, "charge_not_found", "no such charge")
+        try:
+            response = await self._post(f"/v1/payment_intents/{intent}/{verb}", form, key)
+        except DependencyError as exc:
+            return charge_without_answer(exc)
+        return move_result(response, state)
+
+    async def _query_intent(
+        self, payment_no: str, reference: str | None, state: IntentState
+    ) -> ChargeResult:
+        try:
+            if reference:
+                return state(_body(await self._get(f"/v1/payment_intents/{reference}")))
+            intent = await self._search_intent(payment_no)
+        except (DependencyError, ValueError) as exc:
+            return unknown_charge(exc)
+        if intent is None:
+            return ChargeResult(Outcome.UNKNOWN, None, "not_found", "stripe has no such charge")
+        return state(intent)
 
     async def _find_intent(self, payment_no: str) -> str | None:
         """Nothing has been refunded yet, so a failed search fails the refund harmlessly."""

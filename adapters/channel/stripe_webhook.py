@@ -2,6 +2,7 @@
 
 Handled event types (subscribe the endpoint to these only):
     payment_intent.succeeded         -> charge.succeeded
+    payment_intent.amount_capturable_updated -> charge.succeeded (a manual payment authorized)
     payment_intent.payment_failed    -> charge.failed (with our failure code)
     refund.updated / refund.created  -> refund.succeeded | refund.failed, once final
     charge.refund.updated            -> likewise
@@ -51,7 +52,7 @@ def _translate(event_id: str, kind: str, obj: dict[str, Any]) -> ChannelEvent:
     metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     payment_no = str(metadata.get("payment_no", ""))
     reference = obj["id"] if isinstance(obj.get("id"), str) else None
-    if kind == "payment_intent.succeeded":
+    if kind in ("payment_intent.succeeded", "payment_intent.amount_capturable_updated"):
         return ChannelEvent(event_id, "charge.succeeded", payment_no, reference=reference)
     if kind == "payment_intent.payment_failed":
         code = failure_code(obj.get("last_payment_error"))

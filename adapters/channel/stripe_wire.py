@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from application.ports.channel import ChargeRequest, RefundRequest
+from application.ports.channel import CaptureRequest, ChargeRequest, RefundRequest
 from domain.card import CardDetails
 
 Form = list[tuple[str, str]]
@@ -75,6 +75,22 @@ def payment_intent_form(request: ChargeRequest) -> Form:
     if request.description:
         form.append(("description", request.description))
     return form
+
+
+def authorization_form(request: ChargeRequest) -> Form:
+    """A PaymentIntent confirmed with `capture_method=manual`: the card is authorized and
+    the intent waits in `requires_capture`; its latest charge says until when
+    (`payment_method_details.card.capture_before`), so it is expanded."""
+    return [
+        *payment_intent_form(request),
+        ("capture_method", "manual"),
+        ("expand[0]", "latest_charge"),
+    ]
+
+
+def capture_form(request: CaptureRequest) -> Form:
+    """Less than authorized captures that much; Stripe releases the rest."""
+    return [("amount_to_capture", str(request.amount.amount))]
 
 
 def refund_form(request: RefundRequest, payment_intent: str) -> Form:

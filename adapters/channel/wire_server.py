@@ -1,14 +1,16 @@
 """The server side of the remote channel wire format, free of any web framework.
 
-`serve-channel` mounts these on its routes (or calls `dispatch` from one catch-all
-route); the integration tests serve them from a bare ASGI app. Either way the request
-and answer formats are those of `adapters.channel.wire`, and nothing else.
+`serve-channel` mounts `dispatch` on one catch-all route; the integration tests serve it
+from a bare ASGI app. Every POST is the same three steps (decode the body into a port
+request, call the port, encode its answer), so each route is one row of `POSTS`, and each
+query one row of `QUERIES`: a new channel operation is a new row, not a new function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 import msgspec
@@ -17,57 +19,54 @@ from adapters.channel import wire
 from application.ports.channel import ChannelPort
 from domain.errors import DomainError
 
-T = TypeVar("T")
-
 
 class MalformedChannelRequest(ValueError):
     """Answer 422 with `ErrorBody`: the request can never succeed as sent."""
 
 
-def _decode(body: bytes, kind: type[T]) -> T:
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One POST: its wire body, how that becomes the port's request, the port method that
+    takes it, and how the port's answer goes back on the wire."""
+
+    body: type[msgspec.Struct]
+    request: Callable[[Any], Any]
+    method: str
+    answer: Callable[[Any], msgspec.Struct] = wire.result_to_wire
+
+
+POSTS: dict[str, Route] = {
+    wire.TOKENS_PATH: Route(wire.CardBody, wire.card_from_wire, "tokenize", wire.TokenBody),
+    wire.CHARGES_PATH: Route(wire.ChargeBody, wire.charge_from_wire, "charge"),
+    wire.AUTHORIZATIONS_PATH: Route(wire.ChargeBody, wire.charge_from_wire, "authorize"),
+    wire.CAPTURES_PATH: Route(wire.CaptureBody, wire.capture_from_wire, "capture"),
+    wire.VOIDS_PATH: Route(wire.VoidBody, wire.void_from_wire, "void"),
+    wire.REFUNDS_PATH: Route(wire.RefundBody, wire.refund_from_wire, "refund"),
+}
+QUERIES: dict[str, str] = {
+    wire.CHARGES_PATH: "query_charge",
+    wire.CAPTURES_PATH: "query_capture",
+    wire.VOIDS_PATH: "query_void",
+    wire.REFUNDS_PATH: "query_refund",
+}
+
+
+async def answer_post(channel: ChannelPort, route: Route, body: bytes) -> bytes:
+    """Raises `MalformedChannelRequest` for a body that is not the route's request (bad
+    JSON, wrong fields, an amount or a card the domain refuses)."""
     try:
-        return msgspec.json.decode(body, type=kind)
+        request = route.request(msgspec.json.decode(body, type=route.body))
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise MalformedChannelRequest(str(exc)) from exc
-
-
-async def answer_tokenize(channel: ChannelPort, body: bytes) -> bytes:
-    card = _decode(body, wire.CardBody)
-    try:
-        details = wire.card_from_wire(card)
     except DomainError as exc:
         raise MalformedChannelRequest(exc.message) from exc
-    return msgspec.json.encode(wire.TokenBody(await channel.tokenize(details)))
+    return msgspec.json.encode(route.answer(await getattr(channel, route.method)(request)))
 
 
-async def answer_charge(channel: ChannelPort, body: bytes) -> bytes:
-    try:
-        request = wire.charge_from_wire(_decode(body, wire.ChargeBody))
-    except DomainError as exc:
-        raise MalformedChannelRequest(exc.message) from exc
-    return msgspec.json.encode(wire.result_to_wire(await channel.charge(request)))
-
-
-async def answer_refund(channel: ChannelPort, body: bytes) -> bytes:
-    try:
-        request = wire.refund_from_wire(_decode(body, wire.RefundBody))
-    except DomainError as exc:
-        raise MalformedChannelRequest(exc.message) from exc
-    return msgspec.json.encode(wire.result_to_wire(await channel.refund(request)))
-
-
-async def answer_charge_query(
-    channel: ChannelPort, payment_no: str, reference: str | None
+async def answer_query(
+    channel: ChannelPort, method: str, key: str, reference: str | None
 ) -> bytes:
-    return msgspec.json.encode(
-        wire.result_to_wire(await channel.query_charge(payment_no, reference))
-    )
-
-
-async def answer_refund_query(channel: ChannelPort, refund_no: str, reference: str | None) -> bytes:
-    return msgspec.json.encode(
-        wire.result_to_wire(await channel.query_refund(refund_no, reference))
-    )
+    return msgspec.json.encode(wire.result_to_wire(await getattr(channel, method)(key, reference)))
 
 
 async def dispatch(
@@ -89,16 +88,9 @@ async def dispatch(
 async def _route(
     channel: ChannelPort, method: str, path: str, reference: str | None, body: bytes
 ) -> bytes | None:
-    posts = {
-        wire.TOKENS_PATH: answer_tokenize,
-        wire.CHARGES_PATH: answer_charge,
-        wire.REFUNDS_PATH: answer_refund,
-    }
-    if method == "POST" and path in posts:
-        return await posts[path](channel, body)
+    if method == "POST" and path in POSTS:
+        return await answer_post(channel, POSTS[path], body)
     collection, _, key = path.rpartition("/")
-    if method == "GET" and key and collection == wire.CHARGES_PATH:
-        return await answer_charge_query(channel, unquote(key), reference)
-    if method == "GET" and key and collection == wire.REFUNDS_PATH:
-        return await answer_refund_query(channel, unquote(key), reference)
+    if method == "GET" and key and collection in QUERIES:
+        return await answer_query(channel, QUERIES[collection], unquote(key), reference)
     return None

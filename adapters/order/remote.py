@@ -15,13 +15,13 @@ from urllib.parse import quote
 
 import msgspec
 
-from adapters.resilience import DependencyError, RemoteService
-from application.errors import Unavailable
+from adapters.resilience import RemoteService
 from application.ports.external import OrderRequest
 from application.ports.storage import UnitOfWork
 from domain.money import Money
 
 ORDERS_PATH = "/v1/orders"
+_ANSWERED = frozenset({200, 201, 204})
 
 
 class OrderBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,6 +83,14 @@ def encode_created(reference: str) -> bytes:
     return msgspec.json.encode(OrderCreated(reference))
 
 
+def decode_created(body: bytes) -> str:
+    return msgspec.json.decode(body, type=OrderCreated).reference
+
+
+def _nothing(_: bytes) -> None:
+    return None
+
+
 def _refuse_transaction(within: UnitOfWork | None) -> None:
     if within is not None:
         raise ValueError("a remote order service cannot join a database transaction")
@@ -101,31 +109,15 @@ class RemoteOrderClient:
 
     async def create_order(self, request: OrderRequest, within: UnitOfWork | None = None) -> str:
         _refuse_transaction(within)
-        response = await self._post(ORDERS_PATH, encode_order(request))
-        try:
-            return msgspec.json.decode(response, type=OrderCreated).reference
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise Unavailable(f"order service answered nonsense: {exc}") from exc
+        return await self._service.exchange(
+            ORDERS_PATH, encode_order(request), decode_created, ok=_ANSWERED
+        )
 
     async def update_status(
         self, merchant_id: str, order_no: str, status: str, within: UnitOfWork | None = None
     ) -> None:
         _refuse_transaction(within)
-        await self._post(
-            status_path(merchant_id, order_no), msgspec.json.encode(StatusBody(status))
+        body = msgspec.json.encode(StatusBody(status))
+        await self._service.exchange(
+            status_path(merchant_id, order_no), body, _nothing, ok=_ANSWERED
         )
-
-    async def _post(self, path: str, body: bytes) -> bytes:
-        try:
-            response = await self._service.request(
-                "POST",
-                path,
-                idempotent=True,
-                content=body,
-                headers={"Content-Type": "application/json"},
-            )
-        except DependencyError as exc:
-            raise Unavailable(f"order service: {exc}") from exc
-        if response.status_code not in (200, 201, 204):
-            raise Unavailable(f"order service answered {response.status_code}")
-        return response.content

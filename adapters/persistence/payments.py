@@ -11,11 +11,15 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from adapters.persistence.schema import LIVE_OR_PAID
 from adapters.persistence.schema import payments as t
-from adapters.persistence.sql import InsertIgnoring, Repository, newest_first, page_of, utc_day
+from adapters.persistence.sql import Repository, newest_first, page_of, utc_day
 from application.errors import ConcurrentUpdate
 from application.ports.storage import Cursor, Page, PaymentQuery
+from domain.authorization import CaptureMethod, HoldMove
 from domain.card import CardSummary
 from domain.errors import DuplicateOrder
 from domain.money import Money
@@ -37,6 +41,11 @@ MUTABLE = (
     "payment_token",
     "captured_at",
     "updated_at",
+    "amount_captured",
+    "capture_before",
+    "cancellation_reason",
+    "pending_move",
+    "pending_capture",
 )
 
 
@@ -69,6 +78,12 @@ def payment_to_row(p: Payment) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "version": p.version,
+        "capture_method": p.capture_method.value,
+        "amount_captured": p.amount_captured,
+        "capture_before": p.capture_before,
+        "cancellation_reason": p.cancellation_reason,
+        "pending_move": p.pending_move.value if p.pending_move else None,
+        "pending_capture": p.pending_capture,
     }
 
 
@@ -99,11 +114,23 @@ def payment_from_row(r: Row[Any]) -> Payment:
         channel_reference=r.channel_reference,
         payment_token=r.payment_token,
         captured_at=r.captured_at,
+        capture_method=CaptureMethod(r.capture_method),
+        amount_captured=r.amount_captured,
+        capture_before=r.capture_before,
+        cancellation_reason=r.cancellation_reason,
+        pending_move=HoldMove(r.pending_move) if r.pending_move else None,
+        pending_capture=r.pending_capture,
         version=r.version,
     )
 
 
-_INSERT = InsertIgnoring(t, "merchant_id", "order_no")
+_ORDER = ("merchant_id", "order_no")
+_INSERT = {  # a conflict on the order's live or paid payment inserts nothing (rowcount 0)
+    "sqlite": sqlite_insert(t).on_conflict_do_nothing(
+        index_elements=_ORDER, index_where=LIVE_OR_PAID),
+    "postgresql": pg_insert(t).on_conflict_do_nothing(
+        index_elements=_ORDER, index_where=LIVE_OR_PAID),
+}
 _BY_NO = select(t).where(t.c.payment_no == bindparam("p"))
 _GET = {
     (False, False): _BY_NO,
@@ -111,7 +138,9 @@ _GET = {
     (False, True): _BY_NO.with_for_update(),
     (True, True): _BY_NO.where(t.c.merchant_id == bindparam("m")).with_for_update(),
 }
-_BY_ORDER = select(t).where(t.c.merchant_id == bindparam("m"), t.c.order_no == bindparam("o"))
+_BY_ORDER = select(t).where(
+    t.c.merchant_id == bindparam("m"), t.c.order_no == bindparam("o"), LIVE_OR_PAID
+)
 _UPDATE = (
     t.update()
     .where(t.c.payment_no == bindparam("b_payment_no"), t.c.version == bindparam("b_version"))
@@ -123,7 +152,20 @@ _UNRESOLVED = (
     .order_by(t.c.updated_at, t.c.payment_no)
     .limit(bindparam("limit"))
 )
-_CAPTURED = select(t.c.amount, t.c.currency).where(
+_HELD = t.c.status == PaymentStatus.REQUIRES_CAPTURE.value
+_MOVES_UNANSWERED = (
+    select(t)
+    .where(_HELD, t.c.pending_move.is_not(None), t.c.updated_at < bindparam("before"))
+    .order_by(t.c.updated_at, t.c.payment_no)
+    .limit(bindparam("limit"))
+)
+_EXPIRING = (
+    select(t)
+    .where(_HELD, t.c.pending_move.is_(None), t.c.capture_before <= bindparam("now"))
+    .order_by(t.c.capture_before, t.c.payment_no)
+    .limit(bindparam("limit"))
+)
+_CAPTURED = select(t.c.amount_captured.label("amount"), t.c.currency).where(
     t.c.merchant_id == bindparam("m"),
     t.c.captured_at >= bindparam("start"),
     t.c.captured_at < bindparam("end"),
@@ -134,7 +176,7 @@ class SqlPaymentRepository(Repository):
     __slots__ = ()
 
     async def add(self, payment: Payment) -> None:
-        result = await self._execute(_INSERT.on(self.dialect), payment_to_row(payment))
+        result = await self._execute(_INSERT[self.dialect], payment_to_row(payment))
         if result.rowcount == 0:
             # rare, so the look-up costs nothing on the payment path: the merchant whose
             # first answer was lost learns which payment holds the order
@@ -155,6 +197,7 @@ class SqlPaymentRepository(Repository):
         return payment_from_row(row) if row is not None else None
 
     async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None:
+        """The order's live or paid payment; None when every attempt ended unpaid."""
         row = (await self._execute(_BY_ORDER, {"m": merchant_id, "o": order_no})).first()
         return payment_from_row(row) if row is not None else None
 
@@ -189,6 +232,16 @@ class SqlPaymentRepository(Repository):
 
     async def list_unresolved(self, updated_before: datetime, limit: int) -> builtins.list[Payment]:
         result = await self._execute(_UNRESOLVED, {"before": updated_before, "limit": limit})
+        return [payment_from_row(row) for row in result]
+
+    async def list_unanswered_moves(
+        self, updated_before: datetime, limit: int
+    ) -> builtins.list[Payment]:
+        result = await self._execute(_MOVES_UNANSWERED, {"before": updated_before, "limit": limit})
+        return [payment_from_row(row) for row in result]
+
+    async def list_expiring(self, now: datetime, limit: int) -> builtins.list[Payment]:
+        result = await self._execute(_EXPIRING, {"now": now, "limit": limit})
         return [payment_from_row(row) for row in result]
 
     async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:

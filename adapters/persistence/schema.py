@@ -2,8 +2,9 @@
 
 Money is BIGINT minor units with a CHAR(3) currency; instants are `UtcDateTime`. The
 invariants that must hold across worker processes live here as constraints, not in
-Python: one payment per merchant order, refunds never above the amount, one settlement
-per merchant, currency and day, and a ledger whose rows are written once.
+Python: one live or paid payment per merchant order, captures never above the amount,
+refunds never above what was captured, nothing captured on a canceled payment, one
+settlement per merchant, currency and day, and a ledger whose rows are written once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import CHAR
 
@@ -89,11 +91,32 @@ payments = Table(
     _at("created_at"),
     _at("updated_at"),
     Column("version", Integer, nullable=False),
-    UniqueConstraint("merchant_id", "order_no"),
+    Column("capture_method", String(16), nullable=False, server_default="automatic"),
+    Column("amount_captured", BigInteger, nullable=False, server_default="0"),
+    _at("capture_before", nullable=True),
+    Column("cancellation_reason", Text),
+    Column("pending_move", String(8)),  # a capture or void sent, its answer not recorded
+    Column("pending_capture", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("refunded_amount >= 0", name="refunded_not_negative"),
     CheckConstraint("refund_reserved <= amount", name="reserved_within_amount"),
     CheckConstraint("refunded_amount <= refund_reserved", name="refunded_within_reserved"),
+    CheckConstraint("amount_captured <= amount", name="captured_within_amount"),
+    CheckConstraint("refund_reserved <= amount_captured", name="reserved_within_captured"),
+    CheckConstraint(
+        "status <> 'canceled' OR amount_captured = 0", name="canceled_captured_nothing"
+    ),
+)
+LIVE_OR_PAID = text("status NOT IN ('failed', 'rejected', 'canceled')")
+"""The payments that hold their order: an order whose payments all ended failed, rejected
+or canceled may be paid again (docs/adr/0014)."""
+Index(
+    "uq_payments_live_order",
+    payments.c.merchant_id,
+    payments.c.order_no,
+    unique=True,
+    sqlite_where=LIVE_OR_PAID,
+    postgresql_where=LIVE_OR_PAID,
 )
 Index(
     "ix_payments_merchant_newest",
@@ -103,6 +126,7 @@ Index(
 )
 Index("ix_payments_unresolved", payments.c.status, payments.c.updated_at)
 Index("ix_payments_captured", payments.c.merchant_id, payments.c.captured_at)
+Index("ix_payments_expiring", payments.c.status, payments.c.capture_before)
 
 refunds = Table(
     "refunds",

@@ -10,25 +10,37 @@ reached the dependency: connection refused or a connect timeout means it did not
 timeout, a dropped connection or a 5xx answer means it may have. A 401 or 403 means the
 dependency refused paygate's credentials before acting (`CredentialsRefused`): not sent,
 not retried, and a failure for the breaker. Other 4xx answers are returned as answers.
+
+Every client of a split-out service posts JSON the same way (`post_json`), and the ones
+whose caller needs an answer or nothing (risk, order, a channel's tokens) read it the same
+way too (`exchange`): no usable answer, whatever the reason, is `Unavailable`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import msgspec
 import stamina
 from opentelemetry.propagate import inject
 
 from adapters.resilience.breakers import Breakers
 from adapters.resilience.errors import CircuitOpen, CredentialsRefused, DependencyError
+from application.errors import Unavailable
+from domain.errors import DomainError
+
+T = TypeVar("T")
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _CREDENTIALS_REFUSED = frozenset({401, 403})
+_JSON = {"Content-Type": "application/json"}
+_OK = frozenset({200})
+_UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, DomainError)
 _log = logging.getLogger(__name__)
 
 
@@ -116,6 +128,36 @@ class RemoteService:
             raise self._sticky(exc, maybe_sent) from exc.__cause__
         assert response is not None  # stamina either ran the block to success or raised
         return response
+
+    async def post_json(self, path: str, body: bytes, key: str | None = None) -> httpx.Response:
+        """POST a JSON body; retried, so it must be idempotent: by nature (an assessment, an
+        order created twice) or by its `Idempotency-Key`, which the dependency answers with
+        its first result. Raises `DependencyError` when no answer came."""
+        headers = {**_JSON, "Idempotency-Key": key} if key else _JSON
+        return await self.request("POST", path, idempotent=True, content=body, headers=headers)
+
+    async def exchange(
+        self,
+        path: str,
+        body: bytes,
+        decode: Callable[[bytes], T],
+        *,
+        ok: Collection[int] = _OK,
+        key: str | None = None,
+    ) -> T:
+        """`post_json` and the answer decoded; anything short of that (no answer, a status
+        not in `ok`, a body `decode` cannot read) is `Unavailable`: the caller's work
+        stops before it writes anything."""
+        try:
+            response = await self.post_json(path, body, key)
+        except DependencyError as exc:
+            raise Unavailable(str(exc)) from exc
+        if response.status_code not in ok:
+            raise Unavailable(f"{self.name} answered {response.status_code}")
+        try:
+            return decode(response.content)
+        except _UNREADABLE as exc:
+            raise Unavailable(f"{self.name} answered nonsense: {exc}") from exc
 
     def _sticky(self, last: DependencyError, maybe_sent: bool) -> DependencyError:
         """Once any attempt may have arrived, the call as a whole may have: a refused retry

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import msgspec
-
-from adapters.resilience import DependencyError, RemoteService
+from adapters.resilience import RemoteService
 from adapters.risk.fingerprint import CardFingerprinter
 from adapters.risk.wire import ASSESS_PATH, decode_decision, encode_facts, facts_of
-from application.errors import Unavailable
 from application.ports.external import RiskRequest
-from domain.errors import InvalidRiskDecision
 from domain.risk import RiskDecision
 
 
@@ -26,22 +22,7 @@ class RemoteRiskClient:
 
     async def assess(self, request: RiskRequest) -> RiskDecision:
         body = encode_facts(facts_of(request, self._fingerprints))
-        try:
-            response = await self._service.request(
-                "POST",
-                ASSESS_PATH,
-                idempotent=True,
-                content=body,
-                headers={"Content-Type": "application/json"},
-            )
-        except DependencyError as exc:
-            raise Unavailable(f"risk service: {exc}") from exc
-        if response.status_code != 200:
-            raise Unavailable(f"risk service answered {response.status_code}")
-        try:
-            return decode_decision(response.content)
-        except (msgspec.DecodeError, UnicodeDecodeError, InvalidRiskDecision) as exc:
-            raise Unavailable(f"risk service answered nonsense: {exc}") from exc
+        return await self._service.exchange(ASSESS_PATH, body, decode_decision)
 
     async def aclose(self) -> None:
         await self._service.aclose()

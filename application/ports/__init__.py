@@ -1,6 +1,7 @@
 """The ports: what the use cases need from the outside world, as `typing.Protocol`s."""
 
 from application.ports.channel import (
+    CaptureRequest,
     ChannelEvent,
     ChannelPort,
     Channels,
@@ -9,6 +10,7 @@ from application.ports.channel import (
     Outcome,
     RefundRequest,
     RefundResult,
+    VoidRequest,
 )
 from application.ports.events import (
     Announced,
@@ -42,6 +44,7 @@ from application.ports.storage import (
 
 __all__ = [
     "Announced",
+    "CaptureRequest",
     "ChannelEvent",
     "ChannelPort",
     "Channels",
@@ -78,6 +81,7 @@ __all__ = [
     "StoredResponse",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "VoidRequest",
     "WebhookDelivery",
     "WebhookSender",
 ]

@@ -60,7 +60,9 @@ class RefundQuery:
 
 class PaymentRepository(Protocol):
     async def add(self, payment: Payment) -> None:
-        """Insert; raises `DuplicateOrder` when the merchant already used the order_no."""
+        """Insert; raises `DuplicateOrder` naming the payment that holds the order_no: one
+        that is live (pending, processing, requires_review, requires_capture) or paid. An
+        order whose payments all ended failed, rejected or canceled takes another."""
         ...
 
     async def get(
@@ -69,7 +71,9 @@ class PaymentRepository(Protocol):
         """`merchant_id` scopes the lookup; `for_update` locks the row until commit."""
         ...
 
-    async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None: ...
+    async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None:
+        """The payment that holds the order (live or paid), as `add` would name it."""
+        ...
 
     async def update(self, payment: Payment) -> None:
         """Write back; raises `ConcurrentUpdate` when `payment.version` is stale."""
@@ -81,8 +85,18 @@ class PaymentRepository(Protocol):
         """`pending` and `processing` payments untouched since `updated_before`, oldest first."""
         ...
 
+    async def list_unanswered_moves(
+        self, updated_before: datetime, limit: int
+    ) -> builtins.list[Payment]:
+        """Payments with a capture or void sent and unanswered since `updated_before`."""
+        ...
+
+    async def list_expiring(self, now: datetime, limit: int) -> builtins.list[Payment]:
+        """Authorizations whose hold lapsed by `now` with nothing on its way, oldest first."""
+        ...
+
     async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
-        """Amounts of the merchant's payments captured during the UTC day."""
+        """Amounts the merchant's payments captured during the UTC day."""
         ...
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from application.charging import ChargeRecorder, charge_safely
 from application.commands import CreatePaymentCommand
 from application.errors import Unavailable
+from application.following import follow_after, follow_within
 from application.outbox import announce_payment
 from application.ports.channel import ChannelPort, Channels, ChargeRequest
 from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
@@ -63,9 +64,11 @@ class CreatePayment:
             await uow.payments.add(payment)
             if joined:
                 await self.orders.create_order(order, within=uow)
+                await follow_within(self.orders, uow, payment)  # rejected by risk
             await announce_payment(uow, self.ids, payment, payment.updated_at)
             await uow.commit()
         if payment.status is not PaymentStatus.PENDING:
+            await follow_after(self.orders, payment)
             return payment
         result = await charge_safely(
             channel,
@@ -76,6 +79,7 @@ class CreatePayment:
                 card=command.card,
                 description=command.description,
             ),
+            payment.capture_method,
         )
         as_committed = replace(payment)  # the recorder moves `payment` before it commits
         try:
@@ -87,12 +91,13 @@ class CreatePayment:
             return as_committed
 
     async def _refuse_duplicate(self, command: CreatePaymentCommand) -> None:
-        """Look for the order_no before calling out with it.
+        """Look for the order's live or paid payment before calling out with the order_no.
 
-        The unique (merchant_id, order_no) key refuses a duplicate on insert anyway, so the
-        look-up is only made before work a duplicate must not cause: a remote order book's
-        new order, a card tokenized for review. A payment with a local order book and no
-        review goes straight to its insert: a round trip less per payment.
+        The database's unique index over an order's live or paid payments refuses a
+        duplicate on insert anyway, so the look-up is only made before work a duplicate must
+        not cause: a remote order book's new order, a card tokenized for review. A payment
+        with a local order book and no review goes straight to its insert: a round trip
+        less per payment. An order whose payments all ended unpaid takes a new attempt.
         """
         async with self.uow(read_only=True, snapshot=False) as uow:
             held = await uow.payments.get_by_order_no(command.merchant_id, command.order_no)
@@ -118,6 +123,7 @@ class CreatePayment:
             notify_url=command.notify_url,
             customer_id=command.customer_id,
             metadata=dict(command.metadata),
+            capture_method=command.capture_method,
         )
 
     def _channel(self, name: str) -> ChannelPort:

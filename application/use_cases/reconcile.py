@@ -1,4 +1,5 @@
-"""Resolve payments and refunds whose outcome we never heard, by asking the channel."""
+"""Resolve payments, captures, voids and refunds whose outcome we never heard, by asking
+the channel: never by sending them again."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.charging import ChargeRecorder
-from application.ports.channel import Channels, ChargeResult, Outcome
+from application.holding import MoveRecorder
+from application.ports.channel import ChannelPort, Channels, ChargeResult, Outcome
 from application.ports.platform import Clock
 from application.ports.storage import UnitOfWorkFactory
 from application.refunding import RefundRecorder
+from domain.authorization import HoldMove
 from domain.payment import Payment, PaymentStatus
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class ReconcilePayments:
     clock: Clock
     charges: ChargeRecorder
     refunds: RefundRecorder
+    moves: MoveRecorder
     grace: timedelta = timedelta(seconds=60)
     batch: int = 100
 
@@ -56,8 +60,20 @@ class ReconcilePayments:
         before = self.clock.now() - self.grace
         async with self.uow(read_only=True) as uow:
             payments = await uow.payments.list_unresolved(before, self.batch)
+            moves = await uow.payments.list_unanswered_moves(before, self.batch)
             refunds = await uow.refunds.list_pending(before, self.batch)
         counts: Counter[str] = Counter()
+        for held in moves:
+            channel = self.channels.get(held.channel)
+            if channel is None:
+                counts["skipped"] += 1
+                continue
+            try:
+                counts[await self._resolve_move(channel, held)] += 1
+            except Exception:
+                log.exception("could not reconcile the %s of %s; trying the next",
+                              held.pending_move, held.payment_no)
+                counts["errors"] += 1
         for payment in payments:
             channel = self.channels.get(payment.channel)
             if channel is None:
@@ -87,3 +103,12 @@ class ReconcilePayments:
                 log.exception("could not reconcile refund %s; trying the next", refund.refund_no)
                 counts["errors"] += 1
         return dict(counts)
+
+    async def _resolve_move(self, channel: ChannelPort, held: Payment) -> str:
+        """Ask what became of the capture or void; e.g. "capture_succeeded"."""
+        move = held.pending_move
+        assert move is not None
+        query = channel.query_capture if move is HoldMove.CAPTURE else channel.query_void
+        answer = await query(held.payment_no, held.channel_reference)
+        done = await self.moves.record(held.payment_no, move, answer)
+        return f"{move}_{done.status.value}"

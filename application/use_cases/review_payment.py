@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application.charging import ChargeRecorder, charge_safely
 from application.commands import ReviewPaymentCommand
 from application.errors import NotFound, ValidationFailed
+from application.following import follow_after, follow_within
 from application.outbox import announce_payment
 from application.ports.channel import Channels, ChargeRequest
 from application.ports.platform import Clock, IdGenerator
@@ -17,7 +18,8 @@ from domain.payment import Payment
 
 @dataclass(frozen=True, slots=True)
 class ReviewPayment:
-    """Approve charges the card token kept at review time; reject ends the payment."""
+    """Approve charges the card token kept at review time (or, for a manual payment, only
+    authorizes it: it then requires capture); reject ends the payment."""
 
     uow: UnitOfWorkFactory
     channels: Channels
@@ -42,8 +44,10 @@ class ReviewPayment:
                 payment.reject_review(self.clock.now(), command.note)
             await uow.payments.update(payment)
             await announce_payment(uow, self.ids, payment, payment.updated_at)
+            await follow_within(self.recorder.orders, uow, payment)
             await uow.commit()
         if channel is None:
+            await follow_after(self.recorder.orders, payment)
             return payment
         result = await charge_safely(
             channel,
@@ -54,5 +58,6 @@ class ReviewPayment:
                 token=payment.payment_token,
                 description=payment.description,
             ),
+            payment.capture_method,
         )
         return await self.recorder.record(payment, result)

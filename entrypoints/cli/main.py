@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from entrypoints.cli.common import errors
+from entrypoints.cli.holds import cancel_payment, capture_payment
 from entrypoints.cli.money_ops import payments, refunds
 from entrypoints.cli.ops import db, merchants, reconcile, settle, webhooks
 from entrypoints.cli.services import serve_channel, serve_order, serve_risk
@@ -49,6 +50,8 @@ for command in (
     sign,
 ):
     cli.add_command(command)
+payments.add_command(capture_payment)
+payments.add_command(cancel_payment)
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ CLI_SCOPE = "cli"
 
 @click.group()
 def payments() -> None:
-    """Look at payments and decide the ones in manual review."""
+    """Look at payments, decide the ones in manual review, capture or cancel them."""
 
 
 @payments.command("list")

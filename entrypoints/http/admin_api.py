@@ -17,6 +17,7 @@ from application.errors import ValidationFailed
 from application.views import payment_view, settlement_view
 from entrypoints.http.auth import AdminAuthenticator
 from entrypoints.http.errors import ERROR_RESPONSES
+from entrypoints.http.holds import hold_handlers
 from entrypoints.http.merchant_api import refund_response
 from entrypoints.http.responses import json_response, run_post
 from entrypoints.http.schemas import (
@@ -40,6 +41,10 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as error:
         raise ValidationFailed(f"date {text!r} is not a calendar date (YYYY-MM-DD)") from error
+
+
+def _an_operator(_: AnyRequest) -> tuple[str | None, str]:
+    return None, ADMIN_SCOPE
 
 
 def admin_router(services: ApiServices) -> Router:
@@ -129,6 +134,13 @@ def admin_router(services: ApiServices) -> Router:
         "/admin/v1",
         guards=[AdminAuthenticator(services.admin_token)],
         tags=["admin"],
-        route_handlers=[create_merchant, review, refund, settle, list_settlements],
+        route_handlers=[
+            create_merchant,
+            review,
+            refund,
+            *hold_handlers(services, _an_operator),
+            settle,
+            list_settlements,
+        ],
         security=[{"adminToken": []}],
     )

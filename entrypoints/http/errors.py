@@ -29,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "duplicate_order": 409,
     "idempotency_key_in_use": 409,
     "invalid_status": 409,
+    "authorization_expired": 409,
     "payload_too_large": 413,
     "validation_error": 422,
     "invalid_currency": 422,

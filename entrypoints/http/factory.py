@@ -80,6 +80,8 @@ def api_services(container: Container, **extra: Any) -> ApiServices:
         get_payment=uc.get_payment(),
         list_payments=uc.list_payments(),
         review_payment=uc.review_payment(),
+        capture_payment=uc.capture_payment(),
+        cancel_payment=uc.cancel_payment(),
         create_refund=uc.create_refund(),
         get_refund=uc.get_refund(),
         list_refunds=uc.list_refunds(),

@@ -14,12 +14,14 @@ from application.errors import ValidationFailed
 from application.pagination import decode_cursor, encode_cursor
 from application.ports.storage import PaymentQuery, RefundQuery
 from application.views import payment_view, refund_view
+from domain.authorization import CaptureMethod
 from domain.card import CardDetails
 from domain.errors import DomainError
 from domain.payment import PaymentStatus
 from entrypoints.http.auth import MerchantAuthenticator
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.events_api import event_handlers
+from entrypoints.http.holds import hold_handlers
 from entrypoints.http.responses import json_response, run_post
 from entrypoints.http.schemas import (
     CreatePaymentIn,
@@ -76,6 +78,7 @@ def payment_command(merchant_id: str, data: CreatePaymentIn) -> CreatePaymentCom
         description=data.description,
         notify_url=data.notify_url,
         metadata=data.metadata,
+        capture_method=CaptureMethod(data.capture_method),
     )
 
 
@@ -103,6 +106,11 @@ async def refund_response(
         return refund_view((await services.create_refund(command)).refund)
 
     return await run_post(request, services, scope, 201, produce)
+
+
+def _the_merchant(request: AnyRequest) -> tuple[str | None, str]:
+    merchant_id: str = request.state.merchant_id
+    return merchant_id, merchant_id
 
 
 def merchant_router(services: ApiServices) -> Router:
@@ -241,6 +249,7 @@ def merchant_router(services: ApiServices) -> Router:
             list_payment_refunds,
             get_refund,
             *event_handlers(services),
+            *hold_handlers(services, _the_merchant),
         ],
         security=[{"merchantSignature": []}],
     )

@@ -43,6 +43,15 @@ class CreatePaymentIn(_In):
     description: Text | None = None
     notify_url: Url | None = None
     metadata: Metadata = msgspec.field(default_factory=dict)
+    capture_method: Literal["automatic", "manual"] = "automatic"
+
+
+class CaptureIn(_In):
+    amount_to_capture: int | None = None  # None: everything held
+
+
+class CancelIn(_In):
+    reason: Text | None = None
 
 
 class CreateRefundIn(_In):
@@ -92,6 +101,11 @@ class PaymentOut(Struct):
     description: str | None
     notify_url: str | None
     metadata: dict[str, str]
+    capture_method: str
+    amount_capturable: int
+    amount_captured: int
+    capture_before: str | None
+    cancellation_reason: str | None
     created_at: str
     updated_at: str
 

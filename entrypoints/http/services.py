@@ -41,6 +41,8 @@ class ApiServices:
     get_payment: UseCase
     list_payments: UseCase
     review_payment: UseCase
+    capture_payment: UseCase
+    cancel_payment: UseCase
     create_refund: UseCase
     get_refund: UseCase
     list_refunds: UseCase

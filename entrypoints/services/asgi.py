@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from adapters.channel.sandbox import SandboxChannel
 from adapters.order.local import LocalOrderBook
 from adapters.persistence.engine import create_engine
 from adapters.risk.engine import RuleEngine
@@ -16,7 +15,7 @@ from entrypoints.services.order_service import order_app
 from entrypoints.services.risk_service import risk_app
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry, configure_process_logging
-from entrypoints.wiring import fingerprint_key
+from entrypoints.wiring import fingerprint_key, make_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +51,6 @@ def order_from_env() -> Any:
 
 def channel_from_env() -> Any:
     settings, telemetry = _telemetry("paygate-channel")
-    channel = SandboxChannel(
-        secret=settings.sandbox_secret, latency=settings.sandbox_latency_ms / 1000
-    )
+    channel = make_sandbox(settings)
     return telemetry.serve(
         channel_app(channel, telemetry.metrics_route(), token=settings.service_token))

@@ -127,6 +127,8 @@ OPERATIONS = [
     ("GET", "/api/v1/payments/{payment_no}"),
     ("GET", "/api/v1/payments/{payment_no}/refunds"),
     ("POST", "/api/v1/payments/{payment_no}/refunds"),
+    ("POST", "/api/v1/payments/{payment_no}/capture"),
+    ("POST", "/api/v1/payments/{payment_no}/cancel"),
     ("GET", "/api/v1/refunds/{refund_no}"),
     ("GET", "/api/v1/events"),
     ("GET", "/api/v1/events/{event_id}"),
@@ -141,6 +143,8 @@ OPERATIONS = [
     ("POST", "/admin/v1/merchants"),
     ("POST", "/admin/v1/payments/{payment_no}/review"),
     ("POST", "/admin/v1/payments/{payment_no}/refunds"),
+    ("POST", "/admin/v1/payments/{payment_no}/capture"),
+    ("POST", "/admin/v1/payments/{payment_no}/cancel"),
     ("GET", "/admin/v1/settlements"),
     ("POST", "/admin/v1/settlements"),
     ("GET", "/health/live"),
@@ -189,6 +193,14 @@ def test_signed_and_admin_requests_got_past_authentication(target: Target) -> No
     assert 200 in seen.get(("GET", "/api/v1/payments"), set()), seen
     assert 201 in seen.get(("POST", "/admin/v1/merchants"), set()), seen
     assert any(codes - {401, 403} for codes in seen.values()), seen
+
+
+POST_BODIES = {
+    "refunds": b'{"amount":1}',
+    "capture": b'{"amount_to_capture":1}',
+    "cancel": b'{"reason":"sweep"}',
+}
+"""A valid body for the object routes that take one; the others are sent `{}`."""
 
 
 def call(target: Target, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
@@ -241,15 +253,13 @@ def test_every_object_route_in_the_document_hides_another_merchants_objects(
         if not template.startswith("/api/v1/") or "{" not in template or "channel" in template:
             continue
         path = template.format(**ids)
-        raw = b""
-        if method == "POST":
-            raw = b'{"amount":1}' if template.endswith("/refunds") else b"{}"
+        raw = POST_BODIES.get(template.rsplit("/", 1)[1], b"{}") if method == "POST" else b""
         signed = signed_headers(target.api_key, target.api_secret, method, path, raw)
         response = call(target, method, path, {**signed, "Content-Type": "application/json"}, raw)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"]["code"] == "not_found"
         swept.append((method, template))
-    assert len(swept) == 10, swept
+    assert len(swept) == 12, swept
     kept = as_owner("GET", f"/api/v1/payments/{payment_no}", b"").json()
     assert kept["refunded_amount"] == 100, kept
     still = as_owner("GET", f"/api/v1/webhook_endpoints/{endpoint['id']}", b"")
@@ -270,7 +280,7 @@ def test_every_admin_route_in_the_document_needs_the_token(
         response = call(target, method, path, headers, raw)
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["error"]["code"] == "unauthenticated"
-    assert len(admin) == 5
+    assert len(admin) == 7
 
 
 @pytest.mark.parametrize("digits", [13, 400, 5_000])

@@ -4,6 +4,9 @@ It refuses what real Stripe would refuse (no `Bearer sk_test_...`, a body that i
 form-encoded, a POST without `Idempotency-Key`, a key reused with other parameters) and
 honours idempotency: a repeated key replays the first answer without charging again.
 Cards follow Stripe's test numbers; 4000000000000259 answers only after `slow_seconds`.
+An intent confirmed with `capture_method=manual` waits in `requires_capture` (its latest
+charge, when expanded, says until when) for `/capture` (at most what it holds, once) or
+`/cancel`, as Stripe's do.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ DECLINES = {
     "4000000000000119": ("processing_error", None),
 }
 SLOW_CARD = "4000000000000259"
+HOLD_SECONDS = 7 * 24 * 3600
+NOW = 1_800_000_000  # the fake's clock: authorizations hold until NOW + HOLD_SECONDS
 Answer = tuple[int, dict[str, Any]]
+_MOVE = re.compile(r"/v1/payment_intents/(?P<intent>[^/]+)/(?P<verb>capture|cancel)")
 
 
 def _error(status: int, message: str, **fields: Any) -> Answer:
@@ -42,6 +48,7 @@ class FakeStripe:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.methods: dict[str, str] = {}  # pm id -> test card number
         self.charges: Counter[str] = Counter()  # payment_no -> intents created
+        self.moves: Counter[str] = Counter()  # "capture:pi_1" -> times really done
         self.faults: list[int] = []
         self.posts: list[tuple[str, dict[str, str], list[tuple[str, str]]]] = []
         self._stored: dict[str, tuple[str, Answer]] = {}
@@ -98,6 +105,9 @@ class FakeStripe:
             return await self._payment_intent(form)
         if path == "/v1/refunds":
             return self._refund(form)
+        moved = _MOVE.fullmatch(path)
+        if moved:
+            return self._move(moved["intent"], moved["verb"], form)
         if path == "/v1/payment_methods" and form.get("type") == "card":
             pm = f"pm_{next(self._ids)}"
             self.methods[pm] = form["card[number]"]
@@ -120,6 +130,7 @@ class FakeStripe:
             "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
             "amount_refunded": 0,
             "last_payment_error": None,
+            "capture_method": form.get("capture_method", "automatic"),
         }
         self.intents[intent["id"]] = intent
         self.charges[intent["metadata"]["payment_no"]] += 1
@@ -135,6 +146,30 @@ class FakeStripe:
             return 402, {"error": {**error, "payment_intent": intent}}
         if number == SLOW_CARD:
             await asyncio.sleep(self.slow_seconds)
+        if form.get("capture_method") == "manual":
+            intent.update(status="requires_capture", amount_capturable=intent["amount"])
+            if form.get("expand[0]") == "latest_charge":
+                card = {"capture_before": NOW + HOLD_SECONDS}
+                intent["latest_charge"] = {"id": "ch_1", "payment_method_details": {"card": card}}
+            return 200, intent
+        intent["amount_received"] = intent["amount"]
+        return 200, intent
+
+    def _move(self, intent_id: str, verb: str, form: dict[str, str]) -> Answer:
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            return _error(404, "No such payment_intent", code="resource_missing")
+        if intent["status"] != "requires_capture":
+            return _error(400, f"cannot {verb} an intent that is {intent['status']}",
+                          code="payment_intent_unexpected_state", payment_intent=dict(intent))
+        self.moves[f"{verb}:{intent_id}"] += 1
+        if verb == "cancel":
+            intent.update(status="canceled", amount_capturable=0)
+            return 200, intent
+        amount = int(form.get("amount_to_capture", intent["amount_capturable"]))
+        if amount > intent["amount_capturable"]:
+            return _error(400, "amount_to_capture is too large", code="amount_too_large")
+        intent.update(status="succeeded", amount_received=amount, amount_capturable=0)
         return 200, intent
 
     def _refund(self, form: dict[str, str]) -> Answer:
@@ -142,7 +177,7 @@ class FakeStripe:
         if intent is None or intent["status"] != "succeeded":
             return _error(400, "fake: no such succeeded payment intent", code="resource_missing")
         amount = int(form["amount"])
-        if intent["amount_refunded"] + amount > intent["amount"]:
+        if intent["amount_refunded"] + amount > intent["amount_received"]:
             return _error(400, "amount too large", code="amount_too_large")
         intent["amount_refunded"] += amount
         refund = {

@@ -22,6 +22,7 @@ from adapters.persistence import create_engine
 from adapters.persistence.schema import idempotency_keys, payments, refunds, settlements
 from application.commands import CreatePaymentCommand, CreateRefundCommand
 from application.views import payment_view, refund_view
+from domain.authorization import CaptureMethod
 from domain.card import CardDetails
 from entrypoints.cli.main import cli
 from entrypoints.container import Container, build_container, close_container
@@ -72,6 +73,7 @@ class Paygate:
         card: str = CARD_OK,
         currency: str = "USD",
         at: datetime | None = None,
+        capture_method: CaptureMethod = CaptureMethod.AUTOMATIC,
     ) -> dict[str, Any]:
         """A payment made through the use case, as the API makes it; `at` fixes the clock."""
         command = CreatePaymentCommand(
@@ -81,6 +83,7 @@ class Paygate:
             currency=currency,
             channel="sandbox",
             card=CardDetails(card, 12, 2030, "123"),
+            capture_method=capture_method,
         )
 
         async def take(container: Container) -> dict[str, Any]:

@@ -75,7 +75,14 @@ def test_the_contract_alerts_and_the_feeds_have_their_threshold_duration_and_sev
         "HighRiskRejectionRate": (0.20, "15m", "warning"),
         "HighHTTPErrorRate": (0.01, "5m", "critical"),
         "HighOutboxLag": (60.0, "5m", "warning"),
+        "AuthorizationsExpiringUncaptured": (0.01, "10m", "warning"),
     }
+
+
+def test_the_dashboard_shows_captures_and_expiries() -> None:
+    queries = dashboard_queries()
+    assert any('operation="capture_payment"' in q for q in queries)
+    assert any('operation="cancel_payment",status="expired"' in q for q in queries)
 
 
 def test_the_dashboard_shows_what_on_call_looks_at() -> None:

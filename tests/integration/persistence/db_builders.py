@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from application.ports.events import WebhookDelivery
+from domain.authorization import CaptureMethod
 from domain.card import CardSummary
 from domain.merchant import Merchant
 from domain.money import Money
@@ -68,6 +69,21 @@ def delivery(n: int, due_in: float = 0, **overrides: Any) -> WebhookDelivery:
         "traceparent": f"00-{n:032x}-{n:016x}-01",
     }
     return WebhookDelivery(**(fields | overrides))
+
+
+def authorized(p: Payment, at: datetime = T0, hold: timedelta = timedelta(days=7)) -> Payment:
+    """`p`, a manual payment, authorized at `at` and held for `hold`: capturable."""
+    p.capture_method = CaptureMethod.MANUAL
+    p.apply_risk(RiskDecision.approve(12), at)
+    p.start_processing(at)
+    p.authorize(at, at + hold, reference="ch_1")
+    return p
+
+
+def failed(p: Payment, at: datetime = T0) -> Payment:
+    p.start_processing(at)
+    p.fail(at, "card_declined")
+    return p
 
 
 def later(seconds: float) -> datetime:

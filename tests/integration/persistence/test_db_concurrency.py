@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from db_builders import captured, merchant, payment
+from db_builders import captured, failed, merchant, payment
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
@@ -56,6 +56,25 @@ async def test_one_payment_per_order_however_many_arrive_at_once(
     async with own_connections(read_only=True) as uow:
         page = await uow.payments.list(PaymentQuery(merchant_id="mer_1", order_no="ORDER-RACE"))
     assert len(page.items) == 1
+
+
+async def test_one_new_payment_for_a_failed_order_however_many_retries_arrive_at_once(
+    own_connections: SqlUnitOfWorkFactory, seed
+) -> None:
+    declined = failed(payment(order_no="ORDER-RETRY"))
+    await seed(merchant(), declined)
+
+    async def retry(n: int) -> None:
+        async with own_connections() as uow:
+            await uow.payments.add(payment(payment_no=f"pay_retry_{n:02d}", order_no="ORDER-RETRY"))
+            await uow.commit()
+
+    outcomes = await _outcomes(retry)
+
+    assert outcomes == {"ok": 1, DuplicateOrder.__name__: CONCURRENCY - 1}
+    async with own_connections(read_only=True) as uow:
+        page = await uow.payments.list(PaymentQuery(merchant_id="mer_1", order_no="ORDER-RETRY"))
+    assert sorted(p.status.value for p in page.items) == ["failed", "pending"]
 
 
 async def test_concurrent_refunds_never_exceed_the_payment(

@@ -257,3 +257,73 @@ async def test_webhook_events_become_events_of_the_feed_and_their_deliveries(
     streams = await _on(database_url, lambda c: c.execute(text(
         "SELECT merchant_id, last_sequence FROM event_streams ORDER BY merchant_id")).all())
     assert [tuple(r) for r in streams] == [("mch_1", 2), ("mch_2", 1)]
+
+
+def _index_definitions(conn: Connection) -> dict[str, str]:
+    """Every index as the database itself spells it: partial and DESC columns included."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+        return {str(name): str(sql) for name, sql in rows.all()}
+    rows = conn.execute(text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"))
+    schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    return {name: sql.replace(f"{schema}.", "") for name, sql in rows
+            if not name.startswith("alembic_version")}
+
+
+async def test_the_migrated_indexes_are_the_ones_the_code_declares(
+    database_url: str, reference_url: str
+) -> None:
+    await upgrade_database_async(database_url)
+    await _on(reference_url, lambda c: (metadata.create_all(c), c.commit()))
+
+    migrated = await _on(database_url, _index_definitions)
+
+    assert migrated == await _on(reference_url, _index_definitions)
+    assert "WHERE" in migrated["uq_payments_live_order"]
+    assert "DESC" in migrated["ix_payments_merchant_newest"]
+
+
+async def test_payments_made_before_the_card_lifecycle_were_captured_at_once(
+    database_url: str,
+) -> None:
+    await upgrade_database_async(database_url, revision="0003")
+    at = "2026-11-20 10:00:00+00:00"
+
+    def seed(conn: Connection) -> None:
+        conn.execute(text(
+            "INSERT INTO merchants (merchant_id, name, api_key, api_secret_sealed,"
+            " webhook_secret_sealed, fee_basis_points, fee_fixed, active, created_at)"
+            f" VALUES ('mch_1', 'Shop', 'key_1', 's', 'w', 0, 0, true, '{at}')"))
+        for payment_no, order_no, status, refunded in (
+            ("pay_1", "O-1", "partially_refunded", 400),
+            ("pay_2", "O-2", "failed", 0),
+            ("pay_3", "O-3", "processing", 0),
+        ):
+            conn.execute(text(
+                "INSERT INTO payments (payment_no, merchant_id, order_no, amount, currency,"
+                " channel, status, refunded_amount, refund_reserved, metadata, created_at,"
+                f" updated_at, version) VALUES ('{payment_no}', 'mch_1', '{order_no}', 1000,"
+                f" 'USD', 'sandbox', '{status}', {refunded}, {refunded}, '{{}}', '{at}',"
+                f" '{at}', 1)"))
+        conn.execute(text(
+            "INSERT INTO refunds (refund_no, payment_no, merchant_id, amount, currency, status,"
+            f" created_at, updated_at) VALUES ('ref_1', 'pay_1', 'mch_1', 400, 'USD',"
+            f" 'succeeded', '{at}', '{at}')"))
+        conn.commit()
+
+    await _on(database_url, seed)
+    await upgrade_database_async(database_url)
+
+    rows = await _on(database_url, lambda c: c.execute(text(
+        "SELECT payment_no, capture_method, amount_captured, pending_move FROM payments"
+        " ORDER BY payment_no")).all())
+    assert [tuple(r) for r in rows] == [
+        ("pay_1", "automatic", 1000, None),
+        ("pay_2", "automatic", 0, None),
+        ("pay_3", "automatic", 0, None),
+    ]
+    refunds = await _on(database_url, lambda c: c.execute(
+        text("SELECT refund_no, payment_no, amount FROM refunds")).all())
+    assert [tuple(r) for r in refunds] == [("ref_1", "pay_1", 400)]

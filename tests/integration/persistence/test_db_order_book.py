@@ -51,6 +51,32 @@ async def test_creating_an_order_twice_records_it_once(engine: AsyncEngine) -> N
     assert await _orders(engine) == [("mer_1", "ORDER-1", "pay_1", 2_500, "EUR", "created")]
 
 
+@pytest.mark.parametrize("ending", ["failed", "rejected", "canceled"])
+async def test_another_attempt_takes_an_order_whose_payment_ended_unpaid(
+    engine: AsyncEngine, ending: str
+) -> None:
+    book = LocalOrderBook(engine, FixedClock())
+    await book.create_order(_request())
+    await book.update_status("mer_1", "ORDER-1", ending)
+
+    await book.create_order(_request(payment_no="pay_2", amount=9))
+
+    assert await _orders(engine) == [("mer_1", "ORDER-1", "pay_2", 9, "EUR", "created")]
+
+
+@pytest.mark.parametrize("status", ["created", "succeeded"])
+async def test_an_order_whose_payment_is_live_or_paid_keeps_it(
+    engine: AsyncEngine, status: str
+) -> None:
+    book = LocalOrderBook(engine, FixedClock())
+    await book.create_order(_request())
+    await book.update_status("mer_1", "ORDER-1", status)
+
+    await book.create_order(_request(payment_no="pay_2", amount=9))
+
+    assert await _orders(engine) == [("mer_1", "ORDER-1", "pay_1", 2_500, "EUR", status)]
+
+
 async def test_an_order_follows_its_payment_status(engine: AsyncEngine) -> None:
     book = LocalOrderBook(engine, FixedClock())
     await book.create_order(_request())

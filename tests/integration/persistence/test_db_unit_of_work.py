@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from db_builders import T0, merchant, only_postgres, only_sqlite, payment
+from db_builders import T0, captured, merchant, only_postgres, only_sqlite, payment
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -173,7 +173,8 @@ async def test_writers_in_one_process_take_turns_in_arrival_order(
 
     async def record(n: int) -> None:
         async with uow_factory() as uow:
-            await uow.ledger.append([capture_posting(payment(payment_no=f"pay_{n:02d}"), T0)])
+            await uow.ledger.append(
+                [capture_posting(captured(payment(payment_no=f"pay_{n:02d}")), T0)])
             await uow.commit()
 
     await asyncio.gather(*(record(n) for n in range(20)))

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gateway_client import (
+    CARD_CAPTURE_UNKNOWN,
     CARD_OK,
     CARD_REVIEW,
     CARD_RISK_REJECT,
@@ -198,6 +199,33 @@ async def test_an_unknown_outcome_stays_processing_until_the_reconciler_asks_the
     assert counts == {"succeeded": 1}
     assert split.api.payment(split.keys, payment["payment_no"])["status"] == "succeeded"
     assert order_row(split, "SPLIT-UNKNOWN")[3] == "succeeded"
+
+
+async def test_holds_are_captured_and_voided_through_the_remote_channel(split: Split) -> None:
+    """A capture whose answer is lost (4000000000001000) is finished by the reconciler,
+    which asks the channel service about it rather than capturing again."""
+    lost = split.api.pay(split.keys, "SPLIT-HOLD-1", card=CARD_CAPTURE_UNKNOWN,
+                         capture_method="manual")
+    voided = split.api.pay(split.keys, "SPLIT-HOLD-2", capture_method="manual")
+    assert (lost["status"], voided["status"]) == ("requires_capture", "requires_capture")
+
+    answered = split.api.call(split.keys, "POST",
+                              f"/api/v1/payments/{lost['payment_no']}/capture",
+                              {"amount_to_capture": 4_000})
+    canceled = split.api.call(split.keys, "POST",
+                              f"/api/v1/payments/{voided['payment_no']}/cancel", {})
+    assert (answered.status_code, answered.json()["status"]) == (200, "requires_capture")
+    assert (canceled.status_code, canceled.json()["status"]) == (200, "canceled")
+    assert order_row(split, "SPLIT-HOLD-2")[3] == "canceled"
+
+    past_the_grace_period = MovableClock(datetime.now(UTC) + timedelta(minutes=2))
+    async with paygate(split.env, past_the_grace_period) as container:
+        counts = await container.use_cases.reconcile()()
+
+    assert counts == {"capture_succeeded": 1}
+    captured = split.api.payment(split.keys, lost["payment_no"])
+    assert (captured["status"], captured["amount_captured"]) == ("succeeded", 4_000)
+    assert order_row(split, "SPLIT-HOLD-1")[3] == "succeeded"
 
 
 def test_a_gateway_the_services_refuse_writes_nothing_and_turns_unready(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
+import msgspec
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.resilience import Breakers, DependencyError, Policy, RemoteService
 from adapters.resilience.errors import CircuitOpen, CredentialsRefused
+from application.errors import Unavailable
 from tests.unit.adapters.adapter_fakes import ManualClock
 
 RETRYING = Policy(timeout=1.0, attempts=3, wait_initial=0.001, wait_max=0.002, wait_jitter=0)
@@ -158,3 +161,56 @@ async def test_other_refusals_are_answers(status: int, clock: ManualClock) -> No
     response = await remote(script, clock).request("POST", "/v1/x", idempotent=True)
     assert response.status_code == status
     assert len(script.requests) == 1
+
+
+class TestExchange:
+    """post → no answer or a bad one is Unavailable → decoded answer: every client's call."""
+
+    @staticmethod
+    def answering(status: int, content: bytes) -> Callable[[httpx.Request], httpx.Response]:
+        def answer(request: httpx.Request) -> httpx.Response:
+            answer.requests.append(request)  # type: ignore[attr-defined]
+            return httpx.Response(status, content=content)
+
+        answer.requests = []  # type: ignore[attr-defined]
+        return answer
+
+    async def test_the_answer_is_decoded(self, clock: ManualClock) -> None:
+        answer = self.answering(200, b'{"n": 7}')
+        decoded = await remote(answer, clock).exchange(
+            "/v1/x", b"{}", lambda body: json.loads(body)["n"])
+        assert decoded == 7
+        [request] = answer.requests  # type: ignore[attr-defined]
+        assert (request.method, request.headers["content-type"]) == ("POST", "application/json")
+        assert "idempotency-key" not in request.headers
+
+    async def test_the_idempotency_key_is_sent_with_every_attempt(
+        self, clock: ManualClock
+    ) -> None:
+        script = Script(503, 200)
+        await remote(script, clock).exchange("/v1/x", b"{}", bytes, key="pay_1")
+        assert [r.headers["idempotency-key"] for r in script.requests] == ["pay_1", "pay_1"]
+
+    @pytest.mark.parametrize(
+        ("handler", "said"),
+        [
+            (Script(httpx.ConnectError("refused")), "ConnectError"),
+            (Script(404), "answered 404"),
+        ],
+    )
+    async def test_no_answer_or_an_unexpected_status_is_unavailable(
+        self, clock: ManualClock, handler: Handler, said: str
+    ) -> None:
+        with pytest.raises(Unavailable, match=said):
+            await remote(handler, clock).exchange("/v1/x", b"{}", bytes)
+
+    async def test_a_status_the_caller_accepts_is_an_answer(self, clock: ManualClock) -> None:
+        answer = self.answering(204, b"")
+        assert await remote(answer, clock).exchange("/v1/x", b"{}", len, ok={200, 204}) == 0
+
+    async def test_an_answer_that_cannot_be_read_is_unavailable(self, clock: ManualClock) -> None:
+        def refuse(body: bytes) -> object:
+            return msgspec.json.decode(body, type=int)
+
+        with pytest.raises(Unavailable, match="nonsense"):
+            await remote(self.answering(200, b'"seven"'), clock).exchange("/v1/x", b"{}", refuse)

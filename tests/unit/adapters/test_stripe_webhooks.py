@@ -38,6 +38,12 @@ def test_a_succeeded_payment_intent_is_a_charge_success() -> None:
     assert parsed == ChannelEvent("evt_1", "charge.succeeded", "pay_1", reference="pi_1")
 
 
+def test_an_authorized_manual_intent_is_a_charge_success_of_its_authorization() -> None:
+    parsed = parse(event("payment_intent.amount_capturable_updated",
+                         {**INTENT, "status": "requires_capture"}))
+    assert parsed == ChannelEvent("evt_1", "charge.succeeded", "pay_1", reference="pi_1")
+
+
 def test_a_failed_payment_intent_carries_the_decline_reason() -> None:
     failed = {
         **INTENT,

@@ -95,7 +95,12 @@ class TestReconcilePayments:
         refund_no = await refund_in_flight(gateway, merchant_id)
         gateway.clock.advance(seconds=PAST_GRACE)
         reconcile = ReconcilePayments(
-            gateway.uow, {}, gateway.clock, gateway.charge_recorder, gateway.refund_recorder
+            gateway.uow,
+            {},
+            gateway.clock,
+            gateway.charge_recorder,
+            gateway.refund_recorder,
+            gateway.move_recorder,
         )
         assert await reconcile() == {"skipped": 2}
         assert gateway.db.payment(payment_no).status is S.PROCESSING
@@ -114,6 +119,7 @@ class TestReconcilePayments:
             gateway.clock,
             gateway.charge_recorder,
             gateway.refund_recorder,
+            gateway.move_recorder,
             batch=1,
         )
         assert await reconcile() == {"succeeded": 1}

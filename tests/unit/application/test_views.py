@@ -6,7 +6,8 @@ from application.views import payment_view, refund_view, rfc3339, settlement_vie
 from domain.money import Money
 from domain.payment import Payment, PaymentStatus
 from domain.settlement import Settlement
-from tests.unit.domain.builders import payment_in
+from tests.unit.domain.builders import authorized, payment_in
+from tests.unit.domain.builders import captured as captured_payment
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -37,6 +38,21 @@ class TestViews:
         )
         assert view["status"] == "pending"
         assert "merchant_id" not in view
+
+    def test_every_payment_shows_how_it_is_captured_and_what_is_held(self) -> None:
+        fields = ("capture_method", "amount_capturable", "amount_captured", "capture_before",
+                  "cancellation_reason")
+        held, captured = authorized(), captured_payment(capture=6_000)
+        voided = authorized()
+        voided.begin_void(T0, "out of stock")
+        voided.void(T0)
+        assert [[payment_view(p)[f] for f in fields] for p in (
+            payment_in(PaymentStatus.SUCCEEDED), held, captured, voided)] == [
+            ["automatic", 0, 10_000, None, None],
+            ["manual", 10_000, 0, "2026-11-30T10:00:00.000Z", None],
+            ["manual", 0, 6_000, "2026-11-30T10:00:00.000Z", None],
+            ["manual", 0, 0, "2026-11-30T10:00:00.000Z", "out of stock"],
+        ]
 
     def test_a_refund_view_carries_no_merchant_internals(self) -> None:
         payment = payment_in(PaymentStatus.SUCCEEDED)

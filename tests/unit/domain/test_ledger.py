@@ -19,7 +19,7 @@ from domain.ledger import (
 from domain.money import Money
 from domain.payment import PaymentStatus
 from domain.settlement import Settlement
-from tests.unit.domain.builders import T0, payment_in
+from tests.unit.domain.builders import T0, authorized, captured, payment_in
 
 D, C = Side.DEBIT, Side.CREDIT
 
@@ -77,6 +77,19 @@ class TestStandardPostings:
                 [(ACQUIRER_RECEIVABLE, D, 10_000), (merchant_balance("mch_1"), C, 10_000)],
             )
         ]
+
+    def test_a_partial_capture_posts_exactly_what_it_captured(self) -> None:
+        payment = captured(capture=6_000)
+        assert shape([capture_posting(payment, T0)]) == [
+            (
+                "capture:pay_1",
+                [(ACQUIRER_RECEIVABLE, D, 6_000), (merchant_balance("mch_1"), C, 6_000)],
+            )
+        ]
+
+    def test_an_authorization_alone_cannot_be_posted(self) -> None:
+        with pytest.raises(UnbalancedPosting, match="not positive"):
+            capture_posting(authorized(), T0)
 
     def test_refund_moves_money_back_from_the_merchant(self) -> None:
         refund = payment_in(PaymentStatus.SUCCEEDED).reserve_refund("ref_1", 2_500, T0)

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 import pytest
 
+from domain.authorization import CaptureMethod, HoldMove
 from domain.errors import InvalidStatus
 from domain.money import Money
 from domain.payment import REVIEW_REJECTED, RISK_REJECTED, Payment, PaymentStatus
 from domain.refund import Refund
 from domain.risk import RiskDecision, Verdict
-from tests.unit.domain.builders import LATER, T0, new_payment, payment_in
+from tests.unit.domain.builders import HELD_UNTIL, LATER, T0, new_payment, payment_in
 
 S = PaymentStatus
 Move = Callable[[Payment], Callable[[], object]]
@@ -29,6 +30,27 @@ def _completing(amount_of: Callable[[Payment], int]) -> Move:
     return prepare
 
 
+def _claimed(move: HoldMove, then: Callable[[Payment], object]) -> Move:
+    """As if a capture (of 1,000) or a void had been claimed: only the status decides."""
+
+    def prepare(payment: Payment) -> Callable[[], object]:
+        payment.pending_move, payment.pending_capture = move, 1_000 * (move is CAPTURE)
+        return lambda: then(payment)
+
+    return prepare
+
+
+def _expired(payment: Payment) -> Callable[[], object]:
+    payment.capture_before = T0
+    return lambda: payment.begin_expiry(LATER)
+
+
+def _manual(payment: Payment) -> Callable[[], object]:
+    payment.capture_method = CaptureMethod.MANUAL
+    return lambda: payment.authorize(LATER, HELD_UNTIL, "ch_9")
+
+
+CAPTURE, VOID = HoldMove.CAPTURE, HoldMove.VOID
 MOVES: dict[str, Move] = {
     "approve_by_risk": lambda p: lambda: p.apply_risk(RiskDecision(Verdict.APPROVE, 5), LATER),
     "review_by_risk": lambda p: lambda: p.apply_risk(RiskDecision(Verdict.REVIEW, 60), LATER),
@@ -41,6 +63,15 @@ MOVES: dict[str, Move] = {
     "reserve_refund": lambda p: lambda: p.reserve_refund("ref_r", 1_000, LATER),
     "complete_partial_refund": _completing(lambda p: 1_000),
     "complete_remaining_refund": _completing(lambda p: p.amount.amount - p.refunded_amount or 1),
+    "authorize": _manual,
+    "begin_capture": lambda p: lambda: p.begin_capture(None, LATER),
+    "capture": _claimed(CAPTURE, lambda p: p.capture(LATER, "ch_9")),
+    "decline_capture": _claimed(CAPTURE, lambda p: p.decline_capture(LATER, "card_declined")),
+    "begin_void": lambda p: lambda: p.begin_void(LATER, "out of stock"),
+    "begin_expiry": _expired,
+    "void": _claimed(VOID, lambda p: p.void(LATER)),
+    "release_move": _claimed(CAPTURE, lambda p: p.release_move(LATER)),
+    "cancel_review": lambda p: lambda: p.cancel_review(LATER, "customer called"),
 }
 
 ALLOWED: dict[tuple[PaymentStatus, str], PaymentStatus] = {
@@ -50,8 +81,17 @@ ALLOWED: dict[tuple[PaymentStatus, str], PaymentStatus] = {
     (S.PENDING, "start_processing"): S.PROCESSING,
     (S.REQUIRES_REVIEW, "approve_review"): S.PROCESSING,
     (S.REQUIRES_REVIEW, "reject_review"): S.REJECTED,
+    (S.REQUIRES_REVIEW, "cancel_review"): S.CANCELED,
     (S.PROCESSING, "succeed"): S.SUCCEEDED,
     (S.PROCESSING, "fail"): S.FAILED,
+    (S.PROCESSING, "authorize"): S.REQUIRES_CAPTURE,
+    (S.REQUIRES_CAPTURE, "begin_capture"): S.REQUIRES_CAPTURE,
+    (S.REQUIRES_CAPTURE, "capture"): S.SUCCEEDED,
+    (S.REQUIRES_CAPTURE, "decline_capture"): S.CANCELED,
+    (S.REQUIRES_CAPTURE, "begin_void"): S.REQUIRES_CAPTURE,
+    (S.REQUIRES_CAPTURE, "begin_expiry"): S.REQUIRES_CAPTURE,
+    (S.REQUIRES_CAPTURE, "void"): S.CANCELED,
+    (S.REQUIRES_CAPTURE, "release_move"): S.REQUIRES_CAPTURE,
     (S.SUCCEEDED, "reserve_refund"): S.SUCCEEDED,
     (S.SUCCEEDED, "complete_partial_refund"): S.PARTIALLY_REFUNDED,
     (S.SUCCEEDED, "complete_remaining_refund"): S.REFUNDED,
@@ -84,9 +124,9 @@ class TestPaymentStateMachine:
         assert error.value.code == "invalid_status"
         assert payment == before
 
-    def test_only_failed_rejected_and_refunded_are_terminal(self) -> None:
+    def test_only_failed_rejected_canceled_and_refunded_are_terminal(self) -> None:
         terminal = {s for s in PaymentStatus if payment_in(s).is_terminal}
-        assert terminal == {S.FAILED, S.REJECTED, S.REFUNDED}
+        assert terminal == {S.FAILED, S.REJECTED, S.CANCELED, S.REFUNDED}
 
 
 class TestPaymentMoves:

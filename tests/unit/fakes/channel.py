@@ -14,12 +14,15 @@ from typing import TypeVar
 
 from application.errors import InvalidSignature
 from application.ports.channel import (
+    NOT_CAPTURED,
+    CaptureRequest,
     ChannelEvent,
     ChargeRequest,
     ChargeResult,
     Outcome,
     RefundRequest,
     RefundResult,
+    VoidRequest,
 )
 from domain.card import CardDetails
 from tests.unit.fakes.storage import FakeDatabase
@@ -29,9 +32,12 @@ DECLINED = "4000000000000002"
 INSUFFICIENT_FUNDS = "4000000000009995"
 PROCESSING_ERROR = "4000000000000119"
 TIMES_OUT = "4000000000000259"
+CAPTURE_DECLINED = "4000000000000341"
+CAPTURE_TIMES_OUT = "4000000000001000"
 
 ChargeScript = ChargeResult | BaseException
 RefundScript = RefundResult | BaseException
+Request = ChargeRequest | RefundRequest | CaptureRequest | VoidRequest
 
 
 def declined(code: str) -> ChargeResult:
@@ -75,8 +81,24 @@ class FakeChannel:
         self.query_failure: Exception | None = None
         self.calls_in_transaction = 0
         # runs after a request was sent and before its answer returns: a notification may overtake
-        self.before_answer: Callable[[ChargeRequest | RefundRequest], Awaitable[None]] | None = None
+        self.before_answer: Callable[[Request], Awaitable[None]] | None = None
         self._tokens: dict[str, CardDetails] = {}
+        # authorizations: the card behind each, and what its capture and void will answer
+        self.authorizations: Counter[str] = Counter()
+        self.captures: Counter[str] = Counter()
+        self.voids: Counter[str] = Counter()
+        self.capture_requests: list[CaptureRequest] = []
+        self.capture_by_card: dict[str, ChargeScript] = {
+            CAPTURE_DECLINED: declined("card_declined"),
+            CAPTURE_TIMES_OUT: ChargeResult(Outcome.UNKNOWN),
+        }
+        self.move_script: deque[ChargeScript] = deque()
+        self.capture_truth: dict[str, ChargeResult] = {}
+        self.void_truth: dict[str, ChargeResult] = {}
+        self.held_until: datetime | None = None  # what an authorization says of its hold
+        # captures and voids sent again although the first one went through
+        self.moves_repeated: Counter[str] = Counter()
+        self._authorized_cards: dict[str, str] = {}
 
     # -- scripting ---------------------------------------------------------------------
     def script_charges(self, *replies: ChargeScript) -> None:
@@ -98,6 +120,49 @@ class FakeChannel:
         token = f"tok_{len(self._tokens) + 1}"
         self._tokens[token] = card
         return token
+
+    def script_moves(self, *replies: ChargeScript) -> None:
+        """The next answers to captures and voids, whatever the card."""
+        self.move_script.extend(replies)
+
+    async def authorize(self, request: ChargeRequest) -> ChargeResult:
+        """Like a charge (the same test cards, counted with the charges), holding only."""
+        self.authorizations[request.idempotency_key] += 1
+        card = request.card or self._tokens[request.token or ""]
+        self._authorized_cards[request.payment_no] = card.number
+        result = await self.charge(request)
+        if result.outcome is Outcome.SUCCEEDED and self.held_until is not None:
+            return ChargeResult(Outcome.SUCCEEDED, result.reference,
+                                capture_before=self.held_until)
+        return result
+
+    async def capture(self, request: CaptureRequest) -> ChargeResult:
+        self.captures[request.idempotency_key] += 1
+        self.capture_requests.append(request)
+        card = self._authorized_cards.get(request.payment_no, "")
+        scripted = self.capture_by_card.get(card)
+        return await self._move(request, self.capture_truth, scripted, "cap")
+
+    async def void(self, request: VoidRequest) -> ChargeResult:
+        self.voids[request.idempotency_key] += 1
+        return await self._move(request, self.void_truth, None, "void")
+
+    async def _move(
+        self, request: CaptureRequest | VoidRequest, truth: dict[str, ChargeResult],
+        scripted: ChargeScript | None, prefix: str,
+    ) -> ChargeResult:
+        self._observe()
+        went_through = ChargeResult(Outcome.SUCCEEDED, f"{prefix}_{request.payment_no}")
+        reply = self.move_script.popleft() if self.move_script else scripted or went_through
+        known = truth.get(request.payment_no)
+        if known is not None and known.outcome is Outcome.SUCCEEDED:
+            self.moves_repeated[request.idempotency_key] += 1
+        truth.setdefault(request.payment_no, _truth(reply, went_through))
+        if self.before_answer is not None:
+            await self.before_answer(request)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
         self._observe()
@@ -144,6 +209,20 @@ class FakeChannel:
             raise self.query_failure
         never_sent = ChargeResult(Outcome.FAILED, failure_code="charge_not_found")
         return self.charge_truth.get(payment_no, never_sent)
+
+    async def query_capture(self, payment_no: str, reference: str | None) -> ChargeResult:
+        self._observe()
+        if self.query_failure is not None:
+            raise self.query_failure
+        never_sent = ChargeResult(Outcome.FAILED, failure_code=NOT_CAPTURED)
+        return self.capture_truth.get(payment_no, never_sent)
+
+    async def query_void(self, payment_no: str, reference: str | None) -> ChargeResult:
+        self._observe()
+        if self.query_failure is not None:
+            raise self.query_failure
+        never_sent = ChargeResult(Outcome.FAILED, failure_code="void_not_found")
+        return self.void_truth.get(payment_no, never_sent)
 
     async def query_refund(self, refund_no: str, reference: str | None) -> RefundResult:
         self._observe()

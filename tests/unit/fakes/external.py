@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.ports.external import OrderRequest, RiskRequest
+from domain.payment import ENDED_UNPAID
 from domain.risk import RiskDecision, Verdict
 from tests.unit.fakes.storage import FakeDatabase, FakeUnitOfWork
 
@@ -60,8 +61,14 @@ class FakeOrders:
         if self.create_failure is not None:
             raise self.create_failure
         key = (request.merchant_id, request.order_no)
-        self._write(within, lambda: self.orders.setdefault(key, request))
+        self._write(within, lambda: self._take(key, request))
         return f"ord_{request.order_no}"
+
+    def _take(self, key: tuple[str, str], request: OrderRequest) -> None:
+        """A new order, or another attempt at one whose payment ended unpaid."""
+        if key not in self.orders or self.statuses.get(key) in ENDED_UNPAID:
+            self.orders[key] = request
+            self.statuses.pop(key, None)
 
     async def update_status(
         self, merchant_id: str, order_no: str, status: str, within: object = None

@@ -9,13 +9,18 @@ from typing import Any
 
 from application.charging import ChargeRecorder
 from application.commands import (
+    CancelPaymentCommand,
+    CapturePaymentCommand,
     CreateMerchantCommand,
     CreatePaymentCommand,
     CreateRefundCommand,
     ReviewPaymentCommand,
 )
+from application.holding import MoveRecorder
 from application.ports.channel import ChannelEvent
 from application.refunding import RefundOutcome, RefundRecorder
+from application.use_cases.cancel_payment import CancelPayment
+from application.use_cases.capture_payment import CapturePayment
 from application.use_cases.create_merchant import CreateMerchant, NewMerchant
 from application.use_cases.create_payment import CreatePayment
 from application.use_cases.create_refund import CreateRefund
@@ -26,6 +31,7 @@ from application.use_cases.create_webhook_endpoint import (
 )
 from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpoint
 from application.use_cases.deliver_webhooks import DeliverWebhooks
+from application.use_cases.expire_authorizations import ExpireAuthorizations
 from application.use_cases.get_event import GetEvent
 from application.use_cases.get_payment import GetPayment
 from application.use_cases.get_refund import GetRefund
@@ -42,6 +48,7 @@ from application.use_cases.redeliver_event import RedeliverEvent
 from application.use_cases.retry_webhook import RetryWebhook
 from application.use_cases.review_payment import ReviewPayment
 from application.use_cases.rotate_webhook_secret import RotateWebhookSecret
+from domain.authorization import CaptureMethod
 from domain.card import CardDetails
 from domain.ledger import Side, merchant_balance
 from domain.money import Money
@@ -99,6 +106,22 @@ class Gateway:
         return RefundRecorder(self.uow, self.clock, self.ids)
 
     @property
+    def move_recorder(self) -> MoveRecorder:
+        return MoveRecorder(self.uow, self.clock, self.ids, self.orders)
+
+    @property
+    def capture_payment(self) -> CapturePayment:
+        return CapturePayment(self.uow, self.channels, self.clock, self.move_recorder)
+
+    @property
+    def cancel_payment(self) -> CancelPayment:
+        return CancelPayment(self.uow, self.channels, self.clock, self.ids, self.move_recorder)
+
+    @property
+    def expire_authorizations(self) -> ExpireAuthorizations:
+        return ExpireAuthorizations(self.uow, self.clock, self.cancel_payment)
+
+    @property
     def create_payment(self) -> CreatePayment:
         return CreatePayment(
             self.uow,
@@ -125,7 +148,12 @@ class Gateway:
     @property
     def reconcile(self) -> ReconcilePayments:
         return ReconcilePayments(
-            self.uow, self.channels, self.clock, self.charge_recorder, self.refund_recorder
+            self.uow,
+            self.channels,
+            self.clock,
+            self.charge_recorder,
+            self.refund_recorder,
+            self.move_recorder,
         )
 
     @property
@@ -250,6 +278,26 @@ class Gateway:
             merchant_id=merchant_id, url=url, events=list(events) or ["*"]
         )
         return await self.create_endpoint(command)
+
+    async def authorize(
+        self, merchant_id: str, number: str = SUCCEEDS, **overrides: Any
+    ) -> Payment:
+        """A manual payment: authorized only, unless the card or the script says otherwise."""
+        return await self.pay(merchant_id, number, capture_method=CaptureMethod.MANUAL, **overrides)
+
+    async def capture(
+        self, payment_no: str, amount: Any = None, merchant_id: str | None = None
+    ) -> Payment:
+        return await self.capture_payment(
+            CapturePaymentCommand(payment_no=payment_no, merchant_id=merchant_id, amount=amount)
+        )
+
+    async def cancel(
+        self, payment_no: str, reason: str | None = None, merchant_id: str | None = None
+    ) -> Payment:
+        return await self.cancel_payment(
+            CancelPaymentCommand(payment_no=payment_no, merchant_id=merchant_id, reason=reason)
+        )
 
     async def refund(
         self, payment_no: str, amount: Any = None, merchant_id: str | None = None

@@ -19,6 +19,7 @@ from typing import Self, TypeVar
 
 from application.errors import AlreadySettled, ConcurrentUpdate, Unavailable
 from application.ports.events import (
+    Announced,
     DeliveryRepository,
     EndpointRepository,
     Event,
@@ -42,7 +43,7 @@ from domain.errors import DuplicateOrder
 from domain.ledger import Posting, Side
 from domain.merchant import Merchant
 from domain.money import Money
-from domain.payment import CAPTURED, UNRESOLVED, Payment
+from domain.payment import CAPTURED, ENDED_UNPAID, UNRESOLVED, Payment, PaymentStatus
 from domain.refund import Refund, RefundStatus
 from domain.settlement import Settlement
 from domain.webhook_endpoint import WebhookEndpoint
@@ -113,14 +114,17 @@ class FakeDatabase:
             for event in entry.events
         ]
 
-    def notified_types(self) -> list[str]:
+    def notified(self) -> list[Announced]:
         """The events written for a payment's notify_url, in the order written."""
         return [
-            event.type
+            event
             for _, entry in sorted(self.outbox.items())
             for event in entry.events
             if event.notify and entry.notify_url
         ]
+
+    def notified_types(self) -> list[str]:
+        return [event.type for event in self.notified()]
 
     def account_balance(self, account: str, currency: str) -> int:
         """Debits minus credits of one account."""
@@ -169,11 +173,20 @@ class FakePaymentRepository:
     def _all(self) -> dict[str, Payment]:
         return {**self._db.payments, **self._staged.payments}
 
-    async def add(self, payment: Payment) -> None:
+    def _holder(self, merchant_id: str, order_no: str) -> Payment | None:
+        """The order's live or paid payment, as the database's partial unique index sees it."""
         for other in self._all().values():
-            if (other.merchant_id, other.order_no) == (payment.merchant_id, payment.order_no):
-                raise DuplicateOrder(f"order_no {payment.order_no!r} was already used",
-                                     order_no=other.order_no, payment_no=other.payment_no)
+            if (other.merchant_id, other.order_no) == (merchant_id, order_no) and (
+                other.status not in ENDED_UNPAID
+            ):
+                return other
+        return None
+
+    async def add(self, payment: Payment) -> None:
+        other = self._holder(payment.merchant_id, payment.order_no)
+        if other is not None:
+            raise DuplicateOrder(f"order_no {payment.order_no!r} was already used",
+                                 order_no=other.order_no, payment_no=other.payment_no)
         if payment.payment_no in self._all():
             raise AssertionError(f"payment {payment.payment_no} inserted twice")
         self._staged.payments[payment.payment_no] = _copy_payment(payment)
@@ -188,10 +201,8 @@ class FakePaymentRepository:
         return _copy_payment(payment)
 
     async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None:
-        for payment in self._all().values():
-            if (payment.merchant_id, payment.order_no) == (merchant_id, order_no):
-                return _copy_payment(payment)
-        return None
+        holder = self._holder(merchant_id, order_no)
+        return None if holder is None else _copy_payment(holder)
 
     async def update(self, payment: Payment) -> None:
         current = self._all().get(payment.payment_no)
@@ -226,9 +237,32 @@ class FakePaymentRepository:
         ]
         return [_copy_payment(p) for p in sorted(rows, key=lambda p: p.updated_at)[:limit]]
 
+    async def list_unanswered_moves(
+        self, updated_before: datetime, limit: int
+    ) -> builtins.list[Payment]:
+        rows = [
+            p
+            for p in self._all().values()
+            if p.status is PaymentStatus.REQUIRES_CAPTURE
+            and p.pending_move is not None
+            and p.updated_at < updated_before
+        ]
+        return [_copy_payment(p) for p in sorted(rows, key=lambda p: p.updated_at)[:limit]]
+
+    async def list_expiring(self, now: datetime, limit: int) -> builtins.list[Payment]:
+        rows = [
+            p
+            for p in self._all().values()
+            if p.status is PaymentStatus.REQUIRES_CAPTURE
+            and p.pending_move is None
+            and p.is_expired(now)
+        ]
+        return [_copy_payment(p) for p in sorted(rows, key=lambda p: p.capture_before or now)[
+            :limit]]
+
     async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         return [
-            p.amount
+            Money(p.amount_captured, p.currency)
             for p in self._all().values()
             if p.merchant_id == merchant_id
             and p.status in CAPTURED

@@ -1,0 +1,55 @@
+"""What an automatic payment costs the database: five statements in two transactions
+(docs/adr/0008), whatever the card lifecycle added around it (docs/adr/0014)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.persistence import driver
+from application.commands import CreateMerchantCommand, CreatePaymentCommand
+from domain.card import CardDetails
+from entrypoints.container import build_container, close_container
+from entrypoints.settings import Settings
+
+pytestmark = pytest.mark.usefixtures("migrated_url")
+
+
+async def test_an_automatic_payment_is_five_statements_in_two_transactions(
+    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(database_url=migrated_url, master_key_file=tmp_path / "k",
+                        tracing=False, metrics=False, worker=False)
+    container = build_container(settings)
+    sent: Counter[str] = Counter()
+    execute, control = driver.execute, driver.control
+
+    async def counted_execute(conn: Any, dialect: Any, statement: Any, *args: Any,
+                              **kwargs: Any) -> Any:
+        sent[f"{str(statement).split(None, 1)[0]} {statement.table.name}"] += 1
+        return await execute(conn, dialect, statement, *args, **kwargs)
+
+    async def counted_control(conn: Any, call: Any, verb: str) -> Any:
+        sent[verb] += 1
+        return await control(conn, call, verb)
+
+    try:
+        merchant = await container.use_cases.create_merchant()(CreateMerchantCommand(name="m"))
+        monkeypatch.setattr(driver, "execute", counted_execute)
+        monkeypatch.setattr(driver, "control", counted_control)
+        payment = await container.use_cases.create_payment()(CreatePaymentCommand(
+            merchant_id=merchant.merchant.merchant_id, order_no="O-1", amount=1_000,
+            currency="USD", channel="sandbox",
+            card=CardDetails("4242424242424242", 12, 2030, "123")))
+    finally:
+        await close_container(container)
+
+    assert payment.status.value == "succeeded"
+    assert sent == {
+        "BEGIN": 2, "COMMIT": 2, "INSERT payments": 1, "INSERT orders": 1,
+        "UPDATE payments": 1, "INSERT ledger_entries": 1, "UPDATE orders": 1,
+        "INSERT outbox": 2,  # each transaction's events (docs/adr/0020)
+    }

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, PoolResetState, StaticPool
 
 from adapters.persistence import watchdog
-from adapters.persistence.driver import sqlite_of
 from adapters.persistence.gate import install_connection_gate, install_gate
+from adapters.persistence.sqlite_connections import KEY_FUNCTION, OwnedConnection, adopt, sqlite_of
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
 
@@ -101,8 +101,10 @@ def create_engine(
             _bound_statements(args, statement_timeout)
     sqlite = is_sqlite(sa_url)
     if sqlite:
-        # units of work run their statements on the loop's thread (driver.SqliteTransaction)
+        # units of work run their statements on the loop's thread (driver.SqliteTransaction),
+        # on a sqlite3 connection of paygate's own class (sqlite_connections.py)
         args.setdefault("check_same_thread", False)
+        args["factory"] = OwnedConnection
     options: dict[str, Any] = {"echo": echo, "connect_args": args, "json_serializer": json_text}
     if sqlite:
         options["pool_reset_on_return"] = None  # `_reset_sqlite` below, without a trip
@@ -183,6 +185,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"SELECT {KEY_FUNCTION}()")  # which OwnedConnection this is
+            adopt(dbapi_connection.driver_connection, cursor.fetchone()[0])
         finally:
             cursor.close()
 

@@ -37,7 +37,8 @@ UPGRADE = "paygate db upgrade"
 
 
 def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Build the container, run `work`, close everything; DomainError -> exit 1."""
+    """Build the container, run `work`, close everything; a refused rule or an outage
+    (DomainError, Unavailable) -> one line, exit 1."""
 
     async def main() -> T:
         settings_ = settings or Settings.from_env()
@@ -55,11 +56,11 @@ def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = N
 
     try:
         return asyncio.run(main())
-    except DomainError as error:
+    except (DomainError, Unavailable) as error:
         fail(error)
 
 
-def fail(error: DomainError) -> NoReturn:
+def fail(error: DomainError | Unavailable) -> NoReturn:
     """One line with the error's code on stderr, exit 1."""
     errors.print(
         f"[red]error[/red] ({error.code}): {error.message}", highlight=False, soft_wrap=True

@@ -9,7 +9,7 @@ import click
 from rich.progress import Progress
 
 from application.commands import CreateMerchantCommand, SettleCommand
-from application.errors import NotFound
+from application.errors import NotFound, Unavailable
 from application.views import settlement_view
 from domain.errors import DomainError
 from domain.money import MAX_PAYMENT_MINOR_UNITS
@@ -52,7 +52,7 @@ def db_upgrade(as_json: bool) -> None:
     settings = Settings.from_env()
     try:
         upgrade(settings)
-    except DomainError as error:  # the database cannot be reached
+    except (DomainError, Unavailable) as error:  # the database cannot be reached
         fail(error)
     database = shown_url(settings.database_url)
     if as_json:

@@ -114,7 +114,8 @@ def findings_in(source: str, path: str) -> list[Finding]:
                     and not _own(node.args[0]):
                 access = ast.unparse(node)
         elif isinstance(node, ast.Import):
-            bad = [a.name for a in node.names if _outside_project(a.name) and _private_module(a.name)]
+            bad = [a.name for a in node.names
+                   if _outside_project(a.name) and _private_module(a.name)]
             access = f"import {', '.join(bad)}" if bad else None
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
                 and _outside_project(node.module):

@@ -31,6 +31,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_key_in_use": 409,
     "invalid_status": 409,
     "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "validation_error": 422,
     "invalid_currency": 422,
     "invalid_amount": 422,
@@ -48,6 +49,7 @@ _CODE_BY_HTTP_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     429: "rate_limited",
     503: "unavailable",
 }

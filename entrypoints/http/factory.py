@@ -6,7 +6,7 @@ from typing import Any
 
 from application.ports.platform import SecretVault
 from application.ports.storage import UnitOfWorkFactory
-from entrypoints.container import Container, close_container
+from entrypoints.container import Container, close_container, services_of
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
 from entrypoints.http.services import ApiServices
@@ -54,25 +54,14 @@ def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
 
 
 def api_services(container: Container, **extra: Any) -> ApiServices:
-    settings, uc, core = container.settings(), container.use_cases, container.core
+    settings, core = container.settings(), container.core
     limiter = (
         TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         if settings.rate_limit_per_second > 0
         else None
     )
     return ApiServices(
-        create_payment=uc.create_payment(),
-        get_payment=uc.get_payment(),
-        list_payments=uc.list_payments(),
-        review_payment=uc.review_payment(),
-        create_refund=uc.create_refund(),
-        get_refund=uc.get_refund(),
-        list_refunds=uc.list_refunds(),
-        process_settlement=uc.process_settlement(),
-        list_settlements=uc.list_settlements(),
-        create_merchant=uc.create_merchant(),
-        handle_notification=uc.handle_notification(),
-        idempotency=uc.idempotency(),
+        use_cases=services_of(container),
         channels=container.gateways.channels(),
         clock=core.clock(),
         credentials=credential_lookup(core.uow(), core.vault()),

@@ -1,19 +1,18 @@
-"""What the HTTP API needs, resolved once from the container."""
+"""What the HTTP API needs, resolved once from the container: the use cases (typed, from
+the composition root) and what only the HTTP edge uses."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from application.idempotency import Idempotency
 from application.ports.channel import Channels
 from application.ports.platform import Clock, SecretVault
+from entrypoints.composition import Services
 from entrypoints.http.auth import CredentialLookup, TokenBucket
 from entrypoints.http.errors import TraceIdSource
 from entrypoints.readiness import ReadinessCheck
-
-UseCase = Callable[..., Awaitable[Any]]
 
 
 def no_trace_id() -> str | None:
@@ -22,19 +21,8 @@ def no_trace_id() -> str | None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiServices:
-    create_payment: UseCase
-    get_payment: UseCase
-    list_payments: UseCase
-    review_payment: UseCase
-    create_refund: UseCase
-    get_refund: UseCase
-    list_refunds: UseCase
-    process_settlement: UseCase
-    list_settlements: UseCase
-    create_merchant: UseCase
-    handle_notification: UseCase
-    idempotency: Idempotency
-    channels: Channels
+    use_cases: Services
+    channels: Channels  # the adapters themselves, to read their notifications
     clock: Clock
     credentials: CredentialLookup
     admin_token: str | None = None

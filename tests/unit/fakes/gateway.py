@@ -1,4 +1,5 @@
-"""The use cases wired to fakes, the way the composition root wires them to adapters."""
+"""The use cases wired to fakes by the composition root itself (`compose`), as the
+container wires them to adapters."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ from domain.card import CardDetails
 from domain.ledger import Side, merchant_balance
 from domain.money import Money
 from domain.payment import Payment
+from entrypoints.composition import Ports, Services, compose
 from tests.unit.fakes.channel import SUCCEEDS, FakeChannel
 from tests.unit.fakes.external import FakeOrders, FakeRisk
+from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.platform import FakeClock, FakeVault, FakeWebhookSender, SequentialIds
 from tests.unit.fakes.storage import FakeDatabase, FakeUnitOfWorkFactory
 
@@ -50,6 +53,7 @@ class Gateway:
     ids: SequentialIds = field(default_factory=SequentialIds)
     vault: FakeVault = field(default_factory=FakeVault)
     sender: FakeWebhookSender = field(default_factory=FakeWebhookSender)
+    idempotency_store: FakeIdempotencyStore = field(default_factory=FakeIdempotencyStore)
     risk: FakeRisk = field(init=False)
     orders: FakeOrders = field(init=False)
     channel: FakeChannel = field(init=False)
@@ -79,66 +83,75 @@ class Gateway:
         return RefundRecorder(self.uow, self.clock, self.ids)
 
     @property
-    def create_payment(self) -> CreatePayment:
-        return CreatePayment(
-            self.uow,
-            self.risk,
-            self.orders,
-            self.channels,
-            self.clock,
-            self.ids,
-            self.charge_recorder,
+    def ports(self) -> Ports:
+        return Ports(
+            uow=self.uow,
+            clock=self.clock,
+            ids=self.ids,
+            vault=self.vault,
+            risk=self.risk,
+            orders=self.orders,
+            channels=self.channels,
+            webhook_sender=self.sender,
+            idempotency_store=self.idempotency_store,
         )
+
+    @property
+    def services(self) -> Services:
+        """The use cases, built by the composition root from the fakes as they are now."""
+        return compose(self.ports)
+
+    @property
+    def create_payment(self) -> CreatePayment:
+        return self.services.create_payment
 
     @property
     def review_payment(self) -> ReviewPayment:
-        return ReviewPayment(self.uow, self.channels, self.clock, self.ids, self.charge_recorder)
+        return self.services.review_payment
 
     @property
     def create_refund(self) -> CreateRefund:
-        return CreateRefund(self.uow, self.channels, self.clock, self.ids, self.refund_recorder)
+        return self.services.create_refund
 
     @property
     def handle_notification(self) -> HandleChannelNotification:
-        return HandleChannelNotification(self.uow, self.charge_recorder, self.refund_recorder)
+        return self.services.handle_notification
 
     @property
     def reconcile(self) -> ReconcilePayments:
-        return ReconcilePayments(
-            self.uow, self.channels, self.clock, self.charge_recorder, self.refund_recorder
-        )
+        return self.services.reconcile
 
     @property
     def settle(self) -> ProcessSettlement:
-        return ProcessSettlement(self.uow, self.clock, self.ids)
+        return self.services.process_settlement
 
     @property
     def create_merchant(self) -> CreateMerchant:
-        return CreateMerchant(self.uow, self.clock, self.ids, self.vault)
+        return self.services.create_merchant
 
     @property
     def deliver_webhooks(self) -> DeliverWebhooks:
-        return DeliverWebhooks(self.uow, self.clock, self.vault, self.sender)
+        return self.services.deliver_webhooks
 
     @property
     def retry_webhook(self) -> RetryWebhook:
-        return RetryWebhook(self.uow, self.clock)
+        return self.services.retry_webhook
 
     @property
     def get_payment(self) -> GetPayment:
-        return GetPayment(self.uow)
+        return self.services.get_payment
 
     @property
     def get_refund(self) -> GetRefund:
-        return GetRefund(self.uow)
+        return self.services.get_refund
 
     @property
     def list_payments(self) -> ListPayments:
-        return ListPayments(self.uow)
+        return self.services.list_payments
 
     @property
     def list_refunds(self) -> ListRefunds:
-        return ListRefunds(self.uow)
+        return self.services.list_refunds
 
     # -- shortcuts -----------------------------------------------------------------------
     async def onboard(self, name: str = "Acme", basis_points: int = 290, fixed: int = 30) -> str:

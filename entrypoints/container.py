@@ -48,7 +48,7 @@ def tracked(resources: list[Any], value: Any) -> Any:
 
 class Core(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    resources = providers.Singleton(list)
+    resources: providers.Singleton[list[Any]] = providers.Singleton(list)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
     vault = providers.Singleton(make_vault, settings)

@@ -182,14 +182,28 @@ class WebhookRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One database transaction. Leaving the block without `commit()` rolls everything back."""
+    """One database transaction. Leaving the block without `commit()` rolls everything back.
 
-    payments: PaymentRepository
-    refunds: RefundRepository
-    ledger: LedgerRepository
-    settlements: SettlementRepository
-    merchants: MerchantRepository
-    webhooks: WebhookRepository
+    Its repositories are read-only members: a unit may make them when first asked for.
+    """
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def settlements(self) -> SettlementRepository: ...
+
+    @property
+    def merchants(self) -> MerchantRepository: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -7,18 +7,18 @@ disagree with (`{"amount": 1, "amount": 100000}`).
 
 Once: the body's bytes are parsed by exactly one decoder, chosen by a lexical look at
 them. msgspec decodes straight into the type, but keeps the last of repeated keys. So
-when no key text occurs twice anywhere in the body and no escape could spell one key two
-ways, msgspec decodes it (a payment: ~5 us); otherwise the standard library's decoder
-parses it with a hook that sees every object's pairs, and msgspec converts the result
-with the same strictness (~30 us, for the rare body that repeats a key name across
-objects). `StrictRequest.json` is what Litestar asks for a handler's `data`, so Litestar
-never decodes the body itself.
+when no string occurs twice anywhere in the body and nothing is escaped (an escape could
+spell one key two ways), no object can hold a key twice and msgspec decodes it; otherwise
+the standard library's decoder parses it with a hook that sees every object's pairs, and
+msgspec converts the result with the same strictness. For a payment, in instructions
+(callgrind): the look and msgspec ~27 k, the standard library's path ~110 k, the three
+decodes before ~80 k. `StrictRequest.json` is what Litestar asks for a handler's `data`,
+so Litestar never decodes the body itself.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import types
 from functools import lru_cache
 from typing import Any, Union, get_args, get_origin
@@ -33,10 +33,6 @@ NOT_UTF8_MESSAGE = "malformed body: not valid UTF-8"
 DUPLICATE_KEY_MESSAGE = "malformed body: a key appears twice in one object"
 NOT_JSON_MESSAGE = "malformed body: not valid JSON"
 
-# Every JSON string, in order, and whether a colon follows it (then it is a key). In
-# valid JSON no quote stands outside a string, so scanning from the first quote on
-# meets each string at its opening quote; invalid JSON fails in the decoder anyway.
-_STRINGS = re.compile(rb'"((?:[^"\\]|\\.)*)"(\s*:)?')
 
 
 class _RepeatedKey(Exception):
@@ -103,12 +99,17 @@ def _malformed(message: str) -> ValidationException:
 
 
 def _keys_may_repeat(body: bytes) -> bool:
-    """False only when no key text occurs twice in the whole body and none is escaped
-    (`"amo\\u0075nt"` is `amount`): then no object can hold a key twice."""
+    """False only when nothing is escaped (`"amo\\u0075nt"` is `amount`) and no string
+    occurs twice in the whole body: then no object can hold a key twice.
+
+    Without a backslash no quote can stand inside a string, and in JSON none stands
+    outside one, so splitting at the quotes puts every string at an odd index. Invalid
+    JSON may split otherwise, and then fails in the decoder whichever one reads it.
+    """
     if b"\\" in body:
         return True
-    keys = [key for key, colon in _STRINGS.findall(body) if colon]
-    return len(keys) != len(set(keys))
+    strings = body.split(b'"')[1::2]
+    return len(set(strings)) != len(strings)
 
 
 def _pairs_checked(body: bytes) -> Any:

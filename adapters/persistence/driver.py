@@ -35,10 +35,11 @@ import aiosqlite
 import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
 from adapters.persistence.compiled import DriverStatement, driver_statement
-from adapters.persistence.sqlite_connections import SqliteTransaction, sqlite_of
+from adapters.persistence.sqlite_connections import INFO_KEY, SqliteTransaction, sqlite_of
 from adapters.persistence.watchdog import IDLE as _IDLE
 from adapters.persistence.watchdog import TICK as _tick
 from adapters.persistence.watchdog import WatchedConnection as _Watched
@@ -118,10 +119,10 @@ async def execute(
             conn.sent_at = _IDLE
 
 
-def statements_on(conn: Any) -> Any:
-    """Where a unit's statements run: asyncpg's connection itself, or the `sqlite3`
-    connection paygate opened under aiosqlite's."""
-    return sqlite_of(conn) if isinstance(conn, aiosqlite.Connection) else conn
+def statements_on(pooled: PoolProxiedConnection) -> Any:
+    """Where a unit's statements run: the `sqlite3` connection paygate opened under
+    aiosqlite's (kept in the pool entry's `info`), or asyncpg's connection itself."""
+    return pooled.info.get(INFO_KEY) or pooled.driver_connection
 
 
 def _on_sqlite(
@@ -136,11 +137,11 @@ def _on_sqlite(
         cursor.close()
 
 
-def transaction_on(conn: Any, read_only: bool) -> Any:
+def transaction_on(conn: Any, read_only: bool, statements: Any = None) -> Any:
     """A not yet started transaction on the driver connection: asyncpg's own, or BEGIN
-    statements on the `sqlite3` connection under aiosqlite's."""
+    statements on the `sqlite3` connection under aiosqlite's (`statements`)."""
     if isinstance(conn, aiosqlite.Connection):
-        return SqliteTransaction(conn, read_only)
+        return SqliteTransaction(conn, statements or sqlite_of(conn), read_only)
     try:
         return conn.transaction(readonly=read_only)
     except DRIVER_ERRORS as error:  # asyncpg refuses a closed connection right here
@@ -153,11 +154,12 @@ def is_closed(conn: Any) -> bool:
     return not isinstance(conn, aiosqlite.Connection) and bool(conn.is_closed())
 
 
-def in_transaction(conn: Any) -> bool:
-    """A transaction is open on the driver connection (no round trip to tell)."""
-    if isinstance(conn, aiosqlite.Connection):
-        return bool(sqlite_of(conn).in_transaction)
-    return bool(conn.is_in_transaction())
+def in_transaction(statements: Any) -> bool:
+    """A transaction is open on the connection a unit's statements run on (no round
+    trip to tell): the `sqlite3` one, or asyncpg's."""
+    if isinstance(statements, sqlite3.Connection):
+        return statements.in_transaction
+    return bool(statements.is_in_transaction())
 
 
 def is_reusable(conn: Any, transaction: Any) -> bool:

@@ -37,22 +37,21 @@ class Repository:
     def __init__(
         self,
         conn: AsyncConnection | None,
-        *,
         dialect: Dialect | None = None,
         on_driver: Any = None,
         writable: bool = True,
     ) -> None:
         """On `conn`, or (`conn=None`) on the driver connection `on_driver` of `dialect`."""
-        resolved = conn.dialect if conn is not None else dialect
-        if resolved is None:
+        if conn is not None:
+            dialect = conn.dialect
+        elif dialect is None:
             raise ValueError("a repository works on a connection, or on a dialect's driver")
-        self._conn: AsyncConnection | None = conn
-        self._dialect: Dialect = resolved
+        self._conn, self._dialect = conn, dialect
         self._driver, self._writable = on_driver, writable
 
     @classmethod
     def on_driver(cls, dialect: Dialect, on: Any, writable: bool = True) -> Self:
-        return cls(None, dialect=dialect, on_driver=on, writable=writable)
+        return cls(None, dialect, on, writable)
 
     @property
     def dialect(self) -> str:

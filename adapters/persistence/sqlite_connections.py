@@ -20,6 +20,9 @@ from weakref import WeakKeyDictionary, WeakValueDictionary
 import aiosqlite
 
 KEY_FUNCTION = "paygate_connection_key"
+INFO_KEY = "paygate.sqlite"
+"""Where the engine keeps a pooled connection's `OwnedConnection`, in the pool entry's
+`info` (a dict SQLAlchemy keeps for the connection's life): read once per unit of work."""
 _keys = count(1)
 _opened: WeakValueDictionary[int, OwnedConnection] = WeakValueDictionary()
 _owned: WeakKeyDictionary[aiosqlite.Connection, OwnedConnection] = WeakKeyDictionary()
@@ -39,9 +42,10 @@ class OwnedConnection(sqlite3.Connection):
         self.busy_timeout_ms: int | None = None
 
 
-def adopt(wrapper: aiosqlite.Connection, key: int) -> None:
+def adopt(wrapper: aiosqlite.Connection, key: int) -> OwnedConnection:
     """Record that `wrapper` is the aiosqlite connection around the connection `key`."""
-    _owned[wrapper] = _opened.pop(key)
+    raw = _owned[wrapper] = _opened.pop(key)
+    return raw
 
 
 def sqlite_of(conn: aiosqlite.Connection) -> OwnedConnection:
@@ -73,8 +77,10 @@ class SqliteTransaction:
 
     __slots__ = ("_immediate", "_raw", "_wrapper", "interrupted")
 
-    def __init__(self, wrapper: aiosqlite.Connection, read_only: bool) -> None:
-        self._wrapper, self._raw = wrapper, sqlite_of(wrapper)
+    def __init__(
+        self, wrapper: aiosqlite.Connection, raw: OwnedConnection, read_only: bool
+    ) -> None:
+        self._wrapper, self._raw = wrapper, raw
         self._immediate, self.interrupted = not read_only, False
 
     async def start(self) -> None:

@@ -96,7 +96,7 @@ class SqlUnitOfWork:
         `payments`, `refunds`... make the first time they are read)."""
         if self._pooled is None:
             raise RuntimeError(_NOT_OPEN)
-        return kind.on_driver(self._engine.dialect, self._statements_on, not self._mode.read_only)
+        return kind(None, self._engine.dialect, self._statements_on, not self._mode.read_only)
 
     async def __aenter__(self) -> Self:
         try:
@@ -117,13 +117,15 @@ class SqlUnitOfWork:
         try:
             with translated("opening a unit of work"):
                 if self._mode.transaction:
-                    transaction = driver.transaction_on(self._driver, self._mode.read_only)
+                    transaction = driver.transaction_on(
+                        self._driver, self._mode.read_only, self._statements_on
+                    )
                     self._started = transaction
                     await driver.control(self._driver, transaction.start, "BEGIN")
                     self._transaction = transaction
         except BaseException:
             await self._hand_back(pooled, driver.is_reusable(self._driver, self._started))
-            self._driver = self._started = None
+            self._driver = self._started = self._statements_on = None
             raise
         return pooled
 
@@ -143,7 +145,7 @@ class SqlUnitOfWork:
                 raise driver.wrapped(error, None, None) from error
             self._driver = pooled.driver_connection
             if not driver.is_closed(self._driver) or dropped == _pool_size(self._engine):
-                self._statements_on = driver.statements_on(self._driver)
+                self._statements_on = driver.statements_on(pooled)
                 return pooled
             await self._hand_back(pooled, reusable=False)
             dropped += 1
@@ -158,10 +160,12 @@ class SqlUnitOfWork:
         size, or a pool that keeps none), is detached from the pool, which frees its
         place without any I/O, and closed here with the driver's own call.
         """
-        on_driver = pooled.driver_connection
-        if reusable and _keeps(self._engine.pool) and not driver.in_transaction(on_driver):
+        if reusable and _keeps(self._engine.pool) and not driver.in_transaction(
+            self._statements_on
+        ):
             pooled.close()
             return
+        on_driver = pooled.driver_connection
         pooled.detach()
         await driver.close(on_driver)
 
@@ -190,7 +194,6 @@ class SqlUnitOfWork:
             self.__dict__.pop(name, None)
         transaction, self._transaction = self._transaction, None
         on_driver, self._driver = self._driver, None
-        self._statements_on = None
         started, self._started = self._started, None
         # lost mid-unit, or its COMMIT may still run in aiosqlite's thread: the pool must
         # not hand it out again
@@ -206,6 +209,7 @@ class SqlUnitOfWork:
             try:
                 await self._hand_back(pooled, reusable)
             finally:
+                self._statements_on = None
                 await self._leave_gates()
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
-import pytest
 from db_builders import merchant, only_sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
@@ -16,8 +15,6 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import SqlUnitOfWorkFactory, create_engine
 from adapters.persistence.schema import metadata
 from adapters.persistence.sqlite_connections import OwnedConnection, sqlite_of
-
-pytestmark = pytest.mark.usefixtures("migrated_url")
 
 
 async def _add_merchant(uow_factory: SqlUnitOfWorkFactory, merchant_id: str) -> None:

@@ -32,26 +32,18 @@ from contextlib import suppress
 from typing import Any
 
 import aiosqlite
-import asyncpg
-from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
 from adapters.persistence.compiled import DriverStatement, driver_statement
+from adapters.persistence.driver_errors import DRIVER_ERRORS, wrapped
 from adapters.persistence.sqlite_connections import INFO_KEY, SqliteTransaction, sqlite_of
 from adapters.persistence.watchdog import IDLE as _IDLE
 from adapters.persistence.watchdog import TICK as _tick
 from adapters.persistence.watchdog import WatchedConnection as _Watched
 
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
-# The connection broke (terminated, closed, reset) rather than the statement failing.
-_CONNECTION_GONE = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
-DRIVER_ERRORS = (asyncpg.PostgresError, sqlite3.Error, *_CONNECTION_GONE)
-_INTEGRITY = (asyncpg.IntegrityConstraintViolationError, sqlite3.IntegrityError)
-_OPERATIONAL = (
-    sqlite3.OperationalError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError
-)
 CLOSE_TIMEOUT = 2.0  # seconds a PostgreSQL server gets to acknowledge a closing connection
 
 
@@ -207,20 +199,6 @@ def _rowcount(status: str) -> int:
     """`INSERT 0 1`, `UPDATE 3`, `DELETE 0`: the command tag's last number."""
     tail = status.rpartition(" ")[2]
     return int(tail) if tail.isdigit() else -1
-
-
-def wrapped(error: Exception, sql: str | None, params: Any) -> exc.DBAPIError:
-    """The SQLAlchemy exception class the async engine would have raised for `error`."""
-    kind: type[exc.DBAPIError] = exc.DBAPIError
-    if isinstance(error, _CONNECTION_GONE):
-        kind = exc.InterfaceError
-    elif isinstance(error, _INTEGRITY):
-        kind = exc.IntegrityError
-    elif isinstance(error, _OPERATIONAL):  # the server cannot do it now: locked, busy, down
-        kind = exc.OperationalError
-    elif isinstance(error, asyncpg.DataError):
-        kind = exc.DataError
-    return kind(sql, params, error)
 
 
 __all__ = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.errors import DomainError
 
 
@@ -27,10 +29,24 @@ class InvalidSignature(DomainError):
     code = "malformed_request"
 
 
-class Unavailable(DomainError):
-    """A database or a dependency is down; the request wrote nothing and may be retried."""
+class Unavailable(Exception):
+    """A database or a dependency is down; the request wrote nothing and may be retried.
+
+    Infrastructure, not a broken business rule, so not a `DomainError`: nothing that
+    handles rule violations (a refusal to store, a 4xx) may take an outage for one. It
+    carries a stable `code`, a `message` and `details` as rules do, for the edges that
+    answer it (HTTP 503 `unavailable`, a CLI line and exit 1).
+    """
 
     code = "unavailable"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
 
 class ConcurrentUpdate(Exception):

@@ -1,10 +1,13 @@
-"""The composition root: one container, split by role, that every entrypoint resolves from.
+"""The adapters per settings, in one container split by role, feeding the composition root.
 
     Core      settings, clock, ids, vault, engine, unit of work, idempotency store
     Gateways  risk, orders, channels, webhook sender (in process or remote, per settings)
-    UseCases  the application's use cases, wrapped by observability when it is on
+    UseCases  `composition.compose` over those ports, observed when observability is on
 
-Tests swap an adapter with `container.gateways.channels.override(providers.Object(fake))`.
+Entrypoints read the use cases typed, with `services_of(container)` (a `Services`); how
+to add one is in `entrypoints/composition.py`. dependency-injector stays in this module.
+Tests swap an adapter with `container.gateways.channels.override(providers.Object(fake))`
+before the use cases are first resolved.
 """
 
 from __future__ import annotations
@@ -23,42 +26,8 @@ from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.platform.clock import SystemClock
 from adapters.platform.ids import RandomIds
 from adapters.resilience.breakers import Breakers
-from application import charging, holding, refunding
-from application.idempotency import Idempotency
-from application.use_cases import (
-    cancel_payment,
-    capture_payment,
-    create_merchant,
-    create_payment,
-    create_refund,
-    create_webhook_endpoint,
-    delete_webhook_endpoint,
-    deliver_webhooks,
-    expire_authorizations,
-    get_event,
-    get_payment,
-    get_refund,
-    get_webhook_endpoints,
-    handle_notification,
-    list_event_deliveries,
-    list_events,
-    list_payments,
-    list_refunds,
-    list_settlements,
-    measure_outbox_lag,
-    process_settlement,
-    prune_events,
-    publish_events,
-    reconcile,
-    redeliver_event,
-    retry_webhook,
-    review_payment,
-    rotate_webhook_secret,
-)
-from application.use_cases.list_merchants import ListMerchantIds
-from application.use_cases.list_webhooks import ListWebhooks
-from application.use_cases.set_merchant_active import SetMerchantActive
 from entrypoints.background import BackgroundWorker
+from entrypoints.composition import Observer, Ports, Services, compose
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry
 from entrypoints.wiring import (
@@ -80,7 +49,7 @@ def tracked(resources: list[Any], value: Any) -> Any:
 
 class Core(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    resources = providers.Singleton(list)
+    resources: providers.Singleton[list[Any]] = providers.Singleton(list)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
     vault = providers.Singleton(make_vault, settings)
@@ -120,182 +89,45 @@ class Gateways(containers.DeclarativeContainer):
     )
 
 
-def _observed(telemetry: Telemetry, kind: str, inner: Any) -> Any:
-    return getattr(telemetry, kind)(inner)
+def observer(telemetry: Telemetry) -> Observer:
+    """The process's telemetry observes the use cases (mypy checks that it can)."""
+    return telemetry
 
 
 def _days(days: int) -> timedelta:
     return timedelta(days=days)
 
 
-def _observed_payments(telemetry: Telemetry, inner: Any, channels: Any) -> Any:
-    return telemetry.create_payment(inner, list(channels))
-
-
 class UseCases(containers.DeclarativeContainer):
-    """The use cases over observed ports; metrics and tracing wrap the busiest ones."""
+    """The use cases, built by `composition.compose` from these ports; every `Services`
+    field is also a provider here (`container.use_cases.reconcile()`), added below."""
 
     core = providers.DependenciesContainer()
     gateways = providers.DependenciesContainer()
 
-    risk = providers.Singleton(_observed, core.telemetry, "risk", gateways.risk)
-    orders = providers.Singleton(_observed, core.telemetry, "orders", gateways.orders)
-    channels = providers.Singleton(_observed, core.telemetry, "channels", gateways.channels)
-    webhook_sender = providers.Singleton(
-        _observed, core.telemetry, "webhook_sender", gateways.webhook_sender
-    )
-
-    charges = providers.Singleton(charging.ChargeRecorder, core.uow, core.clock, core.ids, orders)
-    refund_outcomes = providers.Singleton(refunding.RefundRecorder, core.uow, core.clock, core.ids)
-    moves = providers.Singleton(holding.MoveRecorder, core.uow, core.clock, core.ids, orders)
-    idempotency = providers.Singleton(Idempotency, core.idempotency_store, core.clock)
-
-    create_payment = providers.Singleton(
-        _observed_payments,
-        core.telemetry,
-        providers.Singleton(
-            create_payment.CreatePayment,
-            uow=core.uow,
-            risk=risk,
-            orders=orders,
-            channels=channels,
-            clock=core.clock,
-            ids=core.ids,
-            recorder=charges,
-        ),
-        gateways.channels,
-    )
-    get_payment = providers.Singleton(get_payment.GetPayment, core.uow)
-    list_payments = providers.Singleton(list_payments.ListPayments, core.uow)
-    review_payment = providers.Singleton(
-        review_payment.ReviewPayment,
+    ports = providers.Singleton(
+        Ports,
         uow=core.uow,
-        channels=channels,
         clock=core.clock,
         ids=core.ids,
-        recorder=charges,
+        vault=core.vault,
+        risk=gateways.risk,
+        orders=gateways.orders,
+        channels=gateways.channels,
+        webhook_sender=gateways.webhook_sender,
+        destinations=gateways.webhook_sender,  # the sender checks destinations as it sends
+        idempotency_store=core.idempotency_store,
     )
-    create_refund = providers.Singleton(
-        _observed,
-        core.telemetry,
-        "create_refund",
-        providers.Singleton(
-            create_refund.CreateRefund,
-            uow=core.uow,
-            channels=channels,
-            clock=core.clock,
-            ids=core.ids,
-            recorder=refund_outcomes,
-        ),
+    services = providers.Singleton(
+        compose,
+        ports,
+        providers.Factory(observer, core.telemetry),
+        event_retention=providers.Factory(_days, core.settings.provided.event_retention_days),
     )
-    capture_payment = providers.Singleton(
-        _observed,
-        core.telemetry,
-        "capture_payment",
-        providers.Singleton(
-            capture_payment.CapturePayment,
-            uow=core.uow,
-            channels=channels,
-            clock=core.clock,
-            recorder=moves,
-        ),
-    )
-    cancel_payment = providers.Singleton(
-        _observed,
-        core.telemetry,
-        "cancel_payment",
-        providers.Singleton(
-            cancel_payment.CancelPayment,
-            uow=core.uow,
-            channels=channels,
-            clock=core.clock,
-            ids=core.ids,
-            recorder=moves,
-        ),
-    )
-    expire_authorizations = providers.Singleton(
-        expire_authorizations.ExpireAuthorizations,
-        uow=core.uow,
-        clock=core.clock,
-        cancel=cancel_payment,
-    )
-    get_refund = providers.Singleton(get_refund.GetRefund, core.uow)
-    list_refunds = providers.Singleton(list_refunds.ListRefunds, core.uow)
-    handle_notification = providers.Singleton(
-        handle_notification.HandleChannelNotification,
-        uow=core.uow,
-        charges=charges,
-        refunds=refund_outcomes,
-    )
-    reconcile = providers.Singleton(
-        reconcile.ReconcilePayments,
-        uow=core.uow,
-        channels=channels,
-        clock=core.clock,
-        charges=charges,
-        refunds=refund_outcomes,
-        moves=moves,
-    )
-    process_settlement = providers.Singleton(
-        _observed,
-        core.telemetry,
-        "process_settlement",
-        providers.Singleton(process_settlement.ProcessSettlement, core.uow, core.clock, core.ids),
-    )
-    list_settlements = providers.Singleton(list_settlements.ListSettlements, core.uow)
-    create_merchant = providers.Singleton(
-        create_merchant.CreateMerchant, core.uow, core.clock, core.ids, core.vault
-    )
-    list_merchant_ids = providers.Singleton(ListMerchantIds, core.uow)
-    set_merchant_active = providers.Singleton(SetMerchantActive, core.uow)
-    deliver_webhooks = providers.Singleton(
-        deliver_webhooks.DeliverWebhooks,
-        core.uow,
-        core.clock,
-        core.vault,
-        webhook_sender,
-    )
-    retry_webhook = providers.Singleton(retry_webhook.RetryWebhook, core.uow, core.clock)
-    list_webhooks = providers.Singleton(ListWebhooks, core.uow)
-    # the event feed and webhook endpoints (docs/adr/0020, 0021)
-    publish_events = providers.Singleton(
-        publish_events.PublishEvents, core.uow, core.clock, core.ids
-    )
-    prune_events = providers.Singleton(
-        prune_events.PruneEvents,
-        core.uow,
-        core.clock,
-        providers.Factory(_days, core.settings.provided.event_retention_days),
-    )
-    measure_outbox_lag = providers.Singleton(
-        measure_outbox_lag.MeasureOutboxLag, core.uow, core.clock
-    )
-    list_events = providers.Singleton(list_events.ListEvents, core.uow)
-    get_event = providers.Singleton(get_event.GetEvent, core.uow)
-    list_event_deliveries = providers.Singleton(
-        list_event_deliveries.ListEventDeliveries, core.uow
-    )
-    redeliver_event = providers.Singleton(
-        redeliver_event.RedeliverEvent, core.uow, core.clock, core.ids
-    )
-    create_webhook_endpoint = providers.Singleton(
-        create_webhook_endpoint.CreateWebhookEndpoint,
-        core.uow,
-        core.clock,
-        core.ids,
-        core.vault,
-        gateways.webhook_sender,
-    )
-    list_webhook_endpoints = providers.Singleton(
-        get_webhook_endpoints.ListWebhookEndpoints, core.uow
-    )
-    get_webhook_endpoint = providers.Singleton(get_webhook_endpoints.GetWebhookEndpoint, core.uow)
-    delete_webhook_endpoint = providers.Singleton(
-        delete_webhook_endpoint.DeleteWebhookEndpoint, core.uow, core.clock
-    )
-    rotate_webhook_secret = providers.Singleton(
-        rotate_webhook_secret.RotateWebhookSecret, core.uow, core.clock, core.ids, core.vault
-    )
+
+
+for _name in Services.names():
+    setattr(UseCases, _name, getattr(UseCases.services.provided, _name))
 
 
 class Container(containers.DeclarativeContainer):
@@ -305,17 +137,23 @@ class Container(containers.DeclarativeContainer):
     use_cases = providers.Container(UseCases, core=core, gateways=gateways)
     background = providers.Singleton(
         BackgroundWorker,
-        use_cases.deliver_webhooks,
-        use_cases.reconcile,
-        use_cases.idempotency.provided.purge_expired,
-        use_cases.expire_authorizations,
-        publish_events=use_cases.publish_events,
-        prune_events=use_cases.prune_events,
+        use_cases.services.provided.deliver_webhooks,
+        use_cases.services.provided.reconcile,
+        use_cases.services.provided.idempotency.purge_expired,
+        use_cases.services.provided.expire_authorizations,
+        publish_events=use_cases.services.provided.publish_events,
+        prune_events=use_cases.services.provided.prune_events,
     )
 
 
 def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
+
+
+def services_of(container: Container) -> Services:
+    """The container's use cases, typed (resolved once, on first use)."""
+    services: Services = container.use_cases.services()
+    return services
 
 
 async def close_container(container: Container) -> None:
@@ -342,9 +180,10 @@ async def ensure_demo_merchant(settings: Settings) -> dict[str, str] | None:
 
     container = build_container(settings)
     try:
-        if await container.use_cases.list_merchant_ids()():
+        services = services_of(container)
+        if await services.list_merchant_ids():
             return None
-        new = await container.use_cases.create_merchant()(CreateMerchantCommand(name="demo"))
+        new = await services.create_merchant(CreateMerchantCommand(name="demo"))
         return {
             "merchant_id": new.merchant.merchant_id,
             "api_key": new.merchant.api_key,
@@ -361,5 +200,6 @@ __all__ = [
     "build_container",
     "close_container",
     "ensure_demo_merchant",
+    "services_of",
     "upgrade",
 ]

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, PoolResetState, StaticPool
 
 from adapters.persistence import watchdog
-from adapters.persistence.driver import sqlite_of
 from adapters.persistence.gate import install_connection_gate, install_gate
+from adapters.persistence.sqlite_connections import INFO_KEY, KEY_FUNCTION, OwnedConnection, adopt
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
 
@@ -101,8 +101,10 @@ def create_engine(
             _bound_statements(args, statement_timeout)
     sqlite = is_sqlite(sa_url)
     if sqlite:
-        # units of work run their statements on the loop's thread (driver.SqliteTransaction)
+        # units of work run their statements on the loop's thread (driver.SqliteTransaction),
+        # on a sqlite3 connection of paygate's own class (sqlite_connections.py)
         args.setdefault("check_same_thread", False)
+        args["factory"] = OwnedConnection
     options: dict[str, Any] = {"echo": echo, "connect_args": args, "json_serializer": json_text}
     if sqlite:
         options["pool_reset_on_return"] = None  # `_reset_sqlite` below, without a trip
@@ -174,7 +176,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         # paygate emits BEGIN itself; the driver must not open transactions on its own.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -183,17 +185,22 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"SELECT {KEY_FUNCTION}()")  # which OwnedConnection this is
+            key = cursor.fetchone()[0]
+            record.info[INFO_KEY] = adopt(dbapi_connection.driver_connection, key)
         finally:
             cursor.close()
 
     @event.listens_for(sync_engine, "reset")
-    def _reset_sqlite(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    def _reset_sqlite(
+        dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState
+    ) -> None:
         # The pool's own reset would send ROLLBACK through aiosqlite's thread for every
         # connection returned: a trip per unit of work. Units end their transactions
         # themselves (or drop the connection), so roll back only one still open.
         if state.asyncio_safe and not state.transaction_was_reset:
-            raw = dbapi_connection.driver_connection
-            if raw is not None and sqlite_of(raw).in_transaction:
+            raw = record.info.get(INFO_KEY)
+            if raw is not None and raw.in_transaction:
                 dbapi_connection.rollback()
 
     @event.listens_for(sync_engine, "begin")

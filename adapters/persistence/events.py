@@ -13,10 +13,9 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select
+from sqlalchemy import Insert, Row, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.dml import Insert
 
 from adapters.persistence.schema import event_publisher, event_streams, webhook_deliveries
 from adapters.persistence.schema import events as t

@@ -7,13 +7,12 @@ from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Column, ColumnElement, Select, Table, and_, or_
+from sqlalchemy import Column, ColumnElement, Insert, Select, Table, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.dml import Insert
 
 from adapters.persistence import driver
 from adapters.persistence.engine import autocommit
@@ -35,16 +34,24 @@ class Repository:
 
     __slots__ = ("_conn", "_dialect", "_driver", "_writable")
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn, self._dialect = conn, conn.dialect
-        self._driver, self._writable = None, True
+    def __init__(
+        self,
+        conn: AsyncConnection | None,
+        dialect: Dialect | None = None,
+        on_driver: Any = None,
+        writable: bool = True,
+    ) -> None:
+        """On `conn`, or (`conn=None`) on the driver connection `on_driver` of `dialect`."""
+        if conn is not None:
+            dialect = conn.dialect
+        elif dialect is None:
+            raise ValueError("a repository works on a connection, or on a dialect's driver")
+        self._conn, self._dialect = conn, dialect
+        self._driver, self._writable = on_driver, writable
 
     @classmethod
     def on_driver(cls, dialect: Dialect, on: Any, writable: bool = True) -> Self:
-        repository = cls.__new__(cls)
-        repository._conn, repository._dialect = None, dialect
-        repository._driver, repository._writable = on, writable
-        return repository
+        return cls(None, dialect, on, writable)
 
     @property
     def dialect(self) -> str:

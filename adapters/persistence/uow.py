@@ -2,8 +2,9 @@
 
 Leaving the block without `commit()` rolls back, so a failure anywhere leaves nothing
 written. The unit borrows a pooled connection and works on its driver connection
-(asyncpg's, or aiosqlite's) directly: its transaction and every statement go to the
-driver without SQLAlchemy's execution layer (adapters/persistence/driver.py, ADR 0008).
+(asyncpg's, or the `sqlite3` connection paygate opened under aiosqlite's) directly: its
+transaction and every statement go to the driver without SQLAlchemy's execution layer
+(adapters/persistence/driver.py, ADR 0008).
 
 A write unit on SQLite first queues at the process's `WriteGate`, then takes the
 database's write lock at BEGIN (docs/adr/0005); a read-only unit takes a snapshot and,
@@ -20,8 +21,7 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
-from sqlalchemy.util.concurrency import greenlet_spawn
+from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool, StaticPool
 
 from adapters.persistence import driver
 from adapters.persistence.deliveries import SqlDeliveryRepository
@@ -68,11 +68,7 @@ class _Repository(Generic[R]):
     def __get__(self, unit: SqlUnitOfWork | None, owner: type) -> R | Self:
         if unit is None:
             return self
-        if unit._pooled is None:
-            raise RuntimeError(_NOT_OPEN)
-        repository = self._kind.on_driver(
-            unit._engine.dialect, unit._driver, not unit._mode.read_only
-        )
+        repository = unit.repository(self._kind)
         unit.__dict__[self._name] = repository  # found there from now on, until the end
         return repository
 
@@ -97,8 +93,16 @@ class SqlUnitOfWork:
         self._entered: list[FifoGate] = []
         self._pooled: PoolProxiedConnection | None = None
         self._driver: Any = None  # asyncpg's or aiosqlite's connection
+        self._statements_on: Any = None  # asyncpg's, or the sqlite3 one under aiosqlite's
         self._transaction: Any = None  # open: neither committed nor rolled back yet
         self._started: Any = None  # the unit's transaction, open or not, until it ends
+
+    def repository(self, kind: type[R]) -> R:
+        """A repository of `kind` on this open unit's connection (what its attributes
+        `payments`, `refunds`... make the first time they are read)."""
+        if self._pooled is None:
+            raise RuntimeError(_NOT_OPEN)
+        return kind(None, self._engine.dialect, self._statements_on, not self._mode.read_only)
 
     async def __aenter__(self) -> Self:
         try:
@@ -119,13 +123,15 @@ class SqlUnitOfWork:
         try:
             with translated("opening a unit of work"):
                 if self._mode.transaction:
-                    transaction = driver.transaction_on(self._driver, self._mode.read_only)
+                    transaction = driver.transaction_on(
+                        self._driver, self._mode.read_only, self._statements_on
+                    )
                     self._started = transaction
                     await driver.control(self._driver, transaction.start, "BEGIN")
                     self._transaction = transaction
         except BaseException:
             await self._hand_back(pooled, driver.is_reusable(self._driver, self._started))
-            self._driver = self._started = None
+            self._driver = self._started = self._statements_on = None
             raise
         return pooled
 
@@ -145,27 +151,29 @@ class SqlUnitOfWork:
                 raise driver.wrapped(error, None, None) from error
             self._driver = pooled.driver_connection
             if not driver.is_closed(self._driver) or dropped == _pool_size(self._engine):
+                self._statements_on = driver.statements_on(pooled)
                 return pooled
             await self._hand_back(pooled, reusable=False)
             dropped += 1
 
     async def _hand_back(self, pooled: PoolProxiedConnection, reusable: bool) -> None:
-        """Return the connection to the pool, or drop it if it may not be used again.
+        """Return the connection to the pool, or close it if the pool will not keep it.
 
         Taking a connection may need I/O (a new connection), so SQLAlchemy's async engine
-        runs it in its greenlet. Putting an idle connection back into a pool with room for
-        it needs none, and runs here: that trip costs ~9 µs of CPU, twice per payment.
-        Dropping a connection, or closing one beyond the pool's size, awaits the driver,
-        so that still goes through the greenlet.
+        runs it in its greenlet. Putting an idle connection back into a pool that keeps it
+        needs none, and runs here: that trip costs ~9 µs of CPU, twice per payment. A
+        connection that may not be used again, or that the pool would close (beyond its
+        size, or a pool that keeps none), is detached from the pool, which frees its
+        place without any I/O, and closed here with the driver's own call.
         """
-        if reusable and _has_room(self._engine.pool) and not driver.in_transaction(
-            pooled.driver_connection
+        if reusable and _keeps(self._engine.pool) and not driver.in_transaction(
+            self._statements_on
         ):
             pooled.close()
             return
-        if not reusable:
-            await greenlet_spawn(pooled.invalidate)
-        await greenlet_spawn(pooled.close)
+        on_driver = pooled.driver_connection
+        pooled.detach()
+        await driver.close(on_driver)
 
     async def _leave_gates(self) -> None:
         while self._entered:
@@ -207,6 +215,7 @@ class SqlUnitOfWork:
             try:
                 await self._hand_back(pooled, reusable)
             finally:
+                self._statements_on = None
                 await self._leave_gates()
 
 
@@ -238,6 +247,9 @@ def _pool_size(engine: AsyncEngine) -> int:
     return int(size()) if callable(size) else 1
 
 
-def _has_room(pool: Pool) -> bool:
-    """A connection handed back now goes into the pool's queue, not closed (I/O)."""
+def _keeps(pool: Pool) -> bool:
+    """A connection handed back now stays open in the pool: there is room in its queue,
+    or it is the one connection a `StaticPool` always keeps (an in-memory database)."""
+    if isinstance(pool, StaticPool):
+        return True
     return isinstance(pool, QueuePool) and pool.checkedin() < pool.size()

@@ -157,17 +157,37 @@ class MerchantRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One database transaction. Leaving the block without `commit()` rolls everything back."""
+    """One database transaction. Leaving the block without `commit()` rolls everything back.
 
-    payments: PaymentRepository
-    refunds: RefundRepository
-    ledger: LedgerRepository
-    settlements: SettlementRepository
-    merchants: MerchantRepository
-    outbox: OutboxRepository
-    events: EventRepository
-    endpoints: EndpointRepository
-    deliveries: DeliveryRepository
+    Its repositories are read-only members: a unit may make them when first asked for.
+    """
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def settlements(self) -> SettlementRepository: ...
+
+    @property
+    def merchants(self) -> MerchantRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def endpoints(self) -> EndpointRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

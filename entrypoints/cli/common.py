@@ -27,7 +27,8 @@ from adapters.persistence.errors import translated
 from adapters.persistence.migrate import alembic_config
 from application.errors import Unavailable
 from domain.errors import DomainError
-from entrypoints.container import Container, build_container, close_container
+from entrypoints.composition import Services
+from entrypoints.container import build_container, close_container, services_of
 from entrypoints.settings import Settings
 
 T = TypeVar("T")
@@ -36,15 +37,16 @@ errors = Console(stderr=True)
 UPGRADE = "paygate db upgrade"
 
 
-def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Build the container, run `work`, close everything; DomainError -> exit 1."""
+def run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Build the container, run `work` with its use cases, close everything; a refused
+    rule or an outage (DomainError, Unavailable) -> one line, exit 1."""
 
     async def main() -> T:
         settings_ = settings or Settings.from_env()
         await check_schema(settings_.database_url)
         container = build_container(settings_)
         try:
-            return await work(container)
+            return await work(services_of(container))
         except BaseException:
             # A failed aiosqlite connect stops its helper thread through this loop; let it,
             # or the thread prints a traceback once asyncio.run() has closed the loop.
@@ -55,11 +57,11 @@ def run(work: Callable[[Container], Awaitable[T]], settings: Settings | None = N
 
     try:
         return asyncio.run(main())
-    except DomainError as error:
+    except (DomainError, Unavailable) as error:
         fail(error)
 
 
-def fail(error: DomainError) -> NoReturn:
+def fail(error: DomainError | Unavailable) -> NoReturn:
     """One line with the error's code on stderr, exit 1."""
     errors.print(
         f"[red]error[/red] ({error.code}): {error.message}", highlight=False, soft_wrap=True

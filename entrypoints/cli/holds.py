@@ -9,7 +9,7 @@ import click
 from application.commands import CancelPaymentCommand, CapturePaymentCommand
 from application.views import payment_view
 from entrypoints.cli.common import emit, json_option, record_table, run, short_text
-from entrypoints.container import Container
+from entrypoints.composition import Services
 
 
 @click.command("capture")
@@ -21,9 +21,9 @@ from entrypoints.container import Container
 def capture_payment(payment_no: str, amount: int | None, as_json: bool) -> None:
     """Capture a manual payment's authorization, once; what is not captured is released."""
 
-    async def work(c: Container) -> dict[str, Any]:
+    async def work(s: Services) -> dict[str, Any]:
         command = CapturePaymentCommand(payment_no=payment_no, merchant_id=None, amount=amount)
-        return payment_view(await c.use_cases.capture_payment()(command))
+        return payment_view(await s.capture_payment(command))
 
     emit(run(work), as_json, lambda r: record_table(payment_no, r))
 
@@ -35,8 +35,8 @@ def capture_payment(payment_no: str, amount: int | None, as_json: bool) -> None:
 def cancel_payment(payment_no: str, reason: str | None, as_json: bool) -> None:
     """Cancel a payment that captured nothing: void its authorization or end its review."""
 
-    async def work(c: Container) -> dict[str, Any]:
+    async def work(s: Services) -> dict[str, Any]:
         command = CancelPaymentCommand(payment_no=payment_no, merchant_id=None, reason=reason)
-        return payment_view(await c.use_cases.cancel_payment()(command))
+        return payment_view(await s.cancel_payment(command))
 
     emit(run(work), as_json, lambda r: record_table(payment_no, r))

@@ -13,7 +13,7 @@ from application.ports.storage import PaymentQuery, RefundQuery, StoredResponse
 from application.views import payment_view, refund_view
 from domain.payment import PaymentStatus
 from entrypoints.cli.common import emit, json_option, record_table, run, short_text, table_of
-from entrypoints.container import Container
+from entrypoints.composition import Services
 
 PAYMENT_COLUMNS = (
     "payment_no",
@@ -48,8 +48,8 @@ def list_payments(
     cursor: str | None,
     as_json: bool,
 ) -> None:
-    async def work(c: Container) -> dict[str, Any]:
-        page = await c.use_cases.list_payments()(
+    async def work(s: Services) -> dict[str, Any]:
+        page = await s.list_payments(
             PaymentQuery(
                 merchant_id=merchant,
                 status=PaymentStatus(status) if status else None,
@@ -79,8 +79,8 @@ def list_payments(
 @click.argument("payment_no")
 @json_option
 def show_payment(payment_no: str, as_json: bool) -> None:
-    async def work(c: Container) -> dict[str, Any]:
-        return payment_view(await c.use_cases.get_payment()(payment_no))
+    async def work(s: Services) -> dict[str, Any]:
+        return payment_view(await s.get_payment(payment_no))
 
     emit(run(work), as_json, lambda r: record_table(payment_no, r))
 
@@ -100,9 +100,9 @@ def review_payment(
         raise click.UsageError("say --approve or --reject, exactly one")
     decision: Literal["approve", "reject"] = "approve" if approve else "reject"
 
-    async def work(c: Container) -> dict[str, Any]:
+    async def work(s: Services) -> dict[str, Any]:
         return payment_view(
-            await c.use_cases.review_payment()(
+            await s.review_payment(
                 ReviewPaymentCommand(payment_no=payment_no, decision=decision, note=note)
             )
         )
@@ -136,9 +136,9 @@ def create_refund(
         request_key=None if idempotency_key is None else f"{CLI_SCOPE}:{idempotency_key}",
     )
 
-    async def work(c: Container) -> dict[str, Any]:
+    async def work(s: Services) -> dict[str, Any]:
         async def refund() -> dict[str, Any]:
-            return refund_view((await c.use_cases.create_refund()(command)).refund)
+            return refund_view((await s.create_refund(command)).refund)
 
         if idempotency_key is None:
             return await refund()
@@ -148,7 +148,7 @@ def create_refund(
         async def stored() -> StoredResponse:
             return StoredResponse(201, json.dumps(await refund()).encode())
 
-        response, _ = await c.use_cases.idempotency().run(
+        response, _ = await s.idempotency.run(
             CLI_SCOPE, idempotency_key, fingerprint, stored
         )
         return dict(json.loads(response.body))
@@ -162,8 +162,8 @@ def create_refund(
 @click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
 @json_option
 def list_refunds(payment_no: str | None, merchant: str | None, limit: int, as_json: bool) -> None:
-    async def work(c: Container) -> list[dict[str, Any]]:
-        page = await c.use_cases.list_refunds()(
+    async def work(s: Services) -> list[dict[str, Any]]:
+        page = await s.list_refunds(
             RefundQuery(merchant_id=merchant, payment_no=payment_no, limit=limit)
         )
         return [refund_view(r) for r in page.items]
@@ -181,7 +181,7 @@ def list_refunds(payment_no: str | None, merchant: str | None, limit: int, as_js
 @click.argument("refund_no")
 @json_option
 def show_refund(refund_no: str, as_json: bool) -> None:
-    async def work(c: Container) -> dict[str, Any]:
-        return refund_view(await c.use_cases.get_refund()(refund_no))
+    async def work(s: Services) -> dict[str, Any]:
+        return refund_view(await s.get_refund(refund_no))
 
     emit(run(work), as_json, lambda r: record_table(refund_no, r))

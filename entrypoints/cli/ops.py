@@ -9,7 +9,7 @@ import click
 from rich.progress import Progress
 
 from application.commands import CreateMerchantCommand, SettleCommand
-from application.errors import NotFound
+from application.errors import NotFound, Unavailable
 from application.views import settlement_view
 from domain.errors import DomainError
 from domain.money import MAX_PAYMENT_MINOR_UNITS
@@ -24,7 +24,8 @@ from entrypoints.cli.common import (
     shown_url,
     table_of,
 )
-from entrypoints.container import Container, upgrade
+from entrypoints.composition import Services
+from entrypoints.container import upgrade
 from entrypoints.settings import Settings
 
 SETTLEMENT_COLUMNS = (
@@ -52,7 +53,7 @@ def db_upgrade(as_json: bool) -> None:
     settings = Settings.from_env()
     try:
         upgrade(settings)
-    except DomainError as error:  # the database cannot be reached
+    except (DomainError, Unavailable) as error:  # the database cannot be reached
         fail(error)
     database = shown_url(settings.database_url)
     if as_json:
@@ -80,8 +81,8 @@ def merchants() -> None:
 def create_merchant(name: str, fee_bps: int, fee_fixed: int, as_json: bool) -> None:
     """Create a merchant and print its key and secrets: they are shown this once."""
 
-    async def work(c: Container) -> dict[str, Any]:
-        new = await c.use_cases.create_merchant()(
+    async def work(s: Services) -> dict[str, Any]:
+        new = await s.create_merchant(
             CreateMerchantCommand(name=name, fee_basis_points=fee_bps, fee_fixed=fee_fixed)
         )
         return {
@@ -113,8 +114,8 @@ def enable_merchant(merchant_id: str, as_json: bool) -> None:
 
 
 def _set_active(merchant_id: str, *, active: bool, as_json: bool) -> None:
-    async def work(c: Container) -> dict[str, Any]:
-        merchant = await c.use_cases.set_merchant_active()(merchant_id, active=active)
+    async def work(s: Services) -> dict[str, Any]:
+        merchant = await s.set_merchant_active(merchant_id, active=active)
         return {"merchant_id": merchant.merchant_id, "name": merchant.name,
                 "active": merchant.active}
 
@@ -136,8 +137,8 @@ def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -
     """Settle merchants for one finished UTC day; running it again settles nothing new."""
     target = day.date() if day else _yesterday()
 
-    async def work(c: Container) -> list[dict[str, Any]]:
-        known = await c.use_cases.list_merchant_ids()()
+    async def work(s: Services) -> list[dict[str, Any]]:
+        known = await s.list_merchant_ids()
         known_ids = set(known)
         # Each merchant once (twice in the output, a payout script would pay it twice), and
         # every one known before any is settled, so that a typo settles nothing.
@@ -149,7 +150,7 @@ def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -
         with Progress(console=errors, transient=True, disable=as_json) as progress:
             task = progress.add_task(f"settling {target}", total=len(ids))
             for merchant_id in ids:
-                result = await c.use_cases.process_settlement()(
+                result = await s.process_settlement(
                     SettleCommand(merchant_id=merchant_id, day=target)
                 )
                 done += [settlement_view(s) for s in result]
@@ -172,8 +173,8 @@ def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -
 def reconcile(as_json: bool) -> None:
     """Ask the channels how payments and refunds left in flight really ended."""
 
-    async def work(c: Container) -> dict[str, int]:
-        return dict(await c.use_cases.reconcile()())
+    async def work(s: Services) -> dict[str, int]:
+        return dict(await s.reconcile())
 
     emit(run(work), as_json, lambda r: record_table("reconciled", r or {"nothing": 0}))
 
@@ -189,8 +190,8 @@ def webhooks() -> None:
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @json_option
 def list_webhooks(merchant: str | None, status: str | None, limit: int, as_json: bool) -> None:
-    async def work(c: Container) -> list[dict[str, Any]]:
-        deliveries = await c.use_cases.list_webhooks()(merchant, status, limit)
+    async def work(s: Services) -> list[dict[str, Any]]:
+        deliveries = await s.list_webhooks(merchant, status, limit)
         return [
             {
                 "event_id": d.event_id,
@@ -222,8 +223,8 @@ def retry_webhook(event_id: str, as_json: bool) -> None:
     """Deliver an event again as soon as the worker runs, to each of its destinations,
     even a dead delivery."""
 
-    async def work(c: Container) -> dict[str, Any]:
-        deliveries = await c.use_cases.retry_webhook()(event_id)
+    async def work(s: Services) -> dict[str, Any]:
+        deliveries = await s.retry_webhook(event_id)
         return {"event_id": event_id, "status": deliveries[0].status.value,
                 "next_attempt_at": deliveries[0].next_attempt_at.isoformat(),
                 "deliveries": len(deliveries)}

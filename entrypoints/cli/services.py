@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 import uvicorn
 
@@ -23,7 +26,7 @@ def _serve(factory: str, host: str, port: int) -> None:
     )
 
 
-def _port(default: int) -> click.Option:
+def _port(default: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--port", type=click.IntRange(0, 65535), default=default, show_default=True)
 
 

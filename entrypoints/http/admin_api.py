@@ -58,7 +58,7 @@ def admin_router(services: ApiServices) -> Router:
         request: AnyRequest, data: JSONBody[CreateMerchantIn]
     ) -> Response[MerchantCreatedOut]:
         async def produce() -> dict[str, Any]:
-            new = await services.create_merchant(
+            new = await services.use_cases.create_merchant(
                 CreateMerchantCommand(
                     name=data.name, fee_basis_points=data.fee_basis_points, fee_fixed=data.fee_fixed
                 )
@@ -84,7 +84,7 @@ def admin_router(services: ApiServices) -> Router:
     ) -> Response[PaymentOut]:
         async def produce() -> dict[str, Any]:
             return payment_view(
-                await services.review_payment(
+                await services.use_cases.review_payment(
                     ReviewPaymentCommand(
                         payment_no=payment_no, decision=data.decision, note=data.note
                     )
@@ -112,7 +112,7 @@ def admin_router(services: ApiServices) -> Router:
     )
     async def settle(request: AnyRequest, data: JSONBody[SettleIn]) -> Response[SettlementList]:
         async def produce() -> dict[str, Any]:
-            done = await services.process_settlement(
+            done = await services.use_cases.process_settlement(
                 SettleCommand(merchant_id=data.merchant_id, day=parse_day(data.date))
             )
             return {"data": [settlement_view(s) for s in done]}
@@ -127,7 +127,9 @@ def admin_router(services: ApiServices) -> Router:
     async def list_settlements(
         merchant_id: FromQuery[str | None] = None, date: FromQuery[str | None] = None
     ) -> Response[SettlementList]:
-        found = await services.list_settlements(merchant_id, parse_day(date) if date else None)
+        found = await services.use_cases.list_settlements(
+            merchant_id, parse_day(date) if date else None
+        )
         return json_response({"data": [settlement_view(s) for s in found]})
 
     return Router(

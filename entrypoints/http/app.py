@@ -7,6 +7,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.admin_api import admin_router
+from entrypoints.http.body import StrictRequest
 from entrypoints.http.errors import make_exception_handlers
 from entrypoints.http.merchant_api import merchant_router
 from entrypoints.http.operations import health_handlers, notification_handler
@@ -42,6 +43,7 @@ def create_app(services: ApiServices) -> Litestar:
         route_handlers=handlers,
         exception_handlers=make_exception_handlers(services.trace_id),
         before_request=check_input,
+        request_class=StrictRequest,
         request_max_body_size=services.body_limit,
         on_startup=services.on_startup,
         on_shutdown=services.on_shutdown,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from entrypoints.http.errors import ApiError
@@ -127,10 +128,13 @@ class AdminAuthenticator:
     def __init__(self, token: str | None) -> None:
         self._token = token.encode() if token else None
 
-    async def __call__(self, request: Request[Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+    ) -> None:
+        """A guard: any connection to the admin API carries the operator's token."""
         if self._token is None:
             raise ApiError("forbidden", "the admin API is disabled: set PAYGATE_ADMIN_TOKEN")
-        header = request.headers.get("authorization", "")
+        header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             token.strip().encode(), self._token

@@ -15,6 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
+from application.errors import Unavailable
 from domain.errors import DomainError
 from entrypoints.http.schemas import ErrorOut
 
@@ -31,6 +32,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_status": 409,
     "authorization_expired": 409,
     "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "validation_error": 422,
     "invalid_currency": 422,
     "invalid_amount": 422,
@@ -48,6 +50,7 @@ _CODE_BY_HTTP_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     429: "rate_limited",
     503: "unavailable",
 }
@@ -89,7 +92,11 @@ def error_body(
     )
 
 
-def domain_error_response(error: DomainError, trace_id: str | None) -> tuple[int, bytes]:
+CodedError = DomainError | Unavailable
+"""What a use case refuses with: a broken rule, or an outage. Both carry a stable code."""
+
+
+def domain_error_response(error: CodedError, trace_id: str | None) -> tuple[int, bytes]:
     details = [error.details] if error.details else []
     return STATUS_BY_CODE.get(error.code, 422), error_body(
         error.code, error.message, trace_id, details
@@ -122,7 +129,7 @@ def make_exception_handlers(trace_id: TraceIdSource) -> dict[Any, Callable[..., 
             headers=headers,
         )
 
-    def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    def on_domain_error(request: Request[Any, Any, Any], exc: CodedError) -> Response[bytes]:
         status, body = domain_error_response(exc, trace_id())
         if status >= 500:  # a dependency or the database: the operator's problem, not the caller's
             log.warning(
@@ -161,6 +168,7 @@ def make_exception_handlers(trace_id: TraceIdSource) -> dict[Any, Callable[..., 
 
     return {
         DomainError: on_domain_error,
+        Unavailable: on_domain_error,
         ApiError: on_api_error,
         ValidationException: on_validation,
         HTTPException: on_http,

@@ -83,10 +83,8 @@ def with_secret(new: NewSecret) -> dict[str, Any]:
 
 
 def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
-    """The routes, or none when the services were built without the feed."""
-    api = services.events
-    if api is None:
-        return []
+    """The event feed's and the webhook endpoints' routes."""
+    uc = services.use_cases
 
     @get("/events", summary="The event feed, in sequence order", responses=ERROR_RESPONSES)
     async def list_events(
@@ -96,7 +94,7 @@ def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
         limit: FromQuery[int] = 20,
     ) -> Response[EventPage]:
         query = EventQuery(request.state.merchant_id, after=after, type=type, limit=limit)
-        page = await api.list_events(query)
+        page = await uc.list_events(query)
         return json_response({
             "data": [event_out(e) for e in page.events],
             "next_after": page.next_after,
@@ -105,14 +103,14 @@ def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
 
     @get("/events/{event_id:str}", summary="Retrieve an event", responses=ERROR_RESPONSES)
     async def get_event(request: AnyRequest, event_id: FromPath[str]) -> Response[EventOut]:
-        return json_response(event_out(await api.get_event(event_id, request.state.merchant_id)))
+        return json_response(event_out(await uc.get_event(event_id, request.state.merchant_id)))
 
     @get("/events/{event_id:str}/deliveries", summary="An event's webhook deliveries",
          responses=ERROR_RESPONSES)
     async def list_deliveries(
         request: AnyRequest, event_id: FromPath[str]
     ) -> Response[DeliveryList]:
-        deliveries = await api.list_deliveries(event_id, request.state.merchant_id)
+        deliveries = await uc.list_event_deliveries(event_id, request.state.merchant_id)
         return json_response({"data": [delivery_out(d) for d in deliveries]})
 
     @post("/events/{event_id:str}/redeliver", status_code=202,
@@ -124,7 +122,7 @@ def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
         endpoint_id = data.endpoint_id if data else None
 
         async def produce() -> dict[str, Any]:
-            deliveries = await api.redeliver(event_id, merchant_id, endpoint_id)
+            deliveries = await uc.redeliver_event(event_id, merchant_id, endpoint_id)
             return {"data": [delivery_out(d) for d in deliveries]}
 
         return await run_post(request, services, merchant_id, 202, produce)
@@ -140,13 +138,13 @@ def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
         async def produce() -> dict[str, Any]:
             command = CreateEndpointCommand(
                 merchant_id=merchant_id, url=data.url, events=list(data.events))
-            return with_secret(await api.create_endpoint(command))
+            return with_secret(await uc.create_webhook_endpoint(command))
 
         return await run_post(request, services, merchant_id, 201, produce, sealed=True)
 
     @get("/webhook_endpoints", summary="List the webhook endpoints", responses=ERROR_RESPONSES)
     async def list_endpoints(request: AnyRequest) -> Response[EndpointList]:
-        endpoints = await api.list_endpoints(request.state.merchant_id)
+        endpoints = await uc.list_webhook_endpoints(request.state.merchant_id)
         return json_response({"data": [endpoint_out(e) for e in endpoints]})
 
     @get("/webhook_endpoints/{endpoint_id:str}", summary="Retrieve a webhook endpoint",
@@ -154,7 +152,7 @@ def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
     async def get_endpoint(
         request: AnyRequest, endpoint_id: FromPath[str]
     ) -> Response[EndpointOut]:
-        endpoint = await api.get_endpoint(endpoint_id, request.state.merchant_id)
+        endpoint = await uc.get_webhook_endpoint(endpoint_id, request.state.merchant_id)
         return json_response(endpoint_out(endpoint))
 
     @delete("/webhook_endpoints/{endpoint_id:str}", status_code=200,
@@ -162,7 +160,7 @@ def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
     async def delete_endpoint(
         request: AnyRequest, endpoint_id: FromPath[str]
     ) -> Response[DeletedOut]:
-        await api.delete_endpoint(endpoint_id, request.state.merchant_id)
+        await uc.delete_webhook_endpoint(endpoint_id, request.state.merchant_id)
         return json_response({"id": endpoint_id, "deleted": True})
 
     @post("/webhook_endpoints/{endpoint_id:str}/rotate_secret", status_code=200,
@@ -174,7 +172,7 @@ def event_handlers(services: ApiServices) -> list[HTTPRouteHandler]:
         merchant_id = request.state.merchant_id
 
         async def produce() -> dict[str, Any]:
-            return with_secret(await api.rotate_secret(endpoint_id, merchant_id))
+            return with_secret(await uc.rotate_webhook_secret(endpoint_id, merchant_id))
 
         return await run_post(request, services, merchant_id, 200, produce, sealed=True)
 

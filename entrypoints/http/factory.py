@@ -6,10 +6,10 @@ from typing import Any
 
 from application.ports.platform import SecretVault
 from application.ports.storage import UnitOfWorkFactory
-from entrypoints.container import Container, close_container
+from entrypoints.container import Container, close_container, services_of
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
-from entrypoints.http.services import ApiServices, EventApi
+from entrypoints.http.services import ApiServices
 from entrypoints.readiness import ReadinessCheck, database_check
 
 REMOTE_DEPENDENCIES = (
@@ -53,43 +53,15 @@ def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
     return checks
 
 
-def event_api(container: Container) -> EventApi:
-    uc = container.use_cases
-    return EventApi(
-        list_events=uc.list_events(),
-        get_event=uc.get_event(),
-        list_deliveries=uc.list_event_deliveries(),
-        redeliver=uc.redeliver_event(),
-        create_endpoint=uc.create_webhook_endpoint(),
-        list_endpoints=uc.list_webhook_endpoints(),
-        get_endpoint=uc.get_webhook_endpoint(),
-        delete_endpoint=uc.delete_webhook_endpoint(),
-        rotate_secret=uc.rotate_webhook_secret(),
-    )
-
-
 def api_services(container: Container, **extra: Any) -> ApiServices:
-    settings, uc, core = container.settings(), container.use_cases, container.core
+    settings, core = container.settings(), container.core
     limiter = (
         TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         if settings.rate_limit_per_second > 0
         else None
     )
     return ApiServices(
-        create_payment=uc.create_payment(),
-        get_payment=uc.get_payment(),
-        list_payments=uc.list_payments(),
-        review_payment=uc.review_payment(),
-        capture_payment=uc.capture_payment(),
-        cancel_payment=uc.cancel_payment(),
-        create_refund=uc.create_refund(),
-        get_refund=uc.get_refund(),
-        list_refunds=uc.list_refunds(),
-        process_settlement=uc.process_settlement(),
-        list_settlements=uc.list_settlements(),
-        create_merchant=uc.create_merchant(),
-        handle_notification=uc.handle_notification(),
-        idempotency=uc.idempotency(),
+        use_cases=services_of(container),
         channels=container.gateways.channels(),
         clock=core.clock(),
         credentials=credential_lookup(core.uow(), core.vault()),
@@ -98,7 +70,6 @@ def api_services(container: Container, **extra: Any) -> ApiServices:
         body_limit=settings.body_limit,
         rate_limiter=limiter,
         readiness=readiness_checks(container),
-        events=event_api(container),
         **extra,
     )
 

@@ -42,7 +42,7 @@ def hold_handlers(services: ApiServices, actor: Actor) -> list[HTTPRouteHandler]
             command = CapturePaymentCommand(
                 payment_no=payment_no, merchant_id=merchant_id, amount=amount
             )
-            return payment_view(await services.capture_payment(command))
+            return payment_view(await services.use_cases.capture_payment(command))
 
         return await run_post(request, services, scope, 200, produce)
 
@@ -62,7 +62,7 @@ def hold_handlers(services: ApiServices, actor: Actor) -> list[HTTPRouteHandler]
             command = CancelPaymentCommand(
                 payment_no=payment_no, merchant_id=merchant_id, reason=reason
             )
-            return payment_view(await services.cancel_payment(command))
+            return payment_view(await services.use_cases.cancel_payment(command))
 
         return await run_post(request, services, scope, 200, produce)
 

@@ -103,7 +103,7 @@ async def refund_response(
             reason=body.reason,
             request_key=None if key is None else f"{scope}:{key}",
         )
-        return refund_view((await services.create_refund(command)).refund)
+        return refund_view((await services.use_cases.create_refund(command)).refund)
 
     return await run_post(request, services, scope, 201, produce)
 
@@ -128,12 +128,10 @@ def merchant_router(services: ApiServices) -> Router:
         async def produce() -> dict[str, Any]:
             try:
                 command = payment_command(merchant_id, data)
-            except DomainError as error:  # the card: a failed payment for the metrics too
-                count_refusal = getattr(services.create_payment, "refused", None)
-                if count_refusal is not None:
-                    count_refusal(data, error)
+            except DomainError as error:  # the card: refused before the use case could run
+                services.use_cases.payment_refused(data, error)
                 raise
-            return payment_view(await services.create_payment(command))
+            return payment_view(await services.use_cases.create_payment(command))
 
         return await run_post(request, services, merchant_id, 201, produce)
 
@@ -143,9 +141,8 @@ def merchant_router(services: ApiServices) -> Router:
         responses=ERROR_RESPONSES,
     )
     async def get_payment(request: AnyRequest, payment_no: FromPath[str]) -> Response[PaymentOut]:
-        return json_response(
-            payment_view(await services.get_payment(payment_no, request.state.merchant_id))
-        )
+        payment = await services.use_cases.get_payment(payment_no, request.state.merchant_id)
+        return json_response(payment_view(payment))
 
     @get(
         "/payments",
@@ -161,7 +158,7 @@ def merchant_router(services: ApiServices) -> Router:
         limit: Annotated[int, QueryParameter(description="1-100")] = 20,
         cursor: FromQuery[str | None] = None,
     ) -> Response[PaymentPage]:
-        page = await services.list_payments(
+        page = await services.use_cases.list_payments(
             PaymentQuery(
                 merchant_id=request.state.merchant_id,
                 status=_status(status),
@@ -202,7 +199,7 @@ def merchant_router(services: ApiServices) -> Router:
         limit: FromQuery[int] = 20,
         cursor: FromQuery[str | None] = None,
     ) -> Response[RefundPage]:
-        page = await services.list_refunds(
+        page = await services.use_cases.list_refunds(
             RefundQuery(
                 merchant_id=request.state.merchant_id,
                 payment_no=payment_no,
@@ -224,7 +221,7 @@ def merchant_router(services: ApiServices) -> Router:
     )
     async def get_refund(request: AnyRequest, refund_no: FromPath[str]) -> Response[RefundOut]:
         return json_response(
-            refund_view(await services.get_refund(refund_no, request.state.merchant_id))
+            refund_view(await services.use_cases.get_refund(refund_no, request.state.merchant_id))
         )
 
     authenticate = MerchantAuthenticator(services.credentials, services.rate_limiter)

@@ -31,7 +31,7 @@ def notification_handler(services: ApiServices) -> Any:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
         event = adapter.parse_notification(headers, body, services.clock.now())
-        await services.handle_notification(channel, event)
+        await services.use_cases.handle_notification(channel, event)
         return json_response({"received": True})
 
     return receive

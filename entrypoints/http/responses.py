@@ -57,7 +57,7 @@ async def run_post(
     fingerprint = hashlib.sha256(
         f"{request.method}\n{request_target(request.scope)}\n".encode() + body
     ).hexdigest()
-    stored, replayed = await services.idempotency.run(scope, key, fingerprint, action)
+    stored, replayed = await services.use_cases.idempotency.run(scope, key, fingerprint, action)
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     body = stored.body
     if stored.headers.get(_SEALED) and vault is not None:

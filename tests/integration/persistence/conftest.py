@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
-from adapters.persistence import SqlUnitOfWorkFactory
+from adapters.persistence import SqlUnitOfWorkFactory, create_engine, upgrade_database_async
+from application.ports.storage import UnitOfWorkFactory
 from domain.merchant import Merchant
 from domain.payment import Payment
+from tests.unit.fakes.storage import FakeDatabase, FakeUnitOfWorkFactory
 
 Seed = Callable[..., Awaitable[None]]
 
@@ -27,3 +38,57 @@ def seed(uow_factory: SqlUnitOfWorkFactory) -> Seed:
             await uow.commit()
 
     return add
+
+
+BACKENDS = ["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """Which implementation, and where its database comes from: the session's migrated
+    SQLite file, or a reachable PostgreSQL (a skip, or a failure under CI=true)."""
+    if request.param == "sqlite":
+        return "sqlite", str(request.getfixturevalue("_migrated_sqlite_template"))
+    if request.param == "postgres":
+        return "postgres", str(request.getfixturevalue("postgres_server"))
+    return "fake", None
+
+
+@pytest.fixture
+async def units(
+    backend: tuple[str, str | None], tmp_path: Path
+) -> AsyncIterator[UnitOfWorkFactory]:
+    """The repository contract's three implementations: the in-memory fakes the unit
+    tests use, SQLite and PostgreSQL. The same test runs on each, so they cannot drift."""
+    kind, source = backend
+    if kind == "fake" or source is None:
+        yield FakeUnitOfWorkFactory(FakeDatabase())
+        return
+    async with _migrated(kind, source, tmp_path) as url:
+        engine = create_engine(url)
+        try:
+            yield SqlUnitOfWorkFactory(engine)
+        finally:
+            await engine.dispose()
+
+
+@asynccontextmanager
+async def _migrated(kind: str, source: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database at the newest schema: a copy of the session's migrated SQLite file, or a
+    PostgreSQL schema of its own, dropped afterwards."""
+    if kind == "sqlite":
+        shutil.copyfile(source, tmp_path / "paygate.db")
+        yield f"sqlite+aiosqlite:///{tmp_path / 'paygate.db'}"
+        return
+    schema = f"paygate_contract_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(source, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = str(make_url(source).update_query_dict({"search_path": schema}))
+        await upgrade_database_async(url)
+        yield url
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()

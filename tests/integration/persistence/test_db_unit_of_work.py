@@ -322,7 +322,7 @@ async def test_a_unit_takes_its_connection_in_one_trip_and_hands_it_back_without
 async def test_a_connection_beyond_the_pool_size_is_closed_when_its_unit_ends(
     engine: AsyncEngine, engine_factory: Callable[..., AsyncEngine]
 ) -> None:
-    # closing needs I/O, so this hand-back takes the greenlet trip
+    # the pool would close it: the unit detaches it and closes it with the driver's own call
     name = f"paygate-overflow-{uuid.uuid4().hex}"
     overflowing = engine_factory(
         pool_size=1, max_overflow=1, connect_args={"server_settings": {"application_name": name}}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass
 class ManualClock:
-    """Stands in for `time` inside purgatory, so recovery timeouts pass when a test says."""
+    """The breakers' clock: recovery timeouts pass when a test says."""
 
     now: float = 1_000_000.0
 

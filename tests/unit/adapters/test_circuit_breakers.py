@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -123,3 +125,31 @@ async def test_client_errors_do_not_count_against_the_breaker(clock: ManualClock
     response = await remote.request("POST", "/", idempotent=False)
     assert response.status_code == 422
     assert breakers.state("risk") == "closed"
+
+
+async def test_a_cancelled_call_does_not_count_against_the_breaker(clock: ManualClock) -> None:
+    breakers = Breakers(failure_threshold=1, recovery_timeout=30, clock=clock)
+
+    with pytest.raises(asyncio.CancelledError):
+        async with breakers.guard("risk"):
+            raise asyncio.CancelledError
+
+    assert breakers.state("risk") == "closed"
+
+
+async def test_a_trial_call_that_fails_opens_it_for_a_whole_new_period(clock: ManualClock) -> None:
+    breakers = Breakers(failure_threshold=1, recovery_timeout=30, clock=clock)
+    with pytest.raises(LookupError):
+        async with breakers.guard("risk"):
+            raise LookupError
+    clock.advance(31)
+
+    with pytest.raises(LookupError):
+        async with breakers.guard("risk"):
+            raise LookupError
+    clock.advance(29)
+
+    assert breakers.state("risk") == "open"
+    with pytest.raises(CircuitOpen):
+        async with breakers.guard("risk"):
+            pass

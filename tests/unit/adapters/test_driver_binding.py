@@ -3,6 +3,7 @@ exactly as SQLAlchemy's `construct_params` and the bind processors would make th
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,3 +89,41 @@ def test_a_naive_datetime_is_still_refused_by_its_type(dialect: Dialect) -> None
 
     with pytest.raises(ValueError, match="naive datetime"):
         prepared.bound({"id": "a", "at": datetime(2026, 11, 24), "version": 1})
+
+
+RETURNING: list[tuple[str, Executable, tuple[str, ...]]] = [
+    ("a select of every column", select(_t), ()),
+    ("a select of labelled expressions",
+     select(_t.c.id.label("key"), (_t.c.count + 1).label("n")), ()),
+    ("an insert returning columns", insert(_t).returning(_t.c.meta, _t.c.at), ("id", "version")),
+]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+@pytest.mark.parametrize(("statement", "keys"), [s[1:] for s in RETURNING],
+                         ids=[s[0] for s in RETURNING])
+def test_rows_are_named_and_processed_as_sqlalchemy_names_and_processes_them(
+    dialect: Dialect, statement: Executable, keys: tuple[str, ...]
+) -> None:
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))  # type: ignore[attr-defined]
+    columns = compiled._result_columns
+    prepared = driver_statement(statement, keys, dialect)
+
+    assert prepared.row is not None
+    named = namedtuple("Row", [c.keyname for c in columns], rename=True)  # type: ignore[misc]
+    assert prepared.row._fields == named._fields  # type: ignore[attr-defined]
+    assert [_name_of(p) for p in prepared.result] == [
+        _name_of(c.type._cached_result_processor(dialect, None)) for c in columns
+    ]
+
+
+def _name_of(processor: Any) -> str | None:
+    return None if processor is None else processor.__qualname__
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+def test_a_statement_that_returns_nothing_has_no_row_shape(dialect: Dialect) -> None:
+    prepared = driver_statement(sql_update(_t).values(count=1), ("count",), dialect)
+
+    assert prepared.row is None
+    assert prepared.writes

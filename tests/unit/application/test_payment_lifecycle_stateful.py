@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 
+from application.errors import Unavailable
 from application.ports.channel import NOT_SENT, ChargeResult, Outcome, RefundResult
 from application.views import payment_view
 from domain.authorization import CaptureMethod
@@ -149,7 +150,7 @@ class PaymentLifecycle(RuleBasedStateMachine):
         refused = None
         try:
             outcome = self.run(self.gateway.refund(payment_no, amount, self.merchant_id))
-        except DomainError as error:
+        except (DomainError, Unavailable) as error:
             refused = error.code
         self.gateway.channel.refund_script.clear()
         assert refused == expected
@@ -181,7 +182,7 @@ class PaymentLifecycle(RuleBasedStateMachine):
         refused = None
         try:
             self.run(self.gateway.capture(payment_no, amount, self.merchant_id))
-        except DomainError as error:
+        except (DomainError, Unavailable) as error:
             refused = error.code
         self.gateway.channel.move_script.clear()
         after = self.payment(payment_no)
@@ -206,7 +207,7 @@ class PaymentLifecycle(RuleBasedStateMachine):
         refused = None
         try:
             self.run(self.gateway.cancel(payment_no, "changed my mind", self.merchant_id))
-        except DomainError as error:
+        except (DomainError, Unavailable) as error:
             refused = error.code
         self.gateway.channel.move_script.clear()
         after = self.payment(payment_no)
@@ -258,7 +259,7 @@ class PaymentLifecycle(RuleBasedStateMachine):
         refused = None
         try:
             self.run(self.gateway.review(payment_no, "approve" if approve else "reject"))
-        except DomainError as error:
+        except (DomainError, Unavailable) as error:
             refused = error.code
         assert refused == (None if under_review else "invalid_status")
 

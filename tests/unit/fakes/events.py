@@ -173,7 +173,7 @@ class FakeDeliveryRepository:
         claimed = [dataclasses.replace(d, next_attempt_at=lease_until) for d in due]
         for delivery in claimed:
             self._staged.deliveries[delivery.delivery_id] = dataclasses.replace(delivery)
-        return claimed
+        return sorted(claimed, key=lambda d: (d.created_at, d.delivery_id))
 
     async def of_event(self, event_id: str) -> builtins.list[WebhookDelivery]:
         rows = [dataclasses.replace(d) for d in self._all().values() if d.event_id == event_id]

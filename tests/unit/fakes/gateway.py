@@ -1,4 +1,5 @@
-"""The use cases wired to fakes, the way the composition root wires them to adapters."""
+"""The use cases wired to fakes by the composition root itself (`compose`), as the
+container wires them to adapters."""
 
 from __future__ import annotations
 
@@ -53,8 +54,10 @@ from domain.card import CardDetails
 from domain.ledger import Side, merchant_balance
 from domain.money import Money
 from domain.payment import Payment
+from entrypoints.composition import Ports, Services, compose
 from tests.unit.fakes.channel import SUCCEEDS, FakeChannel
 from tests.unit.fakes.external import FakeOrders, FakeRisk
+from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.platform import (
     FakeClock,
     FakeDestinations,
@@ -77,6 +80,7 @@ class Gateway:
     vault: FakeVault = field(default_factory=FakeVault)
     sender: FakeWebhookSender = field(default_factory=FakeWebhookSender)
     destinations: FakeDestinations = field(default_factory=FakeDestinations)
+    idempotency_store: FakeIdempotencyStore = field(default_factory=FakeIdempotencyStore)
     risk: FakeRisk = field(init=False)
     orders: FakeOrders = field(init=False)
     channel: FakeChannel = field(init=False)
@@ -110,123 +114,128 @@ class Gateway:
         return MoveRecorder(self.uow, self.clock, self.ids, self.orders)
 
     @property
-    def capture_payment(self) -> CapturePayment:
-        return CapturePayment(self.uow, self.channels, self.clock, self.move_recorder)
+    def ports(self) -> Ports:
+        return Ports(
+            uow=self.uow,
+            clock=self.clock,
+            ids=self.ids,
+            vault=self.vault,
+            risk=self.risk,
+            orders=self.orders,
+            channels=self.channels,
+            webhook_sender=self.sender,
+            destinations=self.destinations,
+            idempotency_store=self.idempotency_store,
+        )
 
     @property
-    def cancel_payment(self) -> CancelPayment:
-        return CancelPayment(self.uow, self.channels, self.clock, self.ids, self.move_recorder)
-
-    @property
-    def expire_authorizations(self) -> ExpireAuthorizations:
-        return ExpireAuthorizations(self.uow, self.clock, self.cancel_payment)
+    def services(self) -> Services:
+        """The use cases, built by the composition root from the fakes as they are now."""
+        return compose(self.ports)
 
     @property
     def create_payment(self) -> CreatePayment:
-        return CreatePayment(
-            self.uow,
-            self.risk,
-            self.orders,
-            self.channels,
-            self.clock,
-            self.ids,
-            self.charge_recorder,
-        )
+        return self.services.create_payment
 
     @property
     def review_payment(self) -> ReviewPayment:
-        return ReviewPayment(self.uow, self.channels, self.clock, self.ids, self.charge_recorder)
+        return self.services.review_payment
 
     @property
     def create_refund(self) -> CreateRefund:
-        return CreateRefund(self.uow, self.channels, self.clock, self.ids, self.refund_recorder)
+        return self.services.create_refund
 
     @property
     def handle_notification(self) -> HandleChannelNotification:
-        return HandleChannelNotification(self.uow, self.charge_recorder, self.refund_recorder)
+        return self.services.handle_notification
 
     @property
     def reconcile(self) -> ReconcilePayments:
-        return ReconcilePayments(
-            self.uow,
-            self.channels,
-            self.clock,
-            self.charge_recorder,
-            self.refund_recorder,
-            self.move_recorder,
-        )
+        return self.services.reconcile
 
     @property
     def settle(self) -> ProcessSettlement:
-        return ProcessSettlement(self.uow, self.clock, self.ids)
+        return self.services.process_settlement
 
     @property
     def create_merchant(self) -> CreateMerchant:
-        return CreateMerchant(self.uow, self.clock, self.ids, self.vault)
+        return self.services.create_merchant
 
     @property
     def deliver_webhooks(self) -> DeliverWebhooks:
-        return DeliverWebhooks(self.uow, self.clock, self.vault, self.sender)
+        return self.services.deliver_webhooks
 
     @property
     def retry_webhook(self) -> RetryWebhook:
-        return RetryWebhook(self.uow, self.clock)
-
-    @property
-    def publish_events(self) -> PublishEvents:
-        return PublishEvents(self.uow, self.clock, self.ids)
-
-    @property
-    def list_events(self) -> ListEvents:
-        return ListEvents(self.uow)
-
-    @property
-    def get_event(self) -> GetEvent:
-        return GetEvent(self.uow)
-
-    @property
-    def create_endpoint(self) -> CreateWebhookEndpoint:
-        return CreateWebhookEndpoint(self.uow, self.clock, self.ids, self.vault, self.destinations)
-
-    @property
-    def list_endpoints(self) -> ListWebhookEndpoints:
-        return ListWebhookEndpoints(self.uow)
-
-    @property
-    def get_endpoint(self) -> GetWebhookEndpoint:
-        return GetWebhookEndpoint(self.uow)
-
-    @property
-    def delete_endpoint(self) -> DeleteWebhookEndpoint:
-        return DeleteWebhookEndpoint(self.uow, self.clock)
-
-    @property
-    def rotate_secret(self) -> RotateWebhookSecret:
-        return RotateWebhookSecret(self.uow, self.clock, self.ids, self.vault)
-
-    @property
-    def list_deliveries(self) -> ListEventDeliveries:
-        return ListEventDeliveries(self.uow)
-
-    @property
-    def redeliver(self) -> RedeliverEvent:
-        return RedeliverEvent(self.uow, self.clock, self.ids)
+        return self.services.retry_webhook
 
     @property
     def get_payment(self) -> GetPayment:
-        return GetPayment(self.uow)
+        return self.services.get_payment
 
     @property
     def get_refund(self) -> GetRefund:
-        return GetRefund(self.uow)
+        return self.services.get_refund
 
     @property
     def list_payments(self) -> ListPayments:
-        return ListPayments(self.uow)
+        return self.services.list_payments
 
     @property
     def list_refunds(self) -> ListRefunds:
-        return ListRefunds(self.uow)
+        return self.services.list_refunds
+
+    @property
+    def capture_payment(self) -> CapturePayment:
+        return self.services.capture_payment
+
+    @property
+    def cancel_payment(self) -> CancelPayment:
+        return self.services.cancel_payment
+
+    @property
+    def expire_authorizations(self) -> ExpireAuthorizations:
+        return self.services.expire_authorizations
+
+    @property
+    def publish_events(self) -> PublishEvents:
+        return self.services.publish_events
+
+    @property
+    def list_events(self) -> ListEvents:
+        return self.services.list_events
+
+    @property
+    def get_event(self) -> GetEvent:
+        return self.services.get_event
+
+    @property
+    def create_endpoint(self) -> CreateWebhookEndpoint:
+        return self.services.create_webhook_endpoint
+
+    @property
+    def list_endpoints(self) -> ListWebhookEndpoints:
+        return self.services.list_webhook_endpoints
+
+    @property
+    def get_endpoint(self) -> GetWebhookEndpoint:
+        return self.services.get_webhook_endpoint
+
+    @property
+    def delete_endpoint(self) -> DeleteWebhookEndpoint:
+        return self.services.delete_webhook_endpoint
+
+    @property
+    def rotate_secret(self) -> RotateWebhookSecret:
+        return self.services.rotate_webhook_secret
+
+    @property
+    def list_deliveries(self) -> ListEventDeliveries:
+        return self.services.list_event_deliveries
+
+    @property
+    def redeliver(self) -> RedeliverEvent:
+        return self.services.redeliver_event
 
     # -- shortcuts -----------------------------------------------------------------------
     async def onboard(self, name: str = "Acme", basis_points: int = 290, fixed: int = 30) -> str:

@@ -8,12 +8,13 @@ the "database".
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -43,7 +44,7 @@ from domain.errors import DuplicateOrder
 from domain.ledger import Posting, Side
 from domain.merchant import Merchant
 from domain.money import Money
-from domain.payment import CAPTURED, ENDED_UNPAID, UNRESOLVED, Payment, PaymentStatus
+from domain.payment import ENDED_UNPAID, UNRESOLVED, Payment, PaymentStatus
 from domain.refund import Refund, RefundStatus
 from domain.settlement import Settlement
 from domain.webhook_endpoint import WebhookEndpoint
@@ -55,6 +56,7 @@ from tests.unit.fakes.events import (
 )
 
 Row = TypeVar("Row", Payment, Refund)
+LOCK_WAIT = 5.0  # seconds: longer only when a unit waits for a lock its own task holds
 
 
 def _copy_payment(payment: Payment) -> Payment:
@@ -64,6 +66,8 @@ def _copy_payment(payment: Payment) -> Payment:
 
 def _page(rows: list[Row], key: str, cursor: Cursor | None, limit: int) -> Page[Row]:
     """Newest first, ties broken by the id; the cursor is the last row already seen."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
     rows = sorted(rows, key=lambda row: (row.created_at, getattr(row, key)), reverse=True)
     if cursor is not None:
         rows = [
@@ -97,6 +101,7 @@ class FakeDatabase:
     reads: int = 0  # read-only units of work entered
     # payment_no -> how many of its next updates find the row changed by another worker
     racing_writers: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    row_locks: dict[str, asyncio.Lock] = field(default_factory=dict)  # SELECT ... FOR UPDATE
 
     def payment(self, payment_no: str) -> Payment:
         return _copy_payment(self.payments[payment_no])
@@ -167,8 +172,10 @@ class _Staged:
 
 
 class FakePaymentRepository:
-    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
-        self._db, self._staged = db, staged
+    def __init__(
+        self, db: FakeDatabase, staged: _Staged, lock: Callable[[str], Awaitable[None]]
+    ) -> None:
+        self._db, self._staged, self._lock = db, staged, lock
 
     def _all(self) -> dict[str, Payment]:
         return {**self._db.payments, **self._staged.payments}
@@ -195,6 +202,8 @@ class FakePaymentRepository:
     async def get(
         self, payment_no: str, merchant_id: str | None = None, *, for_update: bool = False
     ) -> Payment | None:
+        if for_update:  # as a row lock: held until the unit ends, waited for by others
+            await self._lock(payment_no)
         payment = self._all().get(payment_no)
         if payment is None or merchant_id not in (None, payment.merchant_id):
             return None
@@ -225,7 +234,7 @@ class FakePaymentRepository:
             and query.status in (None, p.status)
             and query.order_no in (None, p.order_no)
             and (query.created_from is None or p.created_at >= query.created_from)
-            and (query.created_to is None or p.created_at <= query.created_to)
+            and (query.created_to is None or p.created_at < query.created_to)
         ]
         return _page(rows, "payment_no", query.cursor, query.limit)
 
@@ -235,7 +244,8 @@ class FakePaymentRepository:
             for p in self._all().values()
             if p.status in UNRESOLVED and p.updated_at < updated_before
         ]
-        return [_copy_payment(p) for p in sorted(rows, key=lambda p: p.updated_at)[:limit]]
+        rows.sort(key=lambda p: (p.updated_at, p.payment_no))
+        return [_copy_payment(p) for p in rows[:limit]]
 
     async def list_unanswered_moves(
         self, updated_before: datetime, limit: int
@@ -265,9 +275,8 @@ class FakePaymentRepository:
             Money(p.amount_captured, p.currency)
             for p in self._all().values()
             if p.merchant_id == merchant_id
-            and p.status in CAPTURED
             and p.captured_at is not None
-            and p.captured_at.date() == day
+            and p.captured_at.astimezone(UTC).date() == day
         ]
 
 
@@ -281,6 +290,11 @@ class FakeRefundRepository:
     async def add(self, refund: Refund) -> None:
         if refund.refund_no in self._all():
             raise AssertionError(f"refund {refund.refund_no} inserted twice")
+        if refund.request_key is not None and any(
+            (r.payment_no, r.request_key) == (refund.payment_no, refund.request_key)
+            for r in self._all().values()
+        ):
+            raise ConcurrentUpdate(f"{refund.payment_no} has a refund under that request key")
         self._staged.refunds[refund.refund_no] = dataclasses.replace(refund)
 
     async def get(self, refund_no: str, merchant_id: str | None = None) -> Refund | None:
@@ -316,7 +330,8 @@ class FakeRefundRepository:
             for r in self._all().values()
             if r.status is RefundStatus.PENDING and r.updated_at < updated_before
         ]
-        return [dataclasses.replace(r) for r in sorted(rows, key=lambda r: r.updated_at)[:limit]]
+        rows.sort(key=lambda r: (r.updated_at, r.refund_no))
+        return [dataclasses.replace(r) for r in rows[:limit]]
 
     async def succeeded_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         return [
@@ -325,7 +340,7 @@ class FakeRefundRepository:
             if r.merchant_id == merchant_id
             and r.status is RefundStatus.SUCCEEDED
             and r.completed_at is not None
-            and r.completed_at.date() == day
+            and r.completed_at.astimezone(UTC).date() == day
         ]
 
 
@@ -336,8 +351,8 @@ class FakeLedgerRepository:
     async def append(self, postings: builtins.list[Posting]) -> None:
         known = {p.posting_id for p in [*self._db.postings, *self._staged.postings]}
         for posting in postings:
-            if posting.posting_id in known:
-                raise AssertionError(f"posting {posting.posting_id} recorded twice")
+            if posting.posting_id in known:  # the fact was recorded by another unit first
+                raise ConcurrentUpdate(f"posting already recorded: {posting.posting_id}")
             known.add(posting.posting_id)
         self._staged.postings.extend(postings)
 
@@ -371,7 +386,7 @@ class FakeSettlementRepository:
             for s in [*self._db.settlements, *self._staged.settlements]
             if merchant_id in (None, s.merchant_id) and day in (None, s.day)
         ]
-        return sorted(rows, key=lambda s: s.currency)
+        return sorted(rows, key=lambda s: (s.day, s.merchant_id, s.currency))
 
 
 class FakeMerchantRepository:
@@ -412,7 +427,8 @@ class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase, *, read_only: bool) -> None:
         self._db, self.read_only = db, read_only
         self._staged = _Staged()
-        self.payments: PaymentRepository = FakePaymentRepository(db, self._staged)
+        self._held: list[asyncio.Lock] = []
+        self.payments: PaymentRepository = FakePaymentRepository(db, self._staged, self._lock)
         self.refunds: RefundRepository = FakeRefundRepository(db, self._staged)
         self.ledger: LedgerRepository = FakeLedgerRepository(db, self._staged)
         self.settlements: SettlementRepository = FakeSettlementRepository(db, self._staged)
@@ -422,6 +438,18 @@ class FakeUnitOfWork:
         self.endpoints: EndpointRepository = FakeEndpointRepository(db, self._staged)
         self.deliveries: DeliveryRepository = FakeDeliveryRepository(db, self._staged)
         self._joined_writes: list[Callable[[], object]] = []
+
+    async def _lock(self, key: str) -> None:
+        lock = self._db.row_locks.setdefault(key, asyncio.Lock())
+        if lock in self._held:
+            return
+        try:
+            async with asyncio.timeout(LOCK_WAIT):
+                await lock.acquire()
+        except TimeoutError:
+            raise AssertionError(f"waited {LOCK_WAIT} s for the row lock of {key}: "
+                                 "is a unit of work open inside another?") from None
+        self._held.append(lock)
 
     def join(self, write: Callable[[], object]) -> None:
         """A port sharing this database (the local order book) writes with this unit."""
@@ -445,6 +473,8 @@ class FakeUnitOfWork:
         self._db.open_units -= 1
         self._staged.clear()  # whatever was not committed is rolled back
         self._joined_writes.clear()
+        while self._held:  # the transaction ends, and its row locks with it
+            self._held.pop().release()
 
     async def commit(self) -> None:
         if self.read_only and self._staged:

@@ -9,10 +9,19 @@ from dataclasses import dataclass
 from application.errors import Unavailable, ValidationFailed
 from application.ports.platform import Clock
 from application.ports.storage import IdempotencyStore, StoredResponse
+from domain.references import check_reference
 
 MAX_KEY_LENGTH = 255
 
 log = logging.getLogger(__name__)
+
+
+def check_key(key: str) -> None:
+    """An Idempotency-Key paygate can store and compare, and people can read: 1 to 255
+    printable characters (`domain.references`)."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ValidationFailed(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+    check_reference("Idempotency-Key", key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +46,7 @@ class Idempotency:
         action: Callable[[], Awaitable[StoredResponse]],
     ) -> tuple[StoredResponse, bool]:
         """The response and whether it is a replay."""
-        if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            raise ValidationFailed(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+        check_key(key)
         replay = await self.store.begin(scope, key, fingerprint, self.clock.now())
         if replay is not None:
             return replay, True

@@ -10,6 +10,7 @@ payment (every `postgres` process on the machine, from /proc).
 
     .venv/bin/python bench/inprocess.py --db postgres --obs prom+trace10 -n 3000
     .venv/bin/python bench/inprocess.py --db sqlite --obs none --profile   # + cProfile
+    .venv/bin/python bench/inprocess.py --db sqlite --obs none --set PAYGATE_LOG_LEVEL=INFO
 
 `--profile` prints the functions with the most own time and the share per package.
 """
@@ -151,6 +152,7 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str], A
         bench.wait_http(f"http://127.0.0.1:{sink_port}/health")
     env = bench.server_env(db_url, workdir, args.obs, sink_port)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # one process: the plain registry
+    env.update(setting.split("=", 1) for setting in args.set)
     subprocess.run([bench.PAYGATE, "db", "upgrade"], env=env, check=True, capture_output=True)
     merchant = json.loads(subprocess.run(
         [bench.PAYGATE, "merchants", "create", "--name", "Bench", "--json"],
@@ -200,6 +202,8 @@ def main() -> None:
     parser.add_argument("-c", "--concurrency", type=int, default=32)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--set", action="append", default=[], metavar="PAYGATE_X=VALUE",
+                        help="a setting for the gateway, over the benchmark's own")
     args = parser.parse_args()
     env, merchant, sink = prepare(args)
     try:

@@ -20,6 +20,8 @@ seed is fixed, so that dict and set layouts do not move the count either.
     .venv/bin/python bench/instructions.py --repeats 2
     .venv/bin/python bench/instructions.py --settings none prom     # ~6 minutes a repeat
     .venv/bin/python bench/instructions.py --db sqlite --settings none --out sqlite.json
+    .venv/bin/python bench/instructions.py --db sqlite --settings none \
+        --set PAYGATE_LOG_LEVEL=INFO --set PAYGATE_ACCESS_LOG=on     # the canonical lines
 
 It counts work, not time: a cache miss or a system call costs one instruction like any
 other, and the PostgreSQL server is not counted. Sampling at 10 % is random, so that
@@ -44,13 +46,14 @@ SETTINGS = ["none", "prom", "prom+trace10", "prom+trace100", "prom+trace0"]
 DEFAULT_SETTINGS = SETTINGS[:4]  # prom+trace0 (nothing sampled) only when asked for
 
 
-def instructions(db: str, obs: str, payments: int) -> int:
+def instructions(db: str, obs: str, payments: int, settings: list[str]) -> int:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
              sys.executable, str(BENCH / "inprocess.py"), "--db", db, "--obs", obs,
-             "-n", str(payments), "--warmup", "20", "-c", "8"],
+             "-n", str(payments), "--warmup", "20", "-c", "8",
+             *(f"--set={setting}" for setting in settings)],
             capture_output=True, text=True, check=True, env=env)
     match = re.search(r"Collected : (\d+)", run.stderr)
     if match is None:
@@ -67,6 +70,9 @@ def main() -> None:
                         help="observability settings to count (none is always counted)")
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--out", default="instructions.json", help="file name in bench/results")
+    parser.add_argument("--set", action="append", default=[], metavar="PAYGATE_X=VALUE",
+                        help="a setting for the gateway (PAYGATE_LOG_LEVEL=INFO to count "
+                             "the canonical log lines, which the benchmark's WARNING drops)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed: apt-get install -y valgrind")
@@ -74,8 +80,8 @@ def main() -> None:
     per_payment: dict[str, list[float]] = {obs: [] for obs in settings}
     for _ in range(args.repeats):
         for obs in settings:
-            counted = (instructions(args.db, obs, args.large)
-                       - instructions(args.db, obs, args.small))
+            counted = (instructions(args.db, obs, args.large, args.set)
+                       - instructions(args.db, obs, args.small, args.set))
             per_payment[obs].append(counted / (args.large - args.small))
             print(f"{obs:15s} {per_payment[obs][-1] / 1e6:.3f} M instructions per payment",
                   flush=True)
@@ -90,6 +96,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "database": args.db,
         "payments": [args.small, args.large],
+        "settings": args.set,
         "instructions_per_payment": per_payment,
     }, indent=1) + "\n")
     print(f"\nwritten to {out.relative_to(BENCH.parent)}")

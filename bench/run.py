@@ -12,6 +12,7 @@ One configuration per call (or the whole matrix with --matrix). For each one it
      pay     POST /api/v1/payments, unique order_no each, sandbox card 4242...
      read    GET /api/v1/payments/{payment_no} of the payments made by the pay run
      refund  POST /api/v1/payments/{payment_no}/refunds, a partial refund of 1 minor unit
+             (a reason of its own each: the same signed bytes are accepted once)
 4. measures throughput, P50/P99 (wrk --latency), non-2xx, the peak RSS and the CPU of the
    server process tree (sampled from /proc), and after the pay run checks the database:
    exactly one payment per accepted request, each succeeded with its two ledger rows;
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -341,6 +343,15 @@ def accepted_orders(reqdir: Path) -> list[str]:
 # ---------------------------------------------------------------- one configuration
 
 
+def provision_key(path: Path) -> Path:
+    """The master key a deployment mounts: paygate makes none outside its quickstart."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+        path.chmod(0o600)
+    return path
+
+
 def server_env(db_url: str, workdir: Path, obs: str, sink_port: int | None,
                extra_path: str | None = None) -> dict[str, str]:
     metrics, tracing, ratio = OBS[obs]
@@ -348,7 +359,7 @@ def server_env(db_url: str, workdir: Path, obs: str, sink_port: int | None,
            if not k.startswith(("PAYGATE_", "OTEL_", "JAEGER_", "PROMETHEUS_"))}
     env.update(
         PAYGATE_DATABASE_URL=db_url,
-        PAYGATE_MASTER_KEY_FILE=str(workdir / "paygate.key"),
+        PAYGATE_MASTER_KEY_FILE=str(provision_key(workdir / "paygate.key")),
         PAYGATE_WORKER="off",
         PAYGATE_RATE_LIMIT_PER_SECOND="0",
         PAYGATE_METRICS="on" if metrics else "off",
@@ -411,8 +422,11 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
                 if mix == "read":
                     items = [("GET", f"/api/v1/payments/{p}", "") for p in cycle(paid, count)]
                 else:
-                    items = [("POST", f"/api/v1/payments/{p}/refunds", '{"amount":1}')
-                             for p in cycle(paid, count)]
+                    # a reason of its own each: the same signed bytes twice are one request
+                    # sent twice, refused as a replay (docs/adr/0023)
+                    items = [("POST", f"/api/v1/payments/{p}/refunds",
+                              f'{{"amount":1,"reason":"r{i}"}}')
+                             for i, p in enumerate(cycle(paid, count))]
                 write_requests(reqdir, args.threads, secret, items)
             profiler = None
             if args.profile and mix == args.mixes[0]:

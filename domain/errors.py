@@ -71,3 +71,6 @@ class AuthorizationExpired(DomainError):
     """The hold on the card lapsed (`capture_before` passed): nothing can be captured."""
 
     code = "authorization_expired"
+
+class InvalidReference(DomainError):
+    code = "validation_error"

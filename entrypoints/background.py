@@ -1,6 +1,7 @@
 """The in-process worker: publishes committed events to the feed, delivers due webhooks,
 reconciles payments left in flight, voids authorizations whose hold lapsed uncaptured,
-deletes idempotency keys past their 24 h and events past their retention.
+deletes idempotency keys past their 24 h, used signatures past their timestamp window and
+events past their retention.
 
 `paygate serve` runs it inside each server process unless `PAYGATE_WORKER=off`;
 `paygate worker` runs it alone. Several copies are safe: webhook events are claimed with
@@ -29,6 +30,7 @@ class BackgroundWorker:
         purge_idempotency_keys: Callable[[], Awaitable[Any]],
         expire_authorizations: Callable[[], Awaitable[Any]],
         *,
+        purge_signatures: Callable[[], Awaitable[Any]] | None = None,
         webhook_interval: float = 1.0,
         reconcile_interval: float = 30.0,
         purge_interval: float = 600.0,
@@ -36,6 +38,7 @@ class BackgroundWorker:
         publish_events: Callable[[], Awaitable[Any]] | None = None,
         prune_events: Callable[[], Awaitable[Any]] | None = None,
         publish_interval: float = 0.2,
+        signature_purge_interval: float = 60.0,
     ) -> None:
         """Expiry runs every few seconds: one indexed read when nothing is due, and a hold
         is voided within seconds of lapsing, however short the channel keeps it."""
@@ -49,6 +52,8 @@ class BackgroundWorker:
             self.jobs["events"] = (publish_events, publish_interval)
         if prune_events is not None:
             self.jobs["event_retention"] = (prune_events, purge_interval)
+        if purge_signatures is not None:
+            self.jobs["used_signatures"] = (purge_signatures, signature_purge_interval)
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:

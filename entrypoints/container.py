@@ -1,6 +1,7 @@
 """The adapters per settings, in one container split by role, feeding the composition root.
 
-    Core      settings, clock, ids, vault, engine, unit of work, idempotency store
+    Core      settings, clock, ids, vault, engine, unit of work, idempotency store,
+              used signatures
     Gateways  risk, orders, channels, webhook sender (in process or remote, per settings)
     UseCases  `composition.compose` over those ports, observed when observability is on
 
@@ -22,12 +23,15 @@ from dependency_injector import containers, providers
 from adapters.persistence.engine import create_engine
 from adapters.persistence.idempotency import SqlIdempotencyStore
 from adapters.persistence.migrate import upgrade_database
+from adapters.persistence.signatures import SqlUsedSignatures
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.platform.clock import SystemClock
 from adapters.platform.ids import RandomIds
 from adapters.resilience.breakers import Breakers
 from entrypoints.background import BackgroundWorker
 from entrypoints.composition import Observer, Ports, Services, compose
+from entrypoints.http.auth import TOLERANCE_SECONDS
+from entrypoints.http.replay import ReplayGuard
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry
 from entrypoints.wiring import (
@@ -65,6 +69,8 @@ class Core(containers.DeclarativeContainer):
     )
     uow = providers.Singleton(SqlUnitOfWorkFactory, engine)
     idempotency_store = providers.Singleton(SqlIdempotencyStore, engine)
+    used_signatures = providers.Singleton(SqlUsedSignatures, engine, uow)
+    replays = providers.Singleton(ReplayGuard, used_signatures, clock, TOLERANCE_SECONDS)
     breakers = providers.Singleton(
         Breakers,
         failure_threshold=settings.provided.breaker_failure_threshold,
@@ -143,6 +149,7 @@ class Container(containers.DeclarativeContainer):
         use_cases.services.provided.expire_authorizations,
         publish_events=use_cases.services.provided.publish_events,
         prune_events=use_cases.services.provided.prune_events,
+        purge_signatures=core.replays.provided.purge_expired,
     )
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from adapters.platform.vault import AesGcmVault
+from adapters.platform.vault import decode_key
+from entrypoints.http.canonical_log import AccessLogPolicy
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -41,7 +42,9 @@ class Settings:
     database_statement_timeout: float = 5.0  # seconds, PostgreSQL; 0: unbounded
     admin_token: str | None = field(default=None, repr=False)
     master_key: str | None = field(default=None, repr=False)
-    master_key_file: Path = Path("paygate.key")
+    master_key_file: Path | None = None
+    previous_master_key: str | None = field(default=None, repr=False)  # while rotating
+    previous_master_key_file: Path | None = None
     sandbox_secret: str = field(default="sandbox-secret", repr=False)
     sandbox_latency_ms: int = 0
     sandbox_authorization_ttl: float = 7 * 24 * 3600.0  # seconds a sandbox hold lasts
@@ -59,23 +62,33 @@ class Settings:
     breaker_failure_threshold: int = 5
     breaker_recovery_seconds: float = 30.0
     body_limit: int = 64 * 1024
+    body_timeout: float = 30.0  # seconds a request's body may take to arrive: then 408
+    header_timeout: float = 10.0  # seconds a request's headers may take: then closed
+    max_connections: int = 1000  # per worker process; past it uvicorn answers 503
     rate_limit_per_second: float = 2000.0
     rate_limit_burst: int = 4000
     metrics: bool = True
+    metrics_token: str | None = field(default=None, repr=False)  # /metrics: this bearer only
     tracing: bool = True
     service_name: str = "paygate"
     log_level: str = "INFO"
+    access_log: str = "on"  # on | off | sample:RATE; problems are always written
     auto_upgrade: bool = True
 
     def __post_init__(self) -> None:
         _check_database_url(self.database_url)
         if self.event_retention_days < 1:
             raise ConfigurationError("PAYGATE_EVENT_RETENTION_DAYS must be 1 or more (days)")
-        if self.master_key:
-            _check_master_key(self.master_key)
         if not self.sandbox_authorization_ttl > 0:
             raise ConfigurationError(
                 "PAYGATE_SANDBOX_AUTHORIZATION_TTL must be a number of seconds above 0")
+        try:
+            AccessLogPolicy.parse(self.access_log)
+        except ValueError as error:
+            raise ConfigurationError(f"PAYGATE_ACCESS_LOG: {error}") from None
+        for name in ("master_key", "previous_master_key"):
+            if getattr(self, name):
+                _check_master_key(name, getattr(self, name))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,11 +134,11 @@ def _check_database_url(url: str) -> None:
             f"{' and '.join(d + '://' for d in DATABASE_DRIVERS)} ({example})")
 
 
-def _check_master_key(key: str) -> None:
+def _check_master_key(name: str, key: str) -> None:
     try:
-        AesGcmVault.from_base64(key)
+        decode_key(key)
     except ValueError:
         raise ConfigurationError(
-            "PAYGATE_MASTER_KEY must be the base64 of 32 random bytes "
+            f"PAYGATE_{name.upper()} must be the base64 of 32 random bytes "
             "(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32))"
             ".decode())')") from None

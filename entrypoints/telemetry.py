@@ -70,9 +70,13 @@ class Telemetry:
         if self.metrics is not None:
             self.metrics.shutdown()
 
-    def serve(self, app: Litestar) -> Any:
-        """The ASGI application to hand to the server."""
-        return instrument(app, self.metrics, self.provider)
+    def serve(self, app: Litestar, *middleware: Callable[[Any], Any]) -> Any:
+        """The ASGI application to hand to the server: `app` wrapped in `middleware` (the
+        first innermost), inside the server span and the HTTP metrics."""
+        serving: Any = app
+        for wrap in middleware:
+            serving = wrap(serving)
+        return instrument(app, self.metrics, self.provider, serving=serving)
 
     # -- use cases --------------------------------------------------------------------
     # A metered or traced use case answers the same calls with the same results as the
@@ -145,6 +149,8 @@ def _unnoticed(request: object, error: BaseException) -> None:
 
 
 def configure_process_logging(settings: Settings) -> None:
-    """JSON lines for this process; no per-request access log (metrics and traces have it)."""
+    """JSON lines for this process, Python's warnings among them; no uvicorn access log
+    (the canonical line per request, entrypoints/http/canonical_log.py, says more)."""
     configure_logging(settings.log_level.upper())
+    logging.captureWarnings(True)
     logging.getLogger("uvicorn.access").disabled = True

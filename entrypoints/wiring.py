@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from adapters.order.local import LocalOrderBook
-from adapters.platform.vault import AesGcmVault
+from adapters.platform.vault import AesGcmVault, decode_key, read_key_file
 from adapters.platform.webhooks import HttpWebhookSender
 from adapters.resilience.breakers import Breakers
 from adapters.resilience.remote import Policy, RemoteService
@@ -17,20 +18,50 @@ from adapters.risk.remote import RemoteRiskClient
 from adapters.risk.settings import RiskSettings
 from application.ports.channel import ChannelPort
 from application.ports.external import OrderPort, RiskPort
-from entrypoints.settings import Settings
+from entrypoints.settings import ConfigurationError, Settings
+
+NO_MASTER_KEY = (
+    "no master key: set PAYGATE_MASTER_KEY (the base64 of 32 random bytes) or "
+    "PAYGATE_MASTER_KEY_FILE, the same on every process of one database; only "
+    "`paygate quickstart` makes one"
+)
+
+
+def master_key_text(settings: Settings) -> str:
+    """The configured master key; none configured is a configuration error (no process
+    but the quickstart makes a key of its own, docs/adr/0022)."""
+    key = _key_text(settings, "master_key")
+    if key is None:
+        raise ConfigurationError(NO_MASTER_KEY)
+    return key
+
+
+def _key_text(settings: Settings, name: str) -> str | None:
+    key: str | None = getattr(settings, name)
+    path: Path | None = getattr(settings, f"{name}_file")
+    if key or path is None:
+        return key or None
+    variable = f"PAYGATE_{name.upper()}_FILE"
+    try:
+        text = read_key_file(path)
+        decode_key(text)
+    except OSError as error:
+        raise ConfigurationError(f"{variable}: cannot read {path} ({error.strerror})") from None
+    except ValueError:
+        raise ConfigurationError(
+            f"{variable}: {path} must hold the base64 of 32 random bytes") from None
+    return text
 
 
 def make_vault(settings: Settings) -> AesGcmVault:
-    if settings.master_key:
-        return AesGcmVault.from_base64(settings.master_key)
-    return AesGcmVault.from_key_file(settings.master_key_file)
+    """Seals under PAYGATE_MASTER_KEY; opens under it and PAYGATE_PREVIOUS_MASTER_KEY."""
+    previous = _key_text(settings, "previous_master_key")
+    return AesGcmVault.from_base64(master_key_text(settings), *filter(None, [previous]))
 
 
 def fingerprint_key(settings: Settings) -> str:
     """Derived from the master key so one secret configures both."""
-    if not settings.master_key:
-        make_vault(settings)  # creates the key file on a first run, before it is read
-    seed = settings.master_key or settings.master_key_file.read_text().strip()
+    seed = master_key_text(settings)
     return hashlib.sha256(f"card-fingerprint:{seed}".encode()).hexdigest()
 
 

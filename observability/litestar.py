@@ -16,7 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 from opentelemetry.trace import TracerProvider
 
 from observability.asgi import UNTRACED_PATHS, ObservabilityMiddleware, route_template
-from observability.asgi_types import Scope
+from observability.asgi_types import ASGIApp, Scope
 from observability.metrics import Metrics
 
 # Litestar appends "; charset=utf-8" to text/* types itself; give it the bare type.
@@ -76,9 +76,13 @@ def route_resolver(app: Litestar) -> Callable[[Scope], str | None]:
 
 def instrument(
     app: Litestar, metrics: Metrics | None, tracer_provider: TracerProvider | None = None,
-    untraced_paths: frozenset[str] = UNTRACED_PATHS,
+    untraced_paths: frozenset[str] = UNTRACED_PATHS, *, serving: ASGIApp | None = None,
 ) -> ObservabilityMiddleware:
-    """The ASGI application to serve: `app` inside the observability middleware."""
+    """The ASGI application to serve: `app` inside the observability middleware.
+
+    `serving`: what the middleware calls instead, when `app` is wrapped in middleware of
+    the entrypoint's own (it runs inside the server span); `app` still names the routes.
+    """
     return ObservabilityMiddleware(
-        app, metrics=metrics, tracer_provider=tracer_provider, untraced_paths=untraced_paths,
-        resolve_route=route_resolver(app))
+        serving or app, metrics=metrics, tracer_provider=tracer_provider,
+        untraced_paths=untraced_paths, resolve_route=route_resolver(app))

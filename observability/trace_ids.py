@@ -26,6 +26,14 @@ def current_span_id() -> str | None:
     return format(context.span_id, "016x") if context.is_valid else None
 
 
+def current_ids() -> tuple[str | None, str | None]:
+    """The current trace and span ids at once (one context lookup for a log line)."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None, None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
 def random_span(trace_id: int = 0) -> NonRecordingSpan:
     """A span that records nothing but has valid ids (continuing `trace_id` if given)."""
     return NonRecordingSpan(SpanContext(

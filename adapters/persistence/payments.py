@@ -7,10 +7,10 @@ call costs one round trip and the mapping below, nothing else (docs/adr/0004).
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -165,6 +165,11 @@ _EXPIRING = (
     .order_by(t.c.capture_before, t.c.payment_no)
     .limit(bindparam("limit"))
 )
+_UNRESOLVED_COUNTS = (
+    select(t.c.status, func.count())
+    .where(t.c.status.in_([s.value for s in UNRESOLVED]), t.c.updated_at >= bindparam("since"))
+    .group_by(t.c.status)
+)
 _CAPTURED = select(t.c.amount_captured.label("amount"), t.c.currency).where(
     t.c.merchant_id == bindparam("m"),
     t.c.captured_at >= bindparam("start"),
@@ -243,6 +248,11 @@ class SqlPaymentRepository(Repository):
     async def list_expiring(self, now: datetime, limit: int) -> builtins.list[Payment]:
         result = await self._execute(_EXPIRING, {"now": now, "limit": limit})
         return [payment_from_row(row) for row in result]
+
+    async def count_unresolved(self, updated_from: datetime | None = None) -> dict[str, int]:
+        since = updated_from or datetime.min.replace(tzinfo=UTC)
+        result = await self._execute(_UNRESOLVED_COUNTS, {"since": since})
+        return {status: int(count) for status, count in result}
 
     async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         start, end = utc_day(day)

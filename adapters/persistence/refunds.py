@@ -7,10 +7,10 @@ so the payment's row lock (or version check) is what keeps concurrent refunds ho
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 
 from adapters.persistence.schema import refunds as t
 from adapters.persistence.sql import Repository, newest_first, page_of, utc_day
@@ -78,6 +78,9 @@ _PENDING = (
     .order_by(t.c.updated_at, t.c.refund_no)
     .limit(bindparam("limit"))
 )
+_PENDING_COUNT = select(func.count()).where(
+    t.c.status == RefundStatus.PENDING.value, t.c.updated_at >= bindparam("since")
+)
 _SUCCEEDED = select(t.c.amount, t.c.currency).where(
     t.c.merchant_id == bindparam("m"),
     t.c.status == RefundStatus.SUCCEEDED.value,
@@ -124,6 +127,10 @@ class SqlRefundRepository(Repository):
     async def list_pending(self, updated_before: datetime, limit: int) -> builtins.list[Refund]:
         result = await self._execute(_PENDING, {"before": updated_before, "limit": limit})
         return [refund_from_row(row) for row in result]
+
+    async def count_pending(self, updated_from: datetime | None = None) -> int:
+        since = updated_from or datetime.min.replace(tzinfo=UTC)
+        return int((await self._execute(_PENDING_COUNT, {"since": since})).first()[0])
 
     async def succeeded_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         start, end = utc_day(day)

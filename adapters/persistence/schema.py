@@ -314,3 +314,24 @@ Index(
     webhook_deliveries.c.endpoint_id,
     webhook_deliveries.c.status,
 )
+
+sealing_key = Table(
+    "sealing_key",
+    metadata,
+    # one row: the fingerprint of the master key the database's secrets are sealed with
+    Column("slot", String(16), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("previous_fingerprint", String(64)),
+    _at("recorded_at"),
+)
+
+used_signatures = Table(
+    "used_signatures",
+    metadata,
+    # a signed merchant request that changed (or tried to change) something: accepted once
+    Column("merchant_id", String(64), primary_key=True),
+    Column("signature_sha256", String(64), primary_key=True),  # never the signature
+    Column("idempotency_key", String(255)),
+    _at("expires_at"),
+)
+Index("ix_used_signatures_expires", used_signatures.c.expires_at)

@@ -36,6 +36,7 @@ from adapters.persistence.outbox import SqlOutboxRepository
 from adapters.persistence.payments import SqlPaymentRepository
 from adapters.persistence.refunds import SqlRefundRepository
 from adapters.persistence.settlements import SqlSettlementRepository
+from adapters.persistence.signatures import SqlUsedSignatureRepository
 from adapters.persistence.sql import Repository
 
 
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     endpoints = _Repository(SqlEndpointRepository)
     deliveries = _Repository(SqlDeliveryRepository)
     orders = _Repository(SqlOrderRepository)  # the local order book's table
+    used_signatures = _Repository(SqlUsedSignatureRepository)  # signed requests, once each
 
     def __init__(
         self, engine: AsyncEngine, gates: Sequence[FifoGate] = (), mode: Mode = Mode(True, False)

@@ -95,6 +95,11 @@ class PaymentRepository(Protocol):
         """Authorizations whose hold lapsed by `now` with nothing on its way, oldest first."""
         ...
 
+    async def count_unresolved(self, updated_from: datetime | None = None) -> dict[str, int]:
+        """How many `pending` and `processing` payments there are, by status; with
+        `updated_from`, only those changed at or after it."""
+        ...
+
     async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         """Amounts the merchant's payments captured during the UTC day."""
         ...
@@ -114,6 +119,10 @@ class RefundRepository(Protocol):
     async def list(self, query: RefundQuery) -> Page[Refund]: ...
 
     async def list_pending(self, updated_before: datetime, limit: int) -> builtins.list[Refund]: ...
+
+    async def count_pending(self, updated_from: datetime | None = None) -> int:
+        """How many refunds are `pending`; with `updated_from`, changed at or after it."""
+        ...
 
     async def succeeded_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         """Amounts of the merchant's refunds that succeeded during the UTC day."""

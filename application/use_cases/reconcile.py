@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.charging import ChargeRecorder
 from application.holding import MoveRecorder
@@ -20,6 +20,8 @@ from domain.payment import Payment, PaymentStatus
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "not_found"
+GRACE = timedelta(seconds=60)  # longer than a request may hold a payment it is charging
+PENDING = PaymentStatus.PENDING
 
 
 def never_charged(payment: Payment, answer: ChargeResult) -> ChargeResult:
@@ -42,8 +44,11 @@ def never_charged(payment: Payment, answer: ChargeResult) -> ChargeResult:
 class ReconcilePayments:
     """`grace` keeps it away from payments whose charge may still be in flight.
 
-    One payment the channel cannot answer for must not hold up the others: it is counted
-    under "errors", logged, and left unresolved for the next run.
+    A `pending` payment or refund is still the request's that made it until `grace` has
+    passed: that request may be charging it, and would find its row changed under it. A
+    `processing` payment was answered already (its outcome unknown), so an operator may ask
+    the channel sooner (`older_than`). One payment the channel cannot answer for must not
+    hold up the others: it is counted under "errors", logged, and left for the next run.
     """
 
     uow: UnitOfWorkFactory
@@ -52,16 +57,17 @@ class ReconcilePayments:
     charges: ChargeRecorder
     refunds: RefundRecorder
     moves: MoveRecorder
-    grace: timedelta = timedelta(seconds=60)
+    grace: timedelta = GRACE
     batch: int = 100
 
-    async def __call__(self) -> dict[str, int]:
+    async def __call__(self, older_than: timedelta | None = None) -> dict[str, int]:
         """Counts by resulting status, e.g. {"succeeded": 3, "processing": 1}."""
-        before = self.clock.now() - self.grace
+        cutoff, settled = self._cutoffs(older_than)
         async with self.uow(read_only=True) as uow:
-            payments = await uow.payments.list_unresolved(before, self.batch)
-            moves = await uow.payments.list_unanswered_moves(before, self.batch)
-            refunds = await uow.refunds.list_pending(before, self.batch)
+            due = await uow.payments.list_unresolved(cutoff, self.batch)
+            moves = await uow.payments.list_unanswered_moves(cutoff, self.batch)
+            refunds = await uow.refunds.list_pending(settled, self.batch)
+        payments = [p for p in due if p.updated_at < settled or p.status is not PENDING]
         counts: Counter[str] = Counter()
         for held in moves:
             channel = self.channels.get(held.channel)
@@ -112,3 +118,29 @@ class ReconcilePayments:
         answer = await query(held.payment_no, held.channel_reference)
         done = await self.moves.record(held.payment_no, move, answer)
         return f"{move}_{done.status.value}"
+
+    async def waiting(self, older_than: timedelta | None = None) -> dict[str, int]:
+        """What is left unresolved, by why: `processing` payments changed after the cutoff,
+        `pending` payments and refunds within the grace, and older ones still unresolved."""
+        cutoff, settled = self._cutoffs(older_than)
+        async with self.uow(read_only=True) as uow:
+            recent = await uow.payments.count_unresolved(updated_from=cutoff)
+            young = await uow.payments.count_unresolved(updated_from=settled)
+            young_refunds = await uow.refunds.count_pending(updated_from=settled)
+            all_payments = await uow.payments.count_unresolved()
+            all_refunds = await uow.refunds.count_pending()
+        processing_recent = recent.get(PaymentStatus.PROCESSING.value, 0)
+        pending_recent = young.get(PENDING.value, 0) + young_refunds
+        unresolved = sum(all_payments.values()) + all_refunds
+        return {
+            "processing_changed_recently": processing_recent,
+            "pending_within_grace": pending_recent,
+            "still_unresolved": unresolved - processing_recent - pending_recent,
+        }
+
+    def _cutoffs(self, older_than: timedelta | None) -> tuple[datetime, datetime]:
+        """Before when a `processing` payment is due, and before when a `pending` payment
+        or refund is: never within the grace."""
+        now = self.clock.now()
+        cutoff = now - (self.grace if older_than is None else older_than)
+        return cutoff, min(cutoff, now - self.grace)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -29,12 +31,16 @@ from application.errors import Unavailable
 from domain.errors import DomainError
 from entrypoints.composition import Services
 from entrypoints.container import build_container, close_container, services_of
+from entrypoints.master_key import check_master_key
 from entrypoints.settings import Settings
+from entrypoints.wiring import make_vault
+from observability.logging import json_handler
 
 T = TypeVar("T")
 console = Console()
 errors = Console(stderr=True)
 UPGRADE = "paygate db upgrade"
+MIGRATION_LOGGER = "alembic.runtime.migration"
 
 
 def run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = None) -> T:
@@ -43,7 +49,9 @@ def run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = No
 
     async def main() -> T:
         settings_ = settings or Settings.from_env()
+        make_vault(settings_)  # no key configured: refused before the database is opened
         await check_schema(settings_.database_url)
+        await check_master_key(settings_)
         container = build_container(settings_)
         try:
             return await work(services_of(container))
@@ -61,11 +69,39 @@ def run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = No
         fail(error)
 
 
+class _Stderr:
+    """Whatever `sys.stderr` is when a line is written (a test's runner swaps it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_refusals = logging.getLogger("paygate.startup")
+_refusals.propagate = False
+_refusals.addHandler(json_handler(_Stderr()))  # type: ignore[arg-type]
+_speaking_json = [False]
+
+
+def speak_json(on: bool = True) -> None:
+    """This command is a server process (`serve`, `worker`, ...): every line it writes from
+    now on is JSON, its refusals to start included (on stderr), as log collectors expect."""
+    _speaking_json[0] = on
+
+
+def say_error(code: str, message: str) -> None:
+    """One line on stderr: `error (code): message` for people, a JSON line from a server."""
+    if _speaking_json[0]:
+        _refusals.error("%s", message, extra={"error_code": code})
+    else:
+        errors.print(f"[red]error[/red] ({code}): {message}", highlight=False, soft_wrap=True)
+
+
 def fail(error: DomainError | Unavailable) -> NoReturn:
     """One line with the error's code on stderr, exit 1."""
-    errors.print(
-        f"[red]error[/red] ({error.code}): {error.message}", highlight=False, soft_wrap=True
-    )
+    say_error(error.code, error.message)
     sys.exit(1)
 
 
@@ -100,7 +136,7 @@ async def check_schema(url: str) -> None:
         raise Unavailable(f"no database at {missing}; create it with `{UPGRADE}`")
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with translated("reading the schema version"):
+        with translated("reading the schema version"), _quiet(MIGRATION_LOGGER):
             async with engine.connect() as conn:
                 current = await conn.run_sync(
                     lambda sync: MigrationContext.configure(sync).get_current_revision()
@@ -120,6 +156,19 @@ async def check_schema(url: str) -> None:
             f"the database schema is at revision {current}, this paygate needs {head};"
             f" run `{UPGRADE}`"
         )
+
+
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Reading the revision is not migrating: alembic's two INFO lines about its dialect
+    would open every server's log (and a refusal's one line) with noise."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def emit(value: Any, as_json: bool, table: Callable[[Any], Table] | None = None) -> None:

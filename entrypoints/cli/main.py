@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.cli.common import errors
+from entrypoints.cli.common import say_error, speak_json
 from entrypoints.cli.holds import cancel_payment, capture_payment
+from entrypoints.cli.keys import keys
 from entrypoints.cli.money_ops import payments, refunds
-from entrypoints.cli.ops import db, merchants, reconcile, settle, webhooks
+from entrypoints.cli.ops import db, merchants, settle, webhooks
+from entrypoints.cli.quickstart import quickstart
+from entrypoints.cli.reconciling import reconcile
 from entrypoints.cli.services import serve_channel, serve_order, serve_risk
-from entrypoints.cli.serving import quickstart, serve, worker
+from entrypoints.cli.serving import serve, worker
 from entrypoints.cli.signing import sign
 from entrypoints.settings import ConfigurationError
 
@@ -19,11 +22,11 @@ class PaygateGroup(click.Group):
     in one line (exit 2), never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
+        speak_json(False)  # a server command says so first thing
         try:
             return super().invoke(ctx)
         except ConfigurationError as error:
-            errors.print(f"[red]error[/red] (configuration): {error}", highlight=False,
-                         soft_wrap=True)
+            say_error("configuration", str(error))
             ctx.exit(2)
 
 
@@ -41,6 +44,7 @@ for command in (
     worker,
     quickstart,
     db,
+    keys,
     merchants,
     payments,
     refunds,

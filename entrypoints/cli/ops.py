@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,9 @@ from entrypoints.cli.common import (
 )
 from entrypoints.composition import Services
 from entrypoints.container import upgrade
+from entrypoints.master_key import check_master_key
 from entrypoints.settings import Settings
+from entrypoints.wiring import make_vault
 
 SETTLEMENT_COLUMNS = (
     "merchant_id",
@@ -49,10 +52,13 @@ def db() -> None:
 @db.command("upgrade")
 @json_option
 def db_upgrade(as_json: bool) -> None:
-    """Create or migrate the database to the newest schema."""
+    """Create or migrate the database to the newest schema, and record (or check) the key
+    its secrets are sealed with."""
     settings = Settings.from_env()
+    make_vault(settings)
     try:
         upgrade(settings)
+        asyncio.run(check_master_key(settings))
     except (DomainError, Unavailable) as error:  # the database cannot be reached
         fail(error)
     database = shown_url(settings.database_url)
@@ -166,17 +172,6 @@ def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -
             ([r[k] for k in SETTLEMENT_COLUMNS] for r in rows),
         ),
     )
-
-
-@click.command()
-@json_option
-def reconcile(as_json: bool) -> None:
-    """Ask the channels how payments and refunds left in flight really ended."""
-
-    async def work(s: Services) -> dict[str, int]:
-        return dict(await s.reconcile())
-
-    emit(run(work), as_json, lambda r: record_table("reconciled", r or {"nothing": 0}))
 
 
 @click.group()

@@ -1,38 +1,89 @@
-"""Serving: the gateway, the background worker, and the one-command quickstart."""
+"""Serving: the gateway and the background worker."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import signal
 
 import click
 import uvicorn
 
 from adapters.persistence import is_sqlite
-from entrypoints.cli.common import console
-from entrypoints.cli.signing import curl_command
-from entrypoints.container import build_container, close_container, ensure_demo_merchant, upgrade
+from domain.errors import DomainError
+from entrypoints.cli.common import check_schema, fail, speak_json
+from entrypoints.container import build_container, close_container, upgrade
+from entrypoints.http.slow_clients import PROTOCOL as SLOW_CLIENTS_PROTOCOL
+from entrypoints.master_key import check_master_key
 from entrypoints.settings import Settings
+from entrypoints.supervision import watch_workers
 from entrypoints.telemetry import configure_process_logging
+from entrypoints.wiring import make_vault
 from observability.multiprocess import prepare_multiprocess_dir
 
 ASGI_FACTORY = "entrypoints.http.asgi:create_app_from_env"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+OPEN_METRICS_WARNING = (
+    "/metrics answers anyone who reaches %s:%d, the merchants' port, with every merchant's "
+    "volumes and amounts: set PAYGATE_METRICS_TOKEN and give Prometheus the same bearer "
+    "token (docs/adr/0024)"
+)
+log = logging.getLogger(__name__)
 
 
 SQLITE_WORKERS_WARNING = (
-    "warning: SQLite has one write lock per database file, so more than one worker adds no"
+    "SQLite has one write lock per database file, so more than one worker adds no"
     " payments per second and makes the slowest requests much slower (docs/benchmarks.md);"
     " use PostgreSQL for several workers"
 )
 
 
-def serve_gateway(host: str, port: int, workers: int) -> None:
-    settings = Settings.from_env()
-    if workers > 1 and is_sqlite(settings.database_url):
-        click.echo(SQLITE_WORKERS_WARNING, err=True)
+def prepare_database(settings: Settings) -> None:
+    """Before a process serves: a master key configured, the schema upgraded (unless told
+    not to), and the key the one the database's secrets are sealed with (docs/adr/0022).
+
+    A database already at the newest schema has its key checked first, so a process with
+    the wrong key says so in one line and changes nothing. A database that cannot be
+    reached yet does not stop a server that was told not to upgrade it (it starts unready,
+    as before); its key is then checked by `/health/ready`.
+    """
+    make_vault(settings)
+    if asyncio.run(_key_checked_if_current(settings)):
+        return
     if settings.auto_upgrade:
         upgrade(settings)
+    try:
+        asyncio.run(_check_key(settings))
+    except DomainError as error:  # the database cannot be reached
+        if settings.auto_upgrade:
+            fail(error)
+        log.warning("the master key could not be checked against the database at start "
+                    "(%s); /health/ready checks it", error.message)
+
+
+async def _key_checked_if_current(settings: Settings) -> bool:
+    try:
+        await check_schema(settings.database_url)
+    except DomainError:  # no database yet, an older schema, or not reachable yet
+        return False
+    await check_master_key(settings)
+    return True
+
+
+async def _check_key(settings: Settings) -> None:
+    await check_schema(settings.database_url)
+    await check_master_key(settings)
+
+
+def serve_gateway(host: str, port: int, workers: int) -> None:
+    settings = Settings.from_env()
+    configure_process_logging(settings)  # the supervisor's own lines are JSON too
+    watch_workers()
+    if workers > 1 and is_sqlite(settings.database_url):
+        log.warning(SQLITE_WORKERS_WARNING)
+    if settings.metrics and not settings.metrics_token and host not in LOOPBACK:
+        log.warning(OPEN_METRICS_WARNING, host, port)
+    prepare_database(settings)
     if settings.metrics:
         prepare_multiprocess_dir(workers)
     uvicorn.run(
@@ -45,6 +96,8 @@ def serve_gateway(host: str, port: int, workers: int) -> None:
         access_log=False,
         log_config=None,
         lifespan="on",
+        http=SLOW_CLIENTS_PROTOCOL,  # a deadline on reading headers (docs/adr/0024)
+        limit_concurrency=settings.max_connections,
     )
 
 
@@ -58,16 +111,23 @@ port_option = click.option("--port", type=click.IntRange(0, 65535), default=8000
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API (and, unless PAYGATE_WORKER=off, the background worker)."""
+    speak_json()
     serve_gateway(host, port, workers)
 
 
 @click.command()
 def worker() -> None:
     """Deliver webhooks and reconcile in-flight payments, without serving HTTP."""
+    speak_json()
+    settings = Settings.from_env()
+    configure_process_logging(settings)
+    make_vault(settings)
+    try:
+        asyncio.run(check_master_key(settings))
+    except DomainError as error:
+        fail(error)
 
     async def main() -> None:
-        settings = Settings.from_env()
-        configure_process_logging(settings)
         container = build_container(settings)
         background = container.background()
         stop = asyncio.Event()
@@ -82,50 +142,3 @@ def worker() -> None:
             await close_container(container)
 
     asyncio.run(main())
-
-
-@click.command()
-@host_option
-@port_option
-def quickstart(host: str, port: int) -> None:
-    """Create/upgrade the SQLite database, make a demo merchant if there is none, and serve."""
-    settings = Settings.from_env()
-    upgrade(settings)
-    created = asyncio.run(ensure_demo_merchant(settings))
-    if created is not None:
-        body = json.dumps(
-            {
-                "order_no": "ORDER-001",
-                "amount": 10000,
-                "currency": "USD",
-                "channel": "sandbox",
-                "payment_method": {
-                    "type": "card",
-                    "number": "4242424242424242",
-                    "exp_month": 12,
-                    "exp_year": 2030,
-                    "cvc": "123",
-                },
-            },
-            separators=(",", ":"),
-        )
-        console.print("[bold]demo merchant created; its secret is shown only now:[/bold]")
-        console.print(json.dumps(created, indent=2), highlight=False)
-        console.print("\na signed payment you can paste (valid for 5 minutes):")
-        console.print(
-            curl_command(
-                f"http://{host}:{port}",
-                created["api_key"],
-                created["api_secret"],
-                "POST",
-                "/api/v1/payments",
-                body,
-            ),
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            "\nor sign your own: paygate sign POST /api/v1/payments --key ... "
-            "--secret ... --data '...'\n"
-        )
-    serve_gateway(host, port, 1)

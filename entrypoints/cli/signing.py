@@ -43,7 +43,8 @@ def curl_command(
 def sign(method: str, target: str, api_key: str, secret: str, body: str, base_url: str) -> None:
     """Print a curl command for METHOD TARGET (e.g. POST /api/v1/payments), signed now.
 
-    The signature covers the timestamp, so run the printed command within 5 minutes.
+    The signature covers the timestamp, so run the printed command within 5 minutes; a
+    POST is accepted once (sign it again to send it again).
     """
     if not target.startswith("/"):
         raise click.BadParameter("TARGET is a path such as /api/v1/payments", param_hint="TARGET")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from typing import Any
+
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.admin_api import admin_router
+from entrypoints.http.auth import BearerGuard
 from entrypoints.http.body import StrictRequest
 from entrypoints.http.errors import make_exception_handlers
 from entrypoints.http.merchant_api import merchant_router
@@ -30,6 +33,13 @@ _SECURITY = Components(
 )
 
 
+def metrics_router(route: Any, token: str | None) -> Router:
+    """/metrics, behind PAYGATE_METRICS_TOKEN when it is set (docs/adr/0024): open, it
+    tells anyone on the merchant-facing port every merchant's volumes and amounts."""
+    guards = [BearerGuard(token, "metrics")] if token else []
+    return Router("/", route_handlers=[route], guards=guards, include_in_schema=True)
+
+
 def create_app(services: ApiServices) -> Litestar:
     handlers = [
         merchant_router(services),
@@ -38,7 +48,7 @@ def create_app(services: ApiServices) -> Litestar:
         *health_handlers(services),
     ]
     if services.metrics_route is not None:
-        handlers.append(services.metrics_route)
+        handlers.append(metrics_router(services.metrics_route, services.metrics_token))
     return Litestar(
         route_handlers=handlers,
         exception_handlers=make_exception_handlers(services.trace_id),

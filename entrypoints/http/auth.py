@@ -2,7 +2,9 @@
 
 The signed string is `{timestamp}\\n{METHOD}\\n{path_with_query}\\n{raw_body}`; a timestamp
 more than 300 s away from the server clock is refused, so a captured request cannot be
-replayed later. Secrets are opened from the vault once and cached briefly in memory.
+replayed later, and within those 300 s a request that changes something is accepted once
+(`ReplayGuard`, docs/adr/0023). Secrets are opened from the vault once and cached briefly
+in memory.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from entrypoints.http.errors import ApiError
+from entrypoints.http.replay import ReplayGuard
 
 TOLERANCE_SECONDS = 300
 CACHE_SECONDS = 60.0
@@ -72,8 +75,10 @@ class MerchantAuthenticator:
         lookup: CredentialLookup,
         limiter: TokenBucket | None,
         clock: Callable[[], float] = time.time,
+        replays: ReplayGuard | None = None,
     ) -> None:
         self._lookup, self._limiter, self._clock = lookup, limiter, clock
+        self._replays = replays
         self._cache: dict[str, tuple[float, MerchantCredentials | None]] = {}
 
     async def __call__(self, request: Request[Any, Any, Any]) -> None:
@@ -102,6 +107,9 @@ class MerchantAuthenticator:
         )
         if not hmac.compare_digest(expected.encode(), given.lower().encode()):
             raise ApiError("unauthenticated", "unknown API key or wrong signature")
+        # the signature proves who sent it: a refusal below (disabled, rate limited, a
+        # replay) is logged with the merchant it concerns
+        request.state.merchant_id = credentials.merchant_id
         if not credentials.active:
             raise ApiError("forbidden", "this merchant is disabled")
         if self._limiter is not None and (wait := self._limiter.take(credentials.merchant_id, now)):
@@ -110,7 +118,9 @@ class MerchantAuthenticator:
                 "too many requests; slow down",
                 {"Retry-After": str(max(1, round(wait)))},
             )
-        request.state.merchant_id = credentials.merchant_id
+        if self._replays is not None:
+            await self._replays.spend(request.scope, credentials.merchant_id, given.lower(),
+                                      int(stamp), headers.get("idempotency-key"))
 
     async def _credentials(self, api_key: str, now: float) -> MerchantCredentials | None:
         cached = self._cache.get(api_key)
@@ -140,3 +150,18 @@ class AdminAuthenticator:
             token.strip().encode(), self._token
         ):
             raise ApiError("unauthenticated", "a valid admin bearer token is required")
+
+
+class BearerGuard:
+    """A route that answers only `Authorization: Bearer <token>` (constant-time compare):
+    `/metrics` with PAYGATE_METRICS_TOKEN, so a merchant cannot read volumes and amounts."""
+
+    def __init__(self, token: str, what: str) -> None:
+        self._expected, self._what = f"Bearer {token}".encode(), what
+
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
+        given = connection.headers.get("authorization", "").strip().encode()
+        if not hmac.compare_digest(given, self._expected):
+            raise ApiError("unauthenticated", f"a valid {self._what} bearer token is required")

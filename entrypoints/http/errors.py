@@ -31,6 +31,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_key_in_use": 409,
     "invalid_status": 409,
     "authorization_expired": 409,
+    "request_timeout": 408,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "validation_error": 422,

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.platform.vault import UnknownSealingKey
+from application.errors import Unavailable
 from application.ports.platform import SecretVault
 from application.ports.storage import UnitOfWorkFactory
 from entrypoints.container import Container, close_container, services_of
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
+from entrypoints.http.canonical_log import AccessLogPolicy, canonical_log
+from entrypoints.http.replay import release_on_unavailable
 from entrypoints.http.services import ApiServices
+from entrypoints.http.slow_clients import body_deadline
+from entrypoints.master_key import master_key_check
 from entrypoints.readiness import ReadinessCheck, database_check
 
 REMOTE_DEPENDENCIES = (
@@ -25,9 +31,12 @@ def credential_lookup(uow: UnitOfWorkFactory, vault: SecretVault) -> CredentialL
             merchant = await unit.merchants.get_by_api_key(api_key)
         if merchant is None:
             return None
-        return MerchantCredentials(
-            merchant.merchant_id, vault.open(merchant.api_secret_sealed).encode(), merchant.active
-        )
+        try:
+            secret = vault.open(merchant.api_secret_sealed)
+        except UnknownSealingKey as error:  # this process lacks the database's key
+            raise Unavailable("this process cannot open the merchant's secret: its master "
+                              "key is not the database's (see /health/ready)") from error
+        return MerchantCredentials(merchant.merchant_id, secret.encode(), merchant.active)
 
     return lookup
 
@@ -46,7 +55,10 @@ def readiness_checks(container: Container) -> dict[str, ReadinessCheck]:
 
         return check
 
-    checks = {"database": database_check(engine)}
+    checks = {
+        "database": database_check(engine),
+        "master_key": master_key_check(engine, container.core.vault()),
+    }
     for setting, name in REMOTE_DEPENDENCIES:
         if getattr(settings, setting):
             checks[name] = breaker(name)
@@ -69,6 +81,7 @@ def api_services(container: Container, **extra: Any) -> ApiServices:
         vault=core.vault(),
         body_limit=settings.body_limit,
         rate_limiter=limiter,
+        replays=core.replays(),
         readiness=readiness_checks(container),
         **extra,
     )
@@ -101,6 +114,14 @@ def build_http_app(container: Container, *, owns_process: bool = False) -> Any:
             on_shutdown=shutdown,
             trace_id=telemetry.trace_id,
             metrics_route=telemetry.metrics_route(container.use_cases.measure_outbox_lag()),
+            metrics_token=settings.metrics_token,
         )
     )
-    return telemetry.serve(app)
+    replays = container.core.replays()
+    policy = AccessLogPolicy.parse(settings.access_log)
+    return telemetry.serve(
+        app,
+        lambda inner: release_on_unavailable(inner, replays),
+        lambda inner: body_deadline(inner, settings.body_timeout, settings.body_limit),
+        lambda inner: canonical_log(inner, policy),
+    )

@@ -18,6 +18,7 @@ from domain.authorization import CaptureMethod
 from domain.card import CardDetails
 from domain.errors import DomainError
 from domain.payment import PaymentStatus
+from domain.references import check_reference
 from entrypoints.http.auth import MerchantAuthenticator
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.events_api import event_handlers
@@ -67,7 +68,7 @@ def payment_command(merchant_id: str, data: CreatePaymentIn) -> CreatePaymentCom
     card, customer = data.payment_method, data.customer
     return CreatePaymentCommand(
         merchant_id=merchant_id,
-        order_no=data.order_no,
+        order_no=check_reference("order_no", data.order_no),
         amount=data.amount,
         currency=data.currency,
         channel=data.channel,
@@ -224,7 +225,9 @@ def merchant_router(services: ApiServices) -> Router:
             refund_view(await services.use_cases.get_refund(refund_no, request.state.merchant_id))
         )
 
-    authenticate = MerchantAuthenticator(services.credentials, services.rate_limiter)
+    authenticate = MerchantAuthenticator(
+        services.credentials, services.rate_limiter, replays=services.replays
+    )
 
     async def authenticate_then_check_input(request: AnyRequest) -> None:
         # Not a guard: Litestar copies the route handler for every guard it calls (~9 µs for

@@ -12,6 +12,7 @@ from application.ports.platform import Clock, SecretVault
 from entrypoints.composition import Services
 from entrypoints.http.auth import CredentialLookup, TokenBucket
 from entrypoints.http.errors import TraceIdSource
+from entrypoints.http.replay import ReplayGuard
 from entrypoints.readiness import ReadinessCheck
 
 
@@ -29,8 +30,10 @@ class ApiServices:
     vault: SecretVault | None = None  # seals replays that hold secrets (merchant creation)
     body_limit: int = 64 * 1024
     rate_limiter: TokenBucket | None = None
+    replays: ReplayGuard | None = None  # signed requests that change something: once each
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     trace_id: TraceIdSource = no_trace_id
     metrics_route: Any = None  # a Litestar handler serving /metrics, when metrics are on
+    metrics_token: str | None = None  # when set, /metrics answers only that bearer token
     on_startup: list[Callable[[], Any]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Any]] = field(default_factory=list)

@@ -71,6 +71,7 @@ def test_the_api_pods_probe_health_and_leave_background_work_to_the_worker() -> 
         "PAYGATE_MASTER_KEY",
         "PAYGATE_ADMIN_TOKEN",
         "PAYGATE_SANDBOX_SECRET",
+        "PAYGATE_METRICS_TOKEN",
     ):
         assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "paygate-secrets"
 

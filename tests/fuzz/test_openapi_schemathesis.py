@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from adapters.persistence import upgrade_database
+from adapters.platform.vault import create_key_file
 from entrypoints.cli.signing import signed_headers
 from entrypoints.container import build_container, close_container
 from entrypoints.http.factory import build_http_app
@@ -85,6 +86,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     workdir: Path = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite+aiosqlite:///{workdir / 'paygate.db'}"
     upgrade_database(url)
+    create_key_file(workdir / "paygate.key")  # provisioned, as a deployment's secret is
     settings_ = Settings(
         database_url=url,
         admin_token=ADMIN_TOKEN,

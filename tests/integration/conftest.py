@@ -8,7 +8,9 @@ Fixtures, reusable by the HTTP and CLI suites:
 - `migrated_url`: `database_url` upgraded to head;
 - `engine` / `uow_factory`: an engine and a `SqlUnitOfWorkFactory` on `migrated_url`;
 - `engine_factory`: more engines on `migrated_url` (disposed afterwards), for tests that
-  need connections of their own, as separate processes would have.
+  need connections of their own, as separate processes would have;
+- `master_key_file`: a key file provisioned in the test's tmp dir, as a deployment mounts
+  its secret (no paygate command but the quickstart makes a key).
 
 PostgreSQL comes from `PAYGATE_TEST_POSTGRES_URL` (default
 `postgresql+asyncpg://postgres@127.0.0.1:5432/test`). When it cannot be reached its tests
@@ -37,6 +39,7 @@ from adapters.persistence import (
     upgrade_database,
     upgrade_database_async,
 )
+from adapters.platform.vault import create_key_file
 
 POSTGRES_ENV = "PAYGATE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -145,3 +148,11 @@ def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
 def dialect(database_url: str) -> str:
     """`sqlite` or `postgresql`, for the few assertions that differ by design."""
     return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def master_key_file(tmp_path: Path) -> Path:
+    """`tmp_path/paygate.key`, holding a fresh key readable by its owner only."""
+    path = tmp_path / "paygate.key"
+    create_key_file(path)
+    return path

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,18 @@ from adapters.persistence import upgrade_database
 SANDBOX_SECRET = "sandbox-secret-for-the-cli-suite"
 
 
+@pytest.fixture(autouse=True)
+def restored_logging() -> Iterator[None]:
+    """`serve` and `worker` send every logger to a JSON handler on the stdout of the
+    moment, here the runner's: give the next test the logging it had."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.captureWarnings(False)
+
+
 @pytest.fixture(scope="session")
 def cli_schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli-template") / "paygate.db"
@@ -23,11 +37,11 @@ def cli_schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, sqlite_url: str) -> dict[str, str]:
+def cli_env(master_key_file: Path, sqlite_url: str) -> dict[str, str]:
     """What an operator's shell would export; the database file does not exist yet."""
     return {
         "PAYGATE_DATABASE_URL": sqlite_url,
-        "PAYGATE_MASTER_KEY_FILE": str(tmp_path / "paygate.key"),
+        "PAYGATE_MASTER_KEY_FILE": str(master_key_file),
         "PAYGATE_SANDBOX_SECRET": SANDBOX_SECRET,
         "PAYGATE_WORKER": "off",
         "PAYGATE_TRACING": "off",

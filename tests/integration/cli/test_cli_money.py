@@ -24,7 +24,7 @@ class TestDatabase:
         assert again.exit_code == 0, again.output
         assert "newest schema" in first.stdout
         assert fresh.json("db", "upgrade") == {
-            "database": fresh.env["PAYGATE_DATABASE_URL"], "revision": "0005"}
+            "database": fresh.env["PAYGATE_DATABASE_URL"], "revision": "0006"}
         assert fresh.counts() == {
             "payments": 0,
             "refunds": 0,
@@ -32,11 +32,14 @@ class TestDatabase:
             "idempotency_keys": 0,
         }
 
-    def test_db_upgrade_of_an_unreachable_database_fails_cleanly(self, tmp_path: Path) -> None:
+    def test_db_upgrade_of_an_unreachable_database_fails_cleanly(
+        self, tmp_path: Path, master_key_file: Path
+    ) -> None:
         """It ended with the Unavailable error's traceback."""
         broken = Paygate(
             {
                 "PAYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/gone/paygate.db",
+                "PAYGATE_MASTER_KEY_FILE": str(master_key_file),
                 "PAYGATE_TRACING": "off",
             }
         )
@@ -46,11 +49,13 @@ class TestDatabase:
         assert_clean_failure(result, 1, "unavailable")
         assert not (tmp_path / "gone").exists()
 
-    def test_a_command_on_an_unreachable_database_fails_cleanly(self, tmp_path: Path) -> None:
+    def test_a_command_on_an_unreachable_database_fails_cleanly(
+        self, tmp_path: Path, master_key_file: Path
+    ) -> None:
         broken = Paygate(
             {
                 "PAYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/gone/paygate.db",
-                "PAYGATE_MASTER_KEY_FILE": str(tmp_path / "paygate.key"),
+                "PAYGATE_MASTER_KEY_FILE": str(master_key_file),
                 "PAYGATE_TRACING": "off",
             }
         )
@@ -98,13 +103,13 @@ class TestDatabase:
 
     @pytest.mark.postgres
     def test_a_postgresql_database_without_the_schema_fails_cleanly(
-        self, postgres_url: str, tmp_path: Path
+        self, postgres_url: str, master_key_file: Path
     ) -> None:
         """On PostgreSQL the missing tables ended the command with a traceback."""
         empty = Paygate(
             {
                 "PAYGATE_DATABASE_URL": postgres_url,
-                "PAYGATE_MASTER_KEY_FILE": str(tmp_path / "paygate.key"),
+                "PAYGATE_MASTER_KEY_FILE": str(master_key_file),
                 "PAYGATE_TRACING": "off",
             }
         )
@@ -115,14 +120,14 @@ class TestDatabase:
 
     @pytest.mark.postgres
     def test_a_postgresql_database_that_does_not_exist_fails_cleanly(
-        self, postgres_server: str, tmp_path: Path
+        self, postgres_server: str, master_key_file: Path
     ) -> None:
         gone = Paygate(
             {
                 "PAYGATE_DATABASE_URL": str(
                     make_url(postgres_server).set(database="paygate_no_such_database")
                 ),
-                "PAYGATE_MASTER_KEY_FILE": str(tmp_path / "paygate.key"),
+                "PAYGATE_MASTER_KEY_FILE": str(master_key_file),
                 "PAYGATE_TRACING": "off",
             }
         )

@@ -110,13 +110,58 @@ def test_reconcile_resolves_a_payment_whose_outcome_was_lost(
     recent = paygate.take_payment(merchant["merchant_id"], "O-NOW", card=CARD_UNKNOWN)
     assert lost["status"] == recent["status"] == "processing"
 
-    counts = paygate.json("reconcile")
-    nothing_left = paygate.json("reconcile")
+    counts = paygate.json("reconcile")["reconciled"]
+    nothing_left = paygate.json("reconcile")["reconciled"]
 
     assert counts == {"succeeded": 1}
     assert nothing_left == {}
     assert paygate.json("payments", "show", lost["payment_no"])["status"] == "succeeded"
     assert paygate.json("payments", "show", recent["payment_no"])["status"] == "processing"
+
+
+def test_reconcile_says_what_it_left_waiting_and_why(
+    paygate: Paygate, merchant: dict[str, Any]
+) -> None:
+    """It printed `{}` while payments waited out its 60 s grace."""
+    for n in range(3):
+        paygate.take_payment(merchant["merchant_id"], f"O-WAIT-{n}", card=CARD_UNKNOWN)
+
+    summary = paygate.json("reconcile")
+
+    assert summary["older_than_seconds"] == 60
+    assert summary["reconciled"] == {}
+    [waiting] = summary["left_waiting"]
+    assert (waiting["count"], waiting["what"]) == (3, "processing payments")
+    assert "less than 60 s ago" in waiting["why"]
+    assert "--older-than" in waiting["why"]
+
+
+def test_reconcile_older_than_asks_about_recent_processing_payments_now(
+    paygate: Paygate, merchant: dict[str, Any]
+) -> None:
+    made = paygate.take_payment(merchant["merchant_id"], "O-SOON", card=CARD_UNKNOWN)
+
+    summary = paygate.json("reconcile", "--older-than", "0")
+
+    assert summary["reconciled"] == {"succeeded": 1}
+    assert summary["left_waiting"] == []
+    assert paygate.json("payments", "show", made["payment_no"])["status"] == "succeeded"
+
+
+def test_reconcile_for_people_prints_the_waiting_with_its_reason(
+    paygate: Paygate, merchant: dict[str, Any]
+) -> None:
+    paygate.take_payment(merchant["merchant_id"], "O-TABLE", card=CARD_UNKNOWN)
+
+    result = paygate("reconcile", "--older-than", "3600")
+
+    assert result.exit_code == 0, result.output
+    assert "left waiting" in result.stdout
+    assert "processing payments" in result.stdout
+
+
+def test_reconcile_refuses_a_negative_age(paygate: Paygate) -> None:
+    assert_clean_failure(paygate("reconcile", "--older-than", "-1"), 2, "--older-than")
 
 
 class TestMerchantSuspension:

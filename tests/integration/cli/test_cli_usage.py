@@ -227,4 +227,6 @@ def test_serving_sqlite_with_several_workers_warns_and_still_serves(
 
     assert result.exit_code == 0, result.output
     assert [options["workers"] for options in served] == [int(workers)]
-    assert ("one write lock" in result.stderr) is warned
+    warnings = [json.loads(line) for line in result.stdout.splitlines()
+                if "one write lock" in line]
+    assert [w["level"] for w in warnings] == (["WARNING"] if warned else [])

@@ -65,7 +65,7 @@ def settings_for(url: str, tmp_path: Path, **changes: Any) -> Settings:
 
 
 @pytest.fixture
-async def open_api(tmp_path: Path) -> AsyncIterator[ApiFactory]:
+async def open_api(tmp_path: Path, master_key_file: Path) -> AsyncIterator[ApiFactory]:
     """`await open_api(url, adapt=..., **settings)`: an app, closed after the test.
 
     `adapt(container)` may override providers before the app resolves them. The worker is

@@ -66,7 +66,7 @@ async def test_a_body_changed_after_signing_is_unauthenticated_and_writes_nothin
     assert await api.counts() == before
 
 
-async def test_a_replayed_signed_payment_is_refused_as_a_duplicate_and_charges_once(
+async def test_a_replayed_signed_payment_is_refused_as_already_used_and_charges_once(
     api: Api, merchant: Keys
 ) -> None:
     body = encode(payment_body())
@@ -80,7 +80,7 @@ async def test_a_replayed_signed_payment_is_refused_as_a_duplicate_and_charges_o
     replayed = await api.client.post(PAYMENTS, content=body, headers=headers)
 
     assert first.status_code == 201, first.text
-    assert_error(replayed, 409, "duplicate_order")
+    assert "signature already used" in assert_error(replayed, 401, "unauthenticated")["message"]
     assert (await api.counts())["payments"] == before["payments"] + 1
 
 

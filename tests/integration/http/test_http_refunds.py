@@ -195,8 +195,8 @@ async def test_a_refund_is_read_back_and_listed_under_its_payment(api: Api, merc
 
 async def test_the_refunds_of_a_payment_are_paged(api: Api, merchant: Keys) -> None:
     payment = await api.pay(merchant, amount=9_000)
-    for _ in range(3):
-        await api.refund(merchant, payment["payment_no"], {"amount": 100})
+    for i in range(3):
+        await api.refund(merchant, payment["payment_no"], {"amount": 100, "reason": f"r{i}"})
     target = f"/api/v1/payments/{payment['payment_no']}/refunds"
 
     first = (await api.call(merchant, "GET", f"{target}?limit=2")).json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +20,23 @@ def restored_collector() -> Iterator[None]:
     gc.set_threshold(*threshold)
 
 
-@pytest.mark.usefixtures("restored_collector")
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """A worker sends every logger, and Python's warnings, to its JSON handler."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.captureWarnings(False)
+
+
+@pytest.mark.usefixtures("restored_collector", "restored_logging")
 def test_building_the_worker_app_tunes_the_collector(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, master_key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PAYGATE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/paygate.db")
-    monkeypatch.setenv("PAYGATE_MASTER_KEY_FILE", str(tmp_path / "paygate.key"))
+    monkeypatch.setenv("PAYGATE_MASTER_KEY_FILE", str(master_key_file))
     monkeypatch.setenv("PAYGATE_WORKER", "off")
     monkeypatch.setenv("PAYGATE_TRACING", "off")
     monkeypatch.setenv("PAYGATE_METRICS", "off")

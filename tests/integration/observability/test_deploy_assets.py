@@ -141,3 +141,23 @@ def test_split_services_answer_where_prometheus_scrapes_them() -> None:
         assert f"{name}:{port}" in targets
         assert split["gateway"]["environment"][f"PAYGATE_{name.upper()}_URL"] == (
             f"http://{name}:{port}")
+
+
+def test_every_compose_process_that_needs_the_master_key_has_the_same_one() -> None:
+    """Without one, each container made its own key, and secrets sealed under one were
+    unreadable by the others (docs/adr/0022)."""
+    gateway = load_yaml("compose.yml")["services"]["gateway"]["environment"]
+    risk = load_yaml("compose.split.yml")["services"]["risk"]["environment"]
+
+    assert gateway["PAYGATE_MASTER_KEY"] == risk["PAYGATE_MASTER_KEY"]
+    assert "PAYGATE_MASTER_KEY" in gateway["PAYGATE_MASTER_KEY"]  # the operator's, if set
+
+
+def test_prometheus_reads_the_gateways_metrics_with_the_token_compose_gives_it() -> None:
+    """An open /metrics tells whoever reaches the merchant port every volume and amount."""
+    gateway = load_yaml("compose.yml")["services"]["gateway"]["environment"]
+    config = load_yaml("prometheus/prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+
+    assert jobs["paygate"]["authorization"] == {
+        "type": "Bearer", "credentials": gateway["PAYGATE_METRICS_TOKEN"]}

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
 
-HEAD = "0005"
+HEAD = "0006"
 TABLES = {
     "merchants",
     "payments",
@@ -37,6 +37,8 @@ TABLES = {
     "event_publisher",
     "webhook_endpoints",
     "webhook_deliveries",
+    "sealing_key",
+    "used_signatures",
 }
 
 

@@ -242,6 +242,25 @@ async def test_unresolved_payments_are_listed_oldest_first(
     assert [p.payment_no for p in first] == [processing.payment_no]
 
 
+async def test_unresolved_payments_are_counted_by_status_since_a_moment(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    pending = payment(updated_at=later(10))
+    processing = payment(updated_at=later(50))
+    processing.start_processing(later(50))
+    succeeded = captured(payment(), later(60))
+    await seed(merchant(), pending, processing, succeeded)
+
+    async with uow_factory(read_only=True) as uow:
+        every = await uow.payments.count_unresolved()
+        since_49 = await uow.payments.count_unresolved(updated_from=later(49))
+        after = await uow.payments.count_unresolved(updated_from=later(51))
+
+    assert every == {"pending": 1, "processing": 1}
+    assert since_49 == {"processing": 1}
+    assert after == {}
+
+
 async def test_captured_on_sums_nothing_outside_the_utc_day(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:

@@ -119,6 +119,22 @@ async def test_pending_refunds_are_listed_oldest_first(
     assert recent[0].status is RefundStatus.PENDING
 
 
+async def test_pending_refunds_are_counted_since_a_moment(
+    uow_factory: SqlUnitOfWorkFactory, seed
+) -> None:
+    p = captured(payment())
+    await seed(merchant(), p)
+    await _refunds(uow_factory, p, 100, at=later(10))
+    await _refunds(uow_factory, p, 200, at=later(20))
+
+    async with uow_factory(read_only=True) as uow:
+        counts = [await uow.refunds.count_pending(),
+                  await uow.refunds.count_pending(updated_from=later(19)),
+                  await uow.refunds.count_pending(updated_from=later(21))]
+
+    assert counts == [2, 1, 0]
+
+
 async def test_succeeded_on_counts_refunds_completed_that_utc_day(
     uow_factory: SqlUnitOfWorkFactory, seed
 ) -> None:

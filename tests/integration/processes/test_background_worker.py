@@ -3,6 +3,8 @@ with PAYGATE_WORKER=off nobody until `paygate worker` runs as a process of its o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -53,7 +55,7 @@ def test_with_the_worker_off_only_a_separate_paygate_worker_delivers(
     assert gateway.rows.one(written, keys.merchant_id) == (2,), "nobody publishes either"
     outbox = "SELECT status, attempts FROM webhook_deliveries WHERE merchant_id = ?"
 
-    processes.start("worker", "worker", env=gateway.env, serves=False)
+    worker = processes.start("worker", "worker", env=gateway.env, serves=False)
     wait_for("paygate worker to deliver", receiver.delivered, timeout=15)
 
     [delivery] = receiver.delivered()
@@ -63,6 +65,9 @@ def test_with_the_worker_off_only_a_separate_paygate_worker_delivers(
         "the delivery to be recorded",
         lambda: gateway.rows.all(outbox, keys.merchant_id) == [("delivered", 1)],
     )
+    wait_for("the worker to say what it did", lambda: "background job done" in worker.output())
+    written = [json.loads(line) for line in worker.output().splitlines() if line.strip()]
+    assert any(e["message"] == "background job done" for e in written)
 
 
 async def test_the_worker_deletes_idempotency_keys_a_day_old_and_keeps_newer_ones(
@@ -113,3 +118,24 @@ async def test_the_worker_publishes_the_feed_and_forgets_events_past_the_retenti
         assert await prune() == {"pruned": 3}
 
     assert Rows(tmp_path / "paygate.db").count("events") == 0
+
+async def test_the_worker_deletes_used_signatures_once_their_window_is_over(
+    tmp_path: Path, master_key: str
+) -> None:
+    env = gateway_env(tmp_path, master_key, PAYGATE_WORKER="off")
+    await upgrade_database_async(env["PAYGATE_DATABASE_URL"])
+    clock = MovableClock()
+    async with paygate(env, clock) as container:
+        guard = container.core.replays()
+        stamp = int(clock.now().timestamp())
+        await guard.spend({"method": "POST"}, "mch_1", "sig-old", stamp, None)
+        clock.advance(timedelta(minutes=5))
+        await guard.spend({"method": "POST"}, "mch_1", "sig-new", stamp + 300, None)
+        clock.advance(timedelta(minutes=2))
+
+        purge, every = container.background().jobs["used_signatures"]
+        assert await purge() == {"used_signatures_purged": 1}
+        assert every == 60.0
+
+    spent = Rows(tmp_path / "paygate.db").all("SELECT signature_sha256 FROM used_signatures")
+    assert spent == [(hashlib.sha256(b"sig-new").hexdigest(),)]

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fleet import Fleet, answered, codes, new_merchant, signed_call, spread, start_fleet
-from gateway_client import Keys, payment_body
+from gateway_client import Keys, encode, payment_body
 from process_harness import Processes
 from prometheus_client.parser import text_string_to_metric_families
+
+from entrypoints.cli.signing import signed_headers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -41,9 +43,11 @@ async def keys(fleet: Fleet) -> Keys:
 async def test_one_order_no_sent_30_times_over_both_servers_makes_one_payment(
     fleet: Fleet, keys: Keys
 ) -> None:
-    body = payment_body("SCALE-ORDER", "4242424242424242", 1_000)
+    # thirty requests of their own (signed bytes differ), all for one order
+    bodies = [payment_body("SCALE-ORDER", "4242424242424242", 1_000, description=f"try {i}")
+              for i in range(30)]
 
-    responses = answered(await spread(fleet.urls, keys, "POST", PAYMENTS, [body] * 30))
+    responses = answered(await spread(fleet.urls, keys, "POST", PAYMENTS, bodies))
 
     assert codes(responses) == {(201, None): 1, (409, "duplicate_order"): 29}
     rows = await fleet.rows.all(
@@ -52,6 +56,25 @@ async def test_one_order_no_sent_30_times_over_both_servers_makes_one_payment(
         "SCALE-ORDER",
     )
     assert rows == [("succeeded",)]
+
+
+async def test_one_signed_payment_replayed_30_times_over_both_servers_is_used_once(
+    fleet: Fleet, keys: Keys
+) -> None:
+    body = payment_body("SCALE-REPLAY", "4242424242424242", 1_000)
+    async with httpx.AsyncClient(timeout=30) as client:
+        raw = encode(body)
+        headers = {**signed_headers(keys.api_key, keys.api_secret, "POST", PAYMENTS, raw),
+                   "Content-Type": "application/json"}
+        responses = await asyncio.gather(*(
+            client.post(f"{fleet.urls[i % len(fleet.urls)]}{PAYMENTS}", content=raw,
+                        headers=headers) for i in range(30)))
+
+    assert codes(list(responses)) == {(201, None): 1, (401, "unauthenticated"): 29}
+    count = await fleet.rows.value(
+        "SELECT count(*) FROM payments WHERE merchant_id = $1", keys.merchant_id
+    )
+    assert count == 1
 
 
 async def test_one_idempotency_key_sent_30_times_over_both_servers_makes_one_payment(
@@ -90,7 +113,8 @@ async def test_40_concurrent_refunds_of_a_twentieth_over_both_servers_never_over
     payment_no = paid.json()["payment_no"]
     target = f"{PAYMENTS}/{payment_no}/refunds"
 
-    responses = answered(await spread(fleet.urls, keys, "POST", target, [{"amount": 500}] * 40))
+    bodies = [{"amount": 500, "reason": f"part {i}"} for i in range(40)]
+    responses = answered(await spread(fleet.urls, keys, "POST", target, bodies))
 
     tally = codes(responses)
     assert tally.pop((201, None)) == 20, codes(responses)

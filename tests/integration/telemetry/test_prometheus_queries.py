@@ -105,7 +105,7 @@ def drive_mix(api: Gateway, keys: Keys, run: str) -> Mix:
         pay(f"declined-{i}", CARD_DECLINED, amount, "failed", "failed")
         for i, amount in enumerate((3_000, 4_500))
     ]
-    duplicate = payment_body(f"{run}-ok-0", CARD_OK, 10_000)
+    duplicate = payment_body(f"{run}-ok-0", CARD_OK, 10_000, description="again")
     expect(api.call(keys, "POST", "/api/v1/payments", duplicate), 409, code="duplicate_order")
     mix.payment("duplicate")
     for i, amount in enumerate((20_000, 1_500)):

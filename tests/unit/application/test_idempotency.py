@@ -8,6 +8,7 @@ from application.errors import (
 )
 from application.idempotency import MAX_KEY_LENGTH, Idempotency
 from application.ports.storage import StoredResponse
+from domain.errors import InvalidReference
 from tests.unit.fakes import FakeClock, FakeIdempotencyStore
 
 CREATED = StoredResponse(201, b'{"payment_no":"pay_1"}', {"Content-Type": "application/json"})
@@ -129,6 +130,16 @@ class TestIdempotency:
     ) -> None:
         action = Counted(CREATED)
         with pytest.raises(ValidationFailed, match="1 to 255") as error:
+            await idempotency.run("mch_1", key, "fp-a", action)
+        assert error.value.code == "validation_error"
+        assert (action.runs, store.claims) == (0, {})
+
+    @pytest.mark.parametrize("key", ["   ", "key\u200b", "\u202ekey", " key", "k\x85y"])
+    async def test_a_key_that_does_not_read_as_itself_is_a_validation_error(
+        self, idempotency: Idempotency, store: FakeIdempotencyStore, key: str
+    ) -> None:
+        action = Counted(CREATED)
+        with pytest.raises(InvalidReference, match="Idempotency-Key") as error:
             await idempotency.run("mch_1", key, "fp-a", action)
         assert error.value.code == "validation_error"
         assert (action.runs, store.claims) == (0, {})

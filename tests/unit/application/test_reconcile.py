@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from application.ports.channel import ChargeResult, Outcome, RefundResult
@@ -160,3 +162,77 @@ class TestReconcilePayments:
         gateway.clock.advance(seconds=PAST_GRACE)
         assert await gateway.reconcile() == {"errors": 1}
         assert gateway.db.payment(payment_no).status is S.PROCESSING
+
+
+class TestReconcileSooner:
+    """`paygate reconcile --older-than`: a `processing` payment (its request already
+    answered) may be asked sooner; a `pending` payment or refund never within the grace,
+    since the request that made it may still be charging or refunding it."""
+
+    async def test_a_processing_payment_older_than_asked_is_reconciled_within_the_grace(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.clock.advance(seconds=6)
+
+        assert await gateway.reconcile(older_than=timedelta(seconds=5)) == {"succeeded": 1}
+        assert gateway.db.payment(payment_no).status is S.SUCCEEDED
+
+    async def test_a_processing_payment_changed_exactly_at_the_cutoff_waits(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await in_flight(gateway, merchant_id)
+        gateway.clock.advance(seconds=5)
+
+        assert await gateway.reconcile(older_than=timedelta(seconds=5)) == {}
+        assert gateway.db.payment(payment_no).status is S.PROCESSING
+        waiting = await gateway.reconcile.waiting(older_than=timedelta(seconds=5))
+        assert waiting["processing_changed_recently"] == 1
+
+    async def test_a_pending_payment_within_the_grace_is_left_whatever_older_than_says(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await gateway.store_pending_payment(merchant_id)
+        gateway.clock.advance(seconds=59)
+
+        assert await gateway.reconcile(older_than=timedelta(0)) == {}
+        assert gateway.db.payment(payment_no).status is S.PENDING
+        assert await gateway.reconcile.waiting(older_than=timedelta(0)) == {
+            "processing_changed_recently": 0, "pending_within_grace": 1, "still_unresolved": 0}
+
+    async def test_a_pending_refund_within_the_grace_is_left_whatever_older_than_says(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        refund_no = await refund_in_flight(gateway, merchant_id)
+        gateway.channel.settle_refund(refund_no, RefundResult(Outcome.SUCCEEDED, "re_x"))
+        gateway.clock.advance(seconds=59)
+
+        assert await gateway.reconcile(older_than=timedelta(0)) == {}
+        assert gateway.db.refund(refund_no).status is RefundStatus.PENDING
+        waiting = await gateway.reconcile.waiting(older_than=timedelta(0))
+        assert waiting["pending_within_grace"] == 1
+
+    async def test_older_than_longer_than_the_grace_holds_back_pending_ones_too(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment_no = await gateway.store_pending_payment(merchant_id)
+        gateway.clock.advance(seconds=90)
+
+        assert await gateway.reconcile(older_than=timedelta(seconds=120)) == {}
+        assert gateway.db.payment(payment_no).status is S.PENDING
+
+    async def test_what_is_left_waiting_is_counted_by_why(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        stuck = await in_flight(gateway, merchant_id)
+        gateway.channel.settle_charge(stuck, ChargeResult(Outcome.UNKNOWN))
+        gateway.clock.advance(seconds=PAST_GRACE)
+        await in_flight(gateway, merchant_id)
+        await gateway.store_pending_payment(merchant_id)
+
+        done = await gateway.reconcile()
+        waiting = await gateway.reconcile.waiting()
+
+        assert done == {"processing": 1}
+        assert waiting == {"processing_changed_recently": 1, "pending_within_grace": 1,
+                           "still_unresolved": 1}

@@ -270,6 +270,13 @@ class FakePaymentRepository:
         return [_copy_payment(p) for p in sorted(rows, key=lambda p: p.capture_before or now)[
             :limit]]
 
+    async def count_unresolved(self, updated_from: datetime | None = None) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for p in self._all().values():
+            if p.status in UNRESOLVED and (updated_from is None or p.updated_at >= updated_from):
+                counts[p.status.value] = counts.get(p.status.value, 0) + 1
+        return counts
+
     async def captured_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         return [
             Money(p.amount_captured, p.currency)
@@ -332,6 +339,14 @@ class FakeRefundRepository:
         ]
         rows.sort(key=lambda r: (r.updated_at, r.refund_no))
         return [dataclasses.replace(r) for r in rows[:limit]]
+
+    async def count_pending(self, updated_from: datetime | None = None) -> int:
+        return sum(
+            1
+            for r in self._all().values()
+            if r.status is RefundStatus.PENDING
+            and (updated_from is None or r.updated_at >= updated_from)
+        )
 
     async def succeeded_on(self, merchant_id: str, day: date) -> builtins.list[Money]:
         return [

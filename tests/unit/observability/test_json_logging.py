@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from observability.logging import configure_logging, json_handler
+from observability.logging import configure_logging, json_handler, write_line
 from observability.redaction import redact_text
 from tests.unit.observability.span_capture import Spans
 
@@ -121,3 +121,45 @@ def test_configure_logging_routes_every_logger_through_one_json_handler() -> Non
     [event] = [json.loads(line) for line in output.getvalue().splitlines()]
     assert event["logger"] == "uvicorn.error"
     assert event["message"] == "started with secret=[REDACTED]"
+
+
+@pytest.fixture
+def json_root() -> Iterator[io.StringIO]:
+    """The process's logging as `configure_logging` leaves it, writing to a buffer."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    output = io.StringIO()
+    root.handlers[:] = []
+    configure_logging("INFO", output)
+    yield output
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+def test_write_line_writes_what_a_record_would_straight_to_the_root_stream(
+    json_root: io.StringIO, spans: Spans
+) -> None:
+    direct = logging.getLogger("paygate.fast.direct")
+    routed = logging.getLogger("paygate.fast.routed")
+    captured = io.StringIO()
+    routed.addHandler(json_handler(captured))  # a handler of its own: a record is made
+    routed.propagate = False
+    try:
+        with spans.tracer.start_as_current_span("request") as span:
+            write_line(direct, logging.WARNING, "POST /x 401", {"status": 401, "route": "/x"})
+            write_line(routed, logging.WARNING, "POST /x 401", {"status": 401, "route": "/x"})
+        write_line(direct, logging.DEBUG, "below the level", {})
+    finally:
+        routed.handlers.clear()
+        routed.propagate = True
+
+    [fast] = events(json_root)
+    [slow] = events(captured)
+    for event in (fast, slow):
+        assert (event["level"], event["message"], event["status"], event["route"]) == (
+            "WARNING", "POST /x 401", 401, "/x")
+        assert event["trace_id"] == format(span.get_span_context().trace_id, "032x")
+        assert event["span_id"] == format(span.get_span_context().span_id, "016x")
+        assert str(event["timestamp"]).endswith("Z")
+    assert list(fast)[:6] == ["timestamp", "level", "logger", "message", "trace_id", "span_id"]
+    assert set(fast) == set(slow)

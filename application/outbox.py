@@ -64,13 +64,22 @@ async def _write(
     )
 
 
+async def announce_created(
+    uow: UnitOfWork, ids: IdGenerator, payment: Payment, now: datetime
+) -> None:
+    """A new payment: the state it was created in, then each move it has made since."""
+    states = payment.take_moves() or [payment]
+    await _write(uow, payment, _payment_events(ids, payment, states), now)
+
+
 async def announce_payment(
     uow: UnitOfWork, ids: IdGenerator, payment: Payment, now: datetime
 ) -> None:
-    """Each move the payment made in this transaction; a new payment that has not moved
-    announces the state it was created in."""
-    states = payment.take_moves() or [payment]
-    await _write(uow, payment, _payment_events(ids, payment, states), now)
+    """Each move the payment made in this transaction, and nothing when it made none (a
+    claim released, a void the channel refused): an event is a change, never a repeat."""
+    states = payment.take_moves()
+    if states:
+        await _write(uow, payment, _payment_events(ids, payment, states), now)
 
 
 async def announce_refund(

@@ -30,8 +30,8 @@ from adapters.platform.ids import RandomIds
 from adapters.resilience.breakers import Breakers
 from entrypoints.background import BackgroundWorker
 from entrypoints.composition import Observer, Ports, Services, compose
+from entrypoints.edge.replay import ReplayGuard
 from entrypoints.http.auth import TOLERANCE_SECONDS
-from entrypoints.http.replay import ReplayGuard
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry
 from entrypoints.wiring import (

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from adapters.platform.vault import decode_key
-from entrypoints.http.canonical_log import AccessLogPolicy
+from entrypoints.edge.canonical_log import AccessLogPolicy
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./paygate.db"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")

@@ -150,7 +150,7 @@ def _unnoticed(request: object, error: BaseException) -> None:
 
 def configure_process_logging(settings: Settings) -> None:
     """JSON lines for this process, Python's warnings among them; no uvicorn access log
-    (the canonical line per request, entrypoints/http/canonical_log.py, says more)."""
+    (the canonical line per request, entrypoints/edge/canonical_log.py, says more)."""
     configure_logging(settings.log_level.upper())
     logging.captureWarnings(True)
     logging.getLogger("uvicorn.access").disabled = True

@@ -9,7 +9,7 @@ from application.charging import ChargeRecorder, charge_safely
 from application.commands import CreatePaymentCommand
 from application.errors import Unavailable
 from application.following import follow_after, follow_within
-from application.outbox import announce_payment
+from application.outbox import announce_created
 from application.ports.channel import ChannelPort, Channels, ChargeRequest
 from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
 from application.ports.platform import Clock, IdGenerator
@@ -65,7 +65,7 @@ class CreatePayment:
             if joined:
                 await self.orders.create_order(order, within=uow)
                 await follow_within(self.orders, uow, payment)  # rejected by risk
-            await announce_payment(uow, self.ids, payment, payment.updated_at)
+            await announce_created(uow, self.ids, payment, payment.updated_at)
             await uow.commit()
         if payment.status is not PaymentStatus.PENDING:
             await follow_after(self.orders, payment)

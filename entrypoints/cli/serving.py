@@ -13,7 +13,7 @@ from adapters.persistence import is_sqlite
 from domain.errors import DomainError
 from entrypoints.cli.common import check_schema, fail, speak_json
 from entrypoints.container import build_container, close_container, upgrade
-from entrypoints.http.slow_clients import PROTOCOL as SLOW_CLIENTS_PROTOCOL
+from entrypoints.edge.slow_clients import PROTOCOL as SLOW_CLIENTS_PROTOCOL
 from entrypoints.master_key import check_master_key
 from entrypoints.settings import Settings
 from entrypoints.supervision import watch_workers

@@ -20,8 +20,8 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
+from entrypoints.edge.replay import ReplayGuard
 from entrypoints.http.errors import ApiError
-from entrypoints.http.replay import ReplayGuard
 
 TOLERANCE_SECONDS = 300
 CACHE_SECONDS = 60.0

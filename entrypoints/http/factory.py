@@ -9,12 +9,12 @@ from application.errors import Unavailable
 from application.ports.platform import SecretVault
 from application.ports.storage import UnitOfWorkFactory
 from entrypoints.container import Container, close_container, services_of
+from entrypoints.edge.canonical_log import AccessLogPolicy, canonical_log
+from entrypoints.edge.replay import release_on_unavailable
+from entrypoints.edge.slow_clients import body_deadline
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import CredentialLookup, MerchantCredentials, TokenBucket
-from entrypoints.http.canonical_log import AccessLogPolicy, canonical_log
-from entrypoints.http.replay import release_on_unavailable
 from entrypoints.http.services import ApiServices
-from entrypoints.http.slow_clients import body_deadline
 from entrypoints.master_key import master_key_check
 from entrypoints.readiness import ReadinessCheck, database_check
 

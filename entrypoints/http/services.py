@@ -10,9 +10,9 @@ from typing import Any
 from application.ports.channel import Channels
 from application.ports.platform import Clock, SecretVault
 from entrypoints.composition import Services
+from entrypoints.edge.replay import ReplayGuard
 from entrypoints.http.auth import CredentialLookup, TokenBucket
 from entrypoints.http.errors import TraceIdSource
-from entrypoints.http.replay import ReplayGuard
 from entrypoints.readiness import ReadinessCheck
 
 

@@ -29,7 +29,7 @@ def test_serve_bounds_connections_and_reads_headers_against_a_deadline(
     assert result.exit_code == 0, result.output
     [options] = served
     assert options["limit_concurrency"] == 250
-    assert options["http"] == "entrypoints.http.slow_clients:DeadlineHttpToolsProtocol"
+    assert options["http"] == "entrypoints.edge.slow_clients:DeadlineHttpToolsProtocol"
 
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what a deployment binds; nothing is bound here

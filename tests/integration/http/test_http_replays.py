@@ -16,7 +16,7 @@ from application.ports.external import RiskRequest
 from domain.risk import RiskDecision
 from entrypoints.cli.signing import signed_headers
 from entrypoints.container import Container
-from entrypoints.http.replay import ReplayGuard
+from entrypoints.edge.replay import ReplayGuard
 
 PAYMENTS = "/api/v1/payments"
 

@@ -117,6 +117,18 @@ class TestCancel:
 
         assert (answered.status, answered.pending_move) == (S.REQUIRES_CAPTURE, None)
 
+    async def test_a_void_the_channel_refuses_announces_nothing_the_payment_did_not_do(
+        self, gateway: Gateway, merchant_id: str
+    ) -> None:
+        payment = await gateway.authorize(merchant_id, notify_url=HOOKS)
+        before = gateway.db.event_types(merchant_id)
+        gateway.channel.script_moves(ChargeResult(Outcome.FAILED, None, "already_captured"))
+
+        await gateway.cancel(payment.payment_no)
+
+        assert gateway.db.event_types(merchant_id) == before
+        assert announced(gateway).count("payment.requires_capture") == 1
+
 
 class TestExpiry:
     async def test_a_hold_that_lapsed_uncaptured_is_voided_as_expired_and_announced(

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from entrypoints.http.canonical_log import AccessLogPolicy
+from entrypoints.edge.canonical_log import AccessLogPolicy
 from entrypoints.settings import ConfigurationError, Settings
 
 

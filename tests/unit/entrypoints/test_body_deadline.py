@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from entrypoints.http.slow_clients import body_deadline
+from entrypoints.edge.slow_clients import body_deadline
 
 Message = dict[str, Any]
 

@@ -28,7 +28,7 @@ from entrypoints.settings import Settings
 from observability.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from observability.trace_ids import current_trace_id
 
-PROTOCOL = "entrypoints.http.slow_clients:DeadlineHttpToolsProtocol"
+PROTOCOL = "entrypoints.edge.slow_clients:DeadlineHttpToolsProtocol"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TIMED_OUT = ("the request body did not arrive within {seconds:g} s; the connection is "
              "closed (send the whole request at once)")

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from application.errors import Unavailable
 from domain.errors import DomainError
 from entrypoints.cli.common import check_schema, emit, errors, fail, json_option, record_table
 from entrypoints.master_key import check_master_key, rotate_master_key, short
@@ -65,7 +66,7 @@ def _run(work: Callable[[Settings], Awaitable[T]], settings: Settings) -> T:
 
     try:
         return asyncio.run(main())
-    except DomainError as error:
+    except (DomainError, Unavailable) as error:
         fail(error)
 
 

@@ -10,6 +10,7 @@ import click
 import uvicorn
 
 from adapters.persistence import is_sqlite
+from application.errors import Unavailable
 from domain.errors import DomainError
 from entrypoints.cli.common import check_schema, fail, speak_json
 from entrypoints.container import build_container, close_container, upgrade
@@ -54,7 +55,7 @@ def prepare_database(settings: Settings) -> None:
         upgrade(settings)
     try:
         asyncio.run(_check_key(settings))
-    except DomainError as error:  # the database cannot be reached
+    except (DomainError, Unavailable) as error:  # the database cannot be reached
         if settings.auto_upgrade:
             fail(error)
         log.warning("the master key could not be checked against the database at start "
@@ -64,7 +65,7 @@ def prepare_database(settings: Settings) -> None:
 async def _key_checked_if_current(settings: Settings) -> bool:
     try:
         await check_schema(settings.database_url)
-    except DomainError:  # no database yet, an older schema, or not reachable yet
+    except (DomainError, Unavailable):  # no database yet, an older schema, or not reachable
         return False
     await check_master_key(settings)
     return True
@@ -73,6 +74,9 @@ async def _key_checked_if_current(settings: Settings) -> bool:
 async def _check_key(settings: Settings) -> None:
     await check_schema(settings.database_url)
     await check_master_key(settings)
+
+
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve_gateway(host: str, port: int, workers: int) -> None:
@@ -98,6 +102,9 @@ def serve_gateway(host: str, port: int, workers: int) -> None:
         lifespan="on",
         http=SLOW_CLIENTS_PROTOCOL,  # a deadline on reading headers (docs/adr/0024)
         limit_concurrency=settings.max_connections,
+        # uvicorn restarts a worker that does not answer its supervisor's ping in time
+        # (5 s by default); a worker still importing on a busy host is not a hung one
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
@@ -124,7 +131,7 @@ def worker() -> None:
     make_vault(settings)
     try:
         asyncio.run(check_master_key(settings))
-    except DomainError as error:
+    except (DomainError, Unavailable) as error:
         fail(error)
 
     async def main() -> None:

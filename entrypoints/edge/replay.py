@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from application.errors import Unavailable
 from application.idempotency import check_key
 from application.ports.platform import Clock
 from domain.errors import DomainError
@@ -71,7 +72,7 @@ class ReplayGuard:
             return
         try:
             await self.store.release(*spent)
-        except DomainError as error:
+        except (DomainError, Unavailable) as error:
             log.warning("a signature answered 503 could not be released (%s): the merchant "
                         "must sign that request again", error.message)
 

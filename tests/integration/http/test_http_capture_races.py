@@ -3,6 +3,7 @@ PostgreSQL: requests truly overlap, and the database decides who wins."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -87,7 +88,9 @@ async def test_a_declined_order_is_paid_with_another_card(api: Api, keys: Keys) 
     listed = await api.call(keys, "GET", f"{PAYMENTS}?order_no=ORDER-RETRY")
     assert {p["payment_no"] for p in listed.json()["data"]} == {
         declined["payment_no"], again["payment_no"]}
-    duplicate = await api.call(keys, "POST", PAYMENTS, payment_body("ORDER-RETRY"))
+    signed_again = int(time.time()) - 60  # the same body, signed afresh
+    duplicate = await api.call(keys, "POST", PAYMENTS, payment_body("ORDER-RETRY"),
+                               timestamp=signed_again)
     error = assert_error(duplicate, 409, "duplicate_order")
     assert error["details"] == [{"order_no": "ORDER-RETRY", "payment_no": again["payment_no"]}]
 

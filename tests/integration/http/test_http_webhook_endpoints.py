@@ -4,6 +4,7 @@ public, or an unknown event type, is a clear 4xx and writes nothing."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,8 +93,10 @@ async def test_a_deleted_endpoint_is_gone(api: Api, merchant: Keys) -> None:
     assert response.status_code == 200
     assert response.json() == {"id": created["id"], "deleted": True}
     assert (await api.call(merchant, "GET", ENDPOINTS)).json() == {"data": []}
+    signed_earlier = int(time.time()) - 60  # signed afresh, as a second DELETE must be
     for method, target in (("GET", path), ("DELETE", path), ("POST", f"{path}/rotate_secret")):
-        assert_error(await api.call(merchant, method, target), 404, "not_found")
+        response = await api.call(merchant, method, target, timestamp=signed_earlier)
+        assert_error(response, 404, "not_found")
 
 
 async def test_another_merchants_endpoint_is_not_found_and_stays_as_it_was(
@@ -103,8 +106,10 @@ async def test_another_merchants_endpoint_is_not_found_and_stays_as_it_was(
     path = f"{ENDPOINTS}/{theirs['id']}"
     before = await stored_text(api)
 
+    signed_earlier = int(time.time()) - 60  # signed afresh, as a second DELETE must be
     for method, target in (("GET", path), ("DELETE", path), ("POST", f"{path}/rotate_secret")):
-        assert_error(await api.call(merchant, method, target), 404, "not_found")
+        response = await api.call(merchant, method, target, timestamp=signed_earlier)
+        assert_error(response, 404, "not_found")
     assert (await api.call(merchant, "GET", ENDPOINTS)).json() == {"data": []}
     assert await stored_text(api) == before
     assert (await api.call(other_merchant, "GET", path)).status_code == 200

@@ -1,5 +1,6 @@
-"""What an automatic payment costs the database: five statements in two transactions
-(docs/adr/0008), whatever the card lifecycle added around it (docs/adr/0014)."""
+"""What an automatic payment costs the database: seven statements in two transactions, the
+five of docs/adr/0008 and each transaction's outbox row (docs/adr/0020), whatever the card
+lifecycle added around it (docs/adr/0014)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from entrypoints.settings import Settings
 pytestmark = pytest.mark.usefixtures("migrated_url")
 
 
-async def test_an_automatic_payment_is_five_statements_in_two_transactions(
-    migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_an_automatic_payment_is_seven_statements_in_two_transactions(
+    migrated_url: str, master_key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(database_url=migrated_url, master_key_file=tmp_path / "k",
+    settings = Settings(database_url=migrated_url, master_key_file=master_key_file,
                         tracing=False, metrics=False, worker=False)
     container = build_container(settings)
     sent: Counter[str] = Counter()

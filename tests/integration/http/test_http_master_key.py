@@ -88,7 +88,7 @@ async def test_rotation_while_serving_reseals_everything_and_no_request_fails(
     assert (await new_only.client.get("/health/ready")).status_code == 200
 
 
-@pytest.mark.parametrize("previous", [OLD, None])
+@pytest.mark.parametrize("previous", [OLD, None], ids=["old-as-previous", "no-previous"])
 async def test_after_rotation_a_gateway_with_only_the_old_key_is_not_ready(
     open_api: ApiFactory, any_db_url: str, previous: str | None
 ) -> None:

@@ -123,6 +123,7 @@ class UseCases(containers.DeclarativeContainer):
         webhook_sender=gateways.webhook_sender,
         destinations=gateways.webhook_sender,  # the sender checks destinations as it sends
         idempotency_store=core.idempotency_store,
+        trace_id=core.telemetry.provided.trace_id,
     )
     services = providers.Singleton(
         compose,

@@ -28,6 +28,7 @@ from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.platform.clock import SystemClock
 from adapters.platform.ids import RandomIds
 from adapters.resilience.breakers import Breakers
+from domain.operator import BOOTSTRAP_ACTOR
 from entrypoints.background import BackgroundWorker
 from entrypoints.composition import Observer, Ports, Services, compose
 from entrypoints.http.auth import TOLERANCE_SECONDS
@@ -191,7 +192,8 @@ async def ensure_demo_merchant(settings: Settings) -> dict[str, str] | None:
         services = services_of(container)
         if await services.list_merchant_ids():
             return None
-        new = await services.create_merchant(CreateMerchantCommand(name="demo"))
+        new = await services.create_merchant(
+            CreateMerchantCommand(name="demo", actor=BOOTSTRAP_ACTOR))
         return {
             "merchant_id": new.merchant.merchant_id,
             "api_key": new.merchant.api_key,

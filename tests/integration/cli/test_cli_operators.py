@@ -5,6 +5,8 @@ makes named tokens and `audit list` reads the trail. On SQLite and PostgreSQL.""
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from domain.authorization import CaptureMethod
 from domain.operator import token_hash
 
 YESTERDAY = datetime.now(UTC) - timedelta(days=1)
+NEW_KEY = base64.b64encode(os.urandom(32)).decode()
 
 
 @pytest.fixture
@@ -150,6 +153,7 @@ def test_every_state_changing_command_writes_one_row_naming_its_operator(
     ["refunds", "create", "pay_x"],
     ["settle"],
     ["webhooks", "retry", "evt_x"],
+    ["keys", "rotate"],
 ])
 def test_a_state_changing_command_without_an_operator_exits_2_and_writes_nothing(
     paygate: Paygate, command: list[str]
@@ -238,3 +242,22 @@ def test_no_command_alters_the_trail(paygate: Paygate) -> None:
         result = paygate("audit", verb)
         assert result.exit_code == 2
     assert _count(paygate) == 1
+
+
+def test_keys_rotate_is_an_admins_and_its_row_commits_with_the_new_fingerprint(
+    paygate: Paygate, merchant: dict[str, Any], tmp_path: Path
+) -> None:
+    paygate.json("operators", "create", "--name", "otto", "--role", "operator")
+    old = (tmp_path / "paygate.key").read_text()
+    both = Paygate({**paygate.env, "PAYGATE_MASTER_KEY": NEW_KEY,
+                    "PAYGATE_PREVIOUS_MASTER_KEY": old})
+
+    refused = both("keys", "rotate", "--operator", "otto")
+    rotated = both.json("keys", "rotate", "--operator", "bootstrap")
+    again = both.json("keys", "rotate", "--operator", "bootstrap")
+
+    assert_clean_failure(refused, 1, "forbidden", "keys.rotate needs the admin role")
+    [row] = [r for r in _rows(paygate) if r.action == "keys.rotate"]
+    assert (row.actor, row.object_type) == ("bootstrap", "master_key")
+    assert row.after_status == rotated["sealed_with"] == again["sealed_with"]
+    assert row.before_status != row.after_status

@@ -217,6 +217,9 @@ class TestAdminToken:
         ("POST", "/admin/v1/payments/pay_x/refunds", {"amount": 1}),
         ("POST", "/admin/v1/settlements", {"merchant_id": "mch_x", "date": "2020-01-01"}),
         ("GET", "/admin/v1/settlements", None),
+        ("GET", "/admin/v1/audit", None),
+        ("POST", "/admin/v1/payments/pay_x/capture", {}),
+        ("POST", "/admin/v1/payments/pay_x/cancel", {}),
     )
 
     @pytest.mark.parametrize(("method", "path", "body"), ROUTES)

@@ -124,7 +124,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def failing(any_db_url: str) -> dict[str, FailingCommits]:
+def failing() -> dict[str, FailingCommits]:
+    """Where `db_api` leaves its units of work, to fail one commit on demand."""
     return {}
 
 

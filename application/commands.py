@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from domain.authorization import CaptureMethod
 from domain.card import CardDetails
+from domain.operator import Actor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +35,7 @@ class CapturePaymentCommand:
     payment_no: str
     merchant_id: str | None
     amount: Any = None  # None captures everything held; less releases the rest
+    actor: Actor | None = None  # the operator, checked and audited; None: the merchant
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +46,7 @@ class CancelPaymentCommand:
     merchant_id: str | None
     reason: str | None = None
     on_expiry: bool = False
+    actor: Actor | None = None  # the operator, checked and audited; None: merchant or worker
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +54,7 @@ class ReviewPaymentCommand:
     payment_no: str
     decision: Literal["approve", "reject"]
     note: str | None = None
+    actor: Actor | None = None  # the operator deciding, checked and audited
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,12 +66,14 @@ class CreateRefundCommand:
     amount: Any = None  # None refunds everything that is left
     reason: str | None = None
     request_key: str | None = None  # the Idempotency-Key: one refund per key and payment
+    actor: Actor | None = None  # the operator, checked and audited; None: the merchant
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SettleCommand:
     merchant_id: str
     day: date
+    actor: Actor | None = None  # the operator settling, checked and audited
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,3 +81,4 @@ class CreateMerchantCommand:
     name: str
     fee_basis_points: int = 290
     fee_fixed: int = 30
+    actor: Actor | None = None  # the operator onboarding it, checked and audited

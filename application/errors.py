@@ -15,6 +15,12 @@ class ValidationFailed(DomainError):
     code = "validation_error"
 
 
+class DuplicateName(DomainError):
+    """A second operator under a name already taken."""
+
+    code = "validation_error"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 

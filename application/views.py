@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.operator import AuditEntry
 from domain.payment import Payment
 from domain.refund import Refund
 from domain.settlement import Settlement
@@ -76,4 +77,20 @@ def settlement_view(settlement: Settlement) -> dict[str, Any]:
         "payment_count": settlement.payment_count,
         "refund_count": settlement.refund_count,
         "created_at": rfc3339(settlement.created_at),
+    }
+
+
+def audit_view(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.entry_id,
+        "actor": entry.actor,
+        "role": entry.role.value,
+        "action": entry.action.value,
+        "object": entry.object_id,
+        "object_type": entry.object_type,
+        "before": entry.before,
+        "after": entry.after,
+        "reason": entry.reason,
+        "trace_id": entry.trace_id,
+        "created_at": rfc3339(entry.created_at),
     }

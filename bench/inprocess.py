@@ -155,7 +155,8 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str], A
     env.update(setting.split("=", 1) for setting in args.set)
     subprocess.run([bench.PAYGATE, "db", "upgrade"], env=env, check=True, capture_output=True)
     merchant = json.loads(subprocess.run(
-        [bench.PAYGATE, "merchants", "create", "--name", "Bench", "--json"],
+        [bench.PAYGATE, "merchants", "create", "--name", "Bench", "--json",
+         "--operator", "bootstrap"],
         env=env, check=True, capture_output=True, text=True).stdout)
     return env, merchant, sink
 

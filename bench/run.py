@@ -391,7 +391,8 @@ def run_config(args: argparse.Namespace, db: str, workers: int, obs: str) -> dic
     env = server_env(db_url, workdir, obs, sink_port, args.server_pythonpath)
     subprocess.run([PAYGATE, "db", "upgrade"], env=env, check=True, capture_output=True)
     merchant = json.loads(subprocess.run(
-        [PAYGATE, "merchants", "create", "--name", "Bench", "--json"],
+        [PAYGATE, "merchants", "create", "--name", "Bench", "--json",
+         "--operator", "bootstrap"],
         env=env, check=True, capture_output=True, text=True).stdout)
     port = free_port()
     server = subprocess.Popen([PAYGATE, "serve", "--port", str(port), "--workers", str(workers)],

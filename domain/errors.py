@@ -74,3 +74,13 @@ class AuthorizationExpired(DomainError):
 
 class InvalidReference(DomainError):
     code = "validation_error"
+
+
+class Forbidden(DomainError):
+    """An operator whose role does not carry the right to an action."""
+
+    code = "forbidden"
+
+
+class InvalidOperatorName(DomainError):
+    code = "validation_error"

@@ -33,6 +33,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Protocol
 
+from application.auditing import AuditTrail
 from application.charging import ChargeRecorder
 from application.holding import MoveRecorder
 from application.idempotency import Idempotency
@@ -42,8 +43,10 @@ from application.ports.platform import (
     Clock,
     IdGenerator,
     SecretVault,
+    TraceIds,
     WebhookDestinations,
     WebhookSender,
+    no_trace_id,
 )
 from application.ports.storage import IdempotencyStore, UnitOfWorkFactory
 from application.refunding import RefundRecorder
@@ -61,6 +64,8 @@ from application.use_cases.get_payment import GetPayment
 from application.use_cases.get_refund import GetRefund
 from application.use_cases.get_webhook_endpoints import GetWebhookEndpoint, ListWebhookEndpoints
 from application.use_cases.handle_notification import HandleChannelNotification
+from application.use_cases.identify_operator import IdentifyOperator
+from application.use_cases.list_audit import ListAudit
 from application.use_cases.list_event_deliveries import ListEventDeliveries
 from application.use_cases.list_events import ListEvents
 from application.use_cases.list_merchants import ListMerchantIds
@@ -68,6 +73,7 @@ from application.use_cases.list_payments import ListPayments
 from application.use_cases.list_refunds import ListRefunds
 from application.use_cases.list_settlements import ListSettlements
 from application.use_cases.list_webhooks import ListWebhooks
+from application.use_cases.manage_operators import CreateOperator, DisableOperator, ListOperators
 from application.use_cases.measure_outbox_lag import MeasureOutboxLag
 from application.use_cases.process_settlement import ProcessSettlement
 from application.use_cases.prune_events import PruneEvents
@@ -98,6 +104,7 @@ class Ports:
     webhook_sender: WebhookSender
     destinations: WebhookDestinations  # where a merchant's webhook endpoint may point
     idempotency_store: IdempotencyStore
+    trace_id: TraceIds = no_trace_id  # the current trace's id, for the audit trail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +145,12 @@ class Services:
     get_webhook_endpoint: GetWebhookEndpoint
     delete_webhook_endpoint: DeleteWebhookEndpoint
     rotate_webhook_secret: RotateWebhookSecret
+    # operators and the audit trail (docs/adr/0029, 0030)
+    create_operator: CreateOperator
+    disable_operator: DisableOperator
+    list_operators: ListOperators
+    identify_operator: IdentifyOperator
+    list_audit: ListAudit
     idempotency: Idempotency
 
     @classmethod
@@ -170,6 +183,12 @@ class Observer(Protocol):
     def cancel_payment(self, inner: CancelPayment) -> CancelPayment: ...
 
     def process_settlement(self, inner: ProcessSettlement) -> ProcessSettlement: ...
+
+    def review_payment(self, inner: ReviewPayment) -> ReviewPayment: ...
+
+    def audit_trail(self, inner: AuditTrail) -> AuditTrail:
+        """The trail, counting each operator action it records."""
+        ...
 
 
 def _unnoticed(request: object, error: BaseException) -> None:
@@ -208,6 +227,12 @@ class Unobserved:
     def process_settlement(self, inner: ProcessSettlement) -> ProcessSettlement:
         return inner
 
+    def review_payment(self, inner: ReviewPayment) -> ReviewPayment:
+        return inner
+
+    def audit_trail(self, inner: AuditTrail) -> AuditTrail:
+        return inner
+
 
 def compose(
     ports: Ports,
@@ -223,33 +248,35 @@ def compose(
     charges = ChargeRecorder(uow, clock, ids, orders)
     refunds = RefundRecorder(uow, clock, ids)
     moves = MoveRecorder(uow, clock, ids, orders)
+    trail = seen.audit_trail(AuditTrail(clock, ids, ports.trace_id))
     create_payment, payment_refused = seen.create_payment(
         CreatePayment(uow, risk, orders, channels, clock, ids, charges), list(ports.channels)
     )
-    cancel_payment = seen.cancel_payment(CancelPayment(uow, channels, clock, ids, moves))
+    cancel_payment = seen.cancel_payment(CancelPayment(uow, channels, clock, ids, moves, trail))
     return Services(
         create_payment=create_payment,
         payment_refused=payment_refused,
         get_payment=GetPayment(uow),
         list_payments=ListPayments(uow),
-        review_payment=ReviewPayment(uow, channels, clock, ids, charges),
-        capture_payment=seen.capture_payment(CapturePayment(uow, channels, clock, moves)),
+        review_payment=seen.review_payment(
+            ReviewPayment(uow, channels, clock, ids, charges, trail)),
+        capture_payment=seen.capture_payment(CapturePayment(uow, channels, clock, moves, trail)),
         cancel_payment=cancel_payment,
         expire_authorizations=ExpireAuthorizations(uow, clock, cancel_payment),
-        create_refund=seen.create_refund(CreateRefund(uow, channels, clock, ids, refunds)),
+        create_refund=seen.create_refund(CreateRefund(uow, channels, clock, ids, refunds, trail)),
         get_refund=GetRefund(uow),
         list_refunds=ListRefunds(uow),
         handle_notification=HandleChannelNotification(uow, charges, refunds),
         reconcile=ReconcilePayments(uow, channels, clock, charges, refunds, moves),
-        process_settlement=seen.process_settlement(ProcessSettlement(uow, clock, ids)),
+        process_settlement=seen.process_settlement(ProcessSettlement(uow, clock, ids, trail)),
         list_settlements=ListSettlements(uow),
-        create_merchant=CreateMerchant(uow, clock, ids, vault),
+        create_merchant=CreateMerchant(uow, clock, ids, vault, trail),
         list_merchant_ids=ListMerchantIds(uow),
-        set_merchant_active=SetMerchantActive(uow),
+        set_merchant_active=SetMerchantActive(uow, trail),
         deliver_webhooks=DeliverWebhooks(
             uow, clock, vault, seen.webhook_sender(ports.webhook_sender)
         ),
-        retry_webhook=RetryWebhook(uow, clock),
+        retry_webhook=RetryWebhook(uow, clock, trail),
         list_webhooks=ListWebhooks(uow),
         publish_events=PublishEvents(uow, clock, ids),
         prune_events=PruneEvents(uow, clock, event_retention),
@@ -263,5 +290,10 @@ def compose(
         get_webhook_endpoint=GetWebhookEndpoint(uow),
         delete_webhook_endpoint=DeleteWebhookEndpoint(uow, clock),
         rotate_webhook_secret=RotateWebhookSecret(uow, clock, ids, vault),
+        create_operator=CreateOperator(uow, clock, ids, trail),
+        disable_operator=DisableOperator(uow, clock, trail),
+        list_operators=ListOperators(uow),
+        identify_operator=IdentifyOperator(uow),
+        list_audit=ListAudit(uow),
         idempotency=Idempotency(ports.idempotency_store, clock),
     )

@@ -28,6 +28,7 @@ from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.platform.clock import SystemClock
 from adapters.platform.ids import RandomIds
 from adapters.resilience.breakers import Breakers
+from domain.operator import BOOTSTRAP_ACTOR
 from entrypoints.background import BackgroundWorker
 from entrypoints.composition import Observer, Ports, Services, compose
 from entrypoints.edge.replay import ReplayGuard
@@ -123,6 +124,7 @@ class UseCases(containers.DeclarativeContainer):
         webhook_sender=gateways.webhook_sender,
         destinations=gateways.webhook_sender,  # the sender checks destinations as it sends
         idempotency_store=core.idempotency_store,
+        trace_id=core.telemetry.provided.trace_id,
     )
     services = providers.Singleton(
         compose,
@@ -190,7 +192,8 @@ async def ensure_demo_merchant(settings: Settings) -> dict[str, str] | None:
         services = services_of(container)
         if await services.list_merchant_ids():
             return None
-        new = await services.create_merchant(CreateMerchantCommand(name="demo"))
+        new = await services.create_merchant(
+            CreateMerchantCommand(name="demo", actor=BOOTSTRAP_ACTOR))
         return {
             "merchant_id": new.merchant.merchant_id,
             "api_key": new.merchant.api_key,

@@ -17,9 +17,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from adapters.persistence import create_engine
+from adapters.persistence import SqlUnitOfWorkFactory, create_engine
 from adapters.persistence.sealing import SEALED_COLUMNS, KeyRecord, SealedColumn, SqlSealingKey
+from adapters.platform.ids import RandomIds
 from adapters.platform.vault import AesGcmVault, UnknownSealingKey
+from application.use_cases.identify_operator import IdentifyOperator
+from domain.operator import Action, Actor, AuditEntry
 from entrypoints.readiness import ReadinessCheck
 from entrypoints.settings import ConfigurationError, Settings
 from entrypoints.wiring import make_vault
@@ -95,16 +98,30 @@ def master_key_check(engine: AsyncEngine, vault: AesGcmVault) -> ReadinessCheck:
     return master_key
 
 
-async def rotate(store: SqlSealingKey, vault: AesGcmVault) -> dict[str, Any]:
+def _rotation_row(actor: Actor, was: str, to: str, now: datetime) -> AuditEntry:
+    return AuditEntry(entry_id=RandomIds().new_id("aud"), actor=actor.name, role=actor.role,
+                      action=Action.KEYS_ROTATE, object_type="master_key", object_id=short(to),
+                      before=short(was), after=short(to), reason=None, trace_id=None,
+                      created_at=now)
+
+
+async def rotate(
+    store: SqlSealingKey, vault: AesGcmVault, actor: Actor | None = None
+) -> dict[str, Any]:
     """Record this vault's key and re-seal under it every value sealed under another.
 
     Runs beside live gateways that hold both keys: each value is replaced only if it is
     unchanged since it was read. Values no key of this process opens are counted, not
     touched. Running it again re-seals what was written under the old key meanwhile.
     """
+    if actor is not None:
+        actor.require(Action.KEYS_ROTATE)
     record = await checked_record(store, vault)
+    now = datetime.now(UTC)
+    audit = None if actor is None else _rotation_row(
+        actor, record.fingerprint, vault.fingerprint, now)
     if record.fingerprint != vault.fingerprint and not await store.move(
-        record.fingerprint, vault.fingerprint, datetime.now(UTC)
+        record.fingerprint, vault.fingerprint, now, audit
     ):
         record = await checked_record(store, vault)  # another rotation moved it first
     resealed: dict[str, int] = {}
@@ -135,9 +152,13 @@ async def _reseal(
     return resealed, unopened
 
 
-async def rotate_master_key(settings: Settings) -> dict[str, Any]:
+async def rotate_master_key(settings: Settings, operator: str | None = None) -> dict[str, Any]:
+    """`operator`: the name the rotation is recorded under (held to the admin role)."""
     engine = create_engine(settings.database_url, poolclass=NullPool)
     try:
-        return await rotate(SqlSealingKey(engine), make_vault(settings))
+        actor = None
+        if operator is not None:
+            actor = await IdentifyOperator(SqlUnitOfWorkFactory(engine)).by_name(operator)
+        return await rotate(SqlSealingKey(engine), make_vault(settings), actor)
     finally:
         await engine.dispose()

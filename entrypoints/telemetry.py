@@ -114,6 +114,16 @@ class Telemetry:
             inner, decorators.metered_process_settlement, decorators.traced_process_settlement
         )
 
+    def review_payment(self, inner: T) -> T:
+        if self.provider is None:
+            return inner
+        return cast(T, decorators.traced_review_payment(cast(Any, inner), self.tracer))
+
+    def audit_trail(self, inner: T) -> T:
+        if self.metrics is None:
+            return inner
+        return cast(T, decorators.MeteredAuditTrail(inner, self.metrics))
+
     def _wrap(
         self,
         inner: T,

@@ -39,6 +39,18 @@ def business_attributes(obj: object) -> Attributes:
         if isinstance(value, str):  # StrEnum included
             attributes[name] = str(value)
     attributes.update(risk_attributes(getattr(obj, "risk", None)))
+    attributes.update(operator_attributes(getattr(obj, "actor", None)))
+    return attributes
+
+
+def operator_attributes(actor: object) -> Attributes:
+    """paygate.operator and paygate.operator.role of the operator a command acts for."""
+    name, role = getattr(actor, "name", None), getattr(actor, "role", None)
+    if not isinstance(name, str):
+        return {}
+    attributes: Attributes = {"paygate.operator": name}
+    if isinstance(role, str):
+        attributes["paygate.operator.role"] = str(role)
     return attributes
 
 

@@ -202,3 +202,28 @@ def traced_process_settlement(
     inner: AsyncCallable[R], tracer: Tracer | None = None
 ) -> TracedUseCase[R]:
     return TracedUseCase(inner, "ProcessSettlement", tracer, after=settlement_attributes)
+
+
+def traced_review_payment(inner: AsyncCallable[R], tracer: Tracer | None) -> TracedUseCase[R]:
+    return TracedUseCase(inner, "ReviewPayment", tracer)
+
+
+class MeteredAuditTrail:
+    """An audit trail that counts each action it records,
+    `payment_gateway_operator_actions_total{role, action}`. The count is taken when the
+    row is written into the unit of work; an action whose commit then fails (rare: the
+    database failing at COMMIT) is counted all the same."""
+
+    __slots__ = ("_inner", "_metrics")
+
+    def __init__(self, inner: Any, metrics: Metrics) -> None:
+        self._inner, self._metrics = inner, metrics
+
+    def check(self, actor: Any, action: Any) -> None:
+        self._inner.check(actor, action)
+
+    async def record(self, uow: Any, actor: Any, action: Any, *args: Any, **kwargs: Any) -> Any:
+        entry = await self._inner.record(uow, actor, action, *args, **kwargs)
+        if entry is not None:
+            self._metrics.record_operator_action(str(entry.role), str(entry.action))
+        return entry

@@ -131,6 +131,10 @@ class Metrics:
             "webhook_delivery_failures_total",
             "Webhook delivery attempts answered other than 2xx or not answered, by endpoint.",
             ("endpoint",), namespace=ns, registry=reg)
+        self.operator_actions = Counter(
+            "operator_actions_total",
+            "Operator actions written to the audit trail, by the operator's role and the action.",
+            ("role", "action"), namespace=ns, registry=reg)
 
     # -- recording ---------------------------------------------------------------------
     def observe_http(
@@ -200,6 +204,11 @@ class Metrics:
         failed = self._child(self.webhook_failures, endpoint)
         with self._buffers.lock:
             failed.inc()
+
+    def record_operator_action(self, role: str, action: str) -> None:
+        done = self._child(self.operator_actions, role, action)
+        with self._buffers.lock:
+            done.inc()
 
     def _outcome(
         self, counter: Counter, statuses: tuple[str, ...], status: str, *labels: str

@@ -335,3 +335,37 @@ used_signatures = Table(
     _at("expires_at"),
 )
 Index("ix_used_signatures_expires", used_signatures.c.expires_at)
+
+operators = Table(
+    "operators",
+    metadata,
+    # named admin credentials: the token is kept as its SHA-256 only (docs/adr/0029)
+    Column("operator_id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False),
+    _at("created_at"),
+    _at("disabled_at", nullable=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # one row per operator action, written with the change; never updated or deleted
+    # (docs/adr/0030: no code path does, and the database refuses it)
+    Column("entry_id", String(64), primary_key=True),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(128), nullable=False),
+    Column("before_status", String(32)),
+    Column("after_status", String(32)),
+    Column("reason", Text),
+    Column("trace_id", String(32)),
+    _at("created_at"),
+)
+Index("ix_audit_log_newest", audit_log.c.created_at, audit_log.c.entry_id)
+Index("ix_audit_log_actor", audit_log.c.actor, audit_log.c.created_at)
+Index("ix_audit_log_object", audit_log.c.object_id, audit_log.c.created_at)

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.errors import translated
 from adapters.persistence.schema import idempotency_keys, merchants, sealing_key
-from adapters.persistence.sql import Autocommit, InsertIgnoring
+from adapters.persistence.sql import Autocommit, InsertIgnoring, Repository
+from adapters.persistence.uow import SqlUnitOfWorkFactory
+from domain.operator import AuditEntry
 
 SLOT = "sealing"
 _RECORDED = select(sealing_key).where(sealing_key.c.slot == SLOT)
@@ -73,11 +75,21 @@ SEALED_COLUMNS = (
 """Every sealed value paygate stores; a table that stores one adds its column here."""
 
 
+class _KeyRecordInUnit(Repository):
+    """The fingerprint's move inside a unit of work, to commit with its audit row."""
+
+    __slots__ = ()
+
+    async def move(self, was: str, to: str, now: datetime) -> bool:
+        return bool((await self._execute(_MOVE, {"was": was, "to": to, "now": now})).rowcount)
+
+
 class SqlSealingKey:
     """The fingerprint on record, and the sealed values, outside any unit of work."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._db = Autocommit(engine)
+        self._units = SqlUnitOfWorkFactory(engine)
 
     async def recorded(self) -> KeyRecord | None:
         with translated("reading the master key's fingerprint"):
@@ -95,8 +107,18 @@ class SqlSealingKey:
         assert recorded is not None  # written just now, and never deleted
         return recorded
 
-    async def move(self, was: str, to: str, now: datetime) -> bool:
-        """Record `to` in place of `was`; False when `was` is no longer the record."""
+    async def move(
+        self, was: str, to: str, now: datetime, audit: AuditEntry | None = None
+    ) -> bool:
+        """Record `to` in place of `was`; False when `was` is no longer the record. With
+        `audit`, the operator's row is written in the same transaction as the move."""
+        if audit is not None:
+            async with self._units() as uow:
+                moved = await uow.repository(_KeyRecordInUnit).move(was, to, now)
+                if moved:
+                    await uow.audit.add(audit)
+                    await uow.commit()
+                return moved
         with translated("recording the new master key's fingerprint"):
             async with self._db.connect() as conn:
                 done = await conn.execute(_MOVE, {"was": was, "to": to, "now": now})

@@ -31,6 +31,7 @@ from adapters.persistence.events import SqlEventRepository
 from adapters.persistence.gate import FifoGate, connection_gate_of, gate_of
 from adapters.persistence.ledger import SqlLedgerRepository
 from adapters.persistence.merchants import SqlMerchantRepository
+from adapters.persistence.operators import SqlAuditRepository, SqlOperatorRepository
 from adapters.persistence.orders import SqlOrderRepository
 from adapters.persistence.outbox import SqlOutboxRepository
 from adapters.persistence.payments import SqlPaymentRepository
@@ -80,6 +81,8 @@ class SqlUnitOfWork:
     ledger = _Repository(SqlLedgerRepository)
     settlements = _Repository(SqlSettlementRepository)
     merchants = _Repository(SqlMerchantRepository)
+    operators = _Repository(SqlOperatorRepository)
+    audit = _Repository(SqlAuditRepository)
     outbox = _Repository(SqlOutboxRepository)
     events = _Repository(SqlEventRepository)
     endpoints = _Repository(SqlEndpointRepository)

@@ -25,6 +25,17 @@ class IdGenerator(Protocol):
         ...
 
 
+class TraceIds(Protocol):
+    """The id of the trace the current call runs in, if any: the audit trail records it."""
+
+    def __call__(self) -> str | None: ...
+
+
+def no_trace_id() -> str | None:
+    """A `TraceIds` for processes that trace nothing."""
+    return None
+
+
 class SecretVault(Protocol):
     """Seals merchant secrets so they are never stored in plain text."""
 

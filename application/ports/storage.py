@@ -17,6 +17,7 @@ from application.ports.events import (
 from domain.ledger import Posting
 from domain.merchant import Merchant
 from domain.money import Money
+from domain.operator import AuditEntry, Operator
 from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund, RefundStatus
 from domain.settlement import Settlement
@@ -165,6 +166,46 @@ class MerchantRepository(Protocol):
         ...
 
 
+class OperatorRepository(Protocol):
+    """Named operator credentials; a token is found by its hash, never kept in clear."""
+
+    async def add(self, operator: Operator) -> None:
+        """Raises `DuplicateName` when an operator of that name exists (disabled ones too)."""
+        ...
+
+    async def get_by_name(self, name: str) -> Operator | None: ...
+
+    async def get_by_token_hash(self, token_hash: str) -> Operator | None: ...
+
+    async def update(self, operator: Operator) -> None:
+        """Write back `active` and `disabled_at`."""
+        ...
+
+    async def list(self) -> builtins.list[Operator]:
+        """Every operator, oldest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    actor: str | None = None
+    object_id: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+    limit: int = 20
+    cursor: Cursor | None = None
+
+
+class AuditRepository(Protocol):
+    """Append-only: paygate has no way to update or delete an entry."""
+
+    async def add(self, entry: AuditEntry) -> None: ...
+
+    async def list(self, query: AuditQuery) -> Page[AuditEntry]:
+        """Newest first, ties broken by the entry id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without `commit()` rolls everything back.
 
@@ -185,6 +226,12 @@ class UnitOfWork(Protocol):
 
     @property
     def merchants(self) -> MerchantRepository: ...
+
+    @property
+    def operators(self) -> OperatorRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
 
     @property
     def outbox(self) -> OutboxRepository: ...

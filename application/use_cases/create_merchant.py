@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.auditing import AuditObject, AuditTrail
 from application.commands import CreateMerchantCommand
 from application.errors import ValidationFailed
 from application.ports.platform import Clock, IdGenerator, SecretVault
 from application.ports.storage import UnitOfWorkFactory
 from domain.merchant import Merchant
+from domain.operator import Action
 from domain.settlement import FeeSchedule
 
 
@@ -27,8 +29,10 @@ class CreateMerchant:
     clock: Clock
     ids: IdGenerator
     vault: SecretVault
+    trail: AuditTrail
 
     async def __call__(self, command: CreateMerchantCommand) -> NewMerchant:
+        self.trail.check(command.actor, Action.MERCHANT_CREATE)
         name = command.name.strip()
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must be 1 to 200 characters")
@@ -44,5 +48,8 @@ class CreateMerchant:
         )
         async with self.uow() as uow:
             await uow.merchants.add(merchant)
+            await self.trail.record(uow, command.actor, Action.MERCHANT_CREATE,
+                                    AuditObject("merchant", merchant.merchant_id), None, "active",
+                                    merchant.name)
             await uow.commit()
         return NewMerchant(merchant, api_secret, webhook_secret)

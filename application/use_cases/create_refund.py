@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from application.auditing import AuditObject, AuditTrail
 from application.commands import CreateRefundCommand
 from application.errors import NotFound, Unavailable
 from application.outbox import announce_refund
@@ -12,6 +13,7 @@ from application.ports.channel import Channels, Outcome, RefundRequest, RefundRe
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
 from application.refunding import RefundOutcome, RefundRecorder, refund_safely
+from domain.operator import Action
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,10 @@ class CreateRefund:
     clock: Clock
     ids: IdGenerator
     recorder: RefundRecorder
+    trail: AuditTrail
 
     async def __call__(self, command: CreateRefundCommand) -> RefundOutcome:
+        self.trail.check(command.actor, Action.PAYMENT_REFUND)
         async with self.uow() as uow:
             payment = await uow.payments.get(
                 command.payment_no, command.merchant_id, for_update=True
@@ -52,6 +56,11 @@ class CreateRefund:
             await uow.payments.update(payment)
             await uow.refunds.add(refund)
             await announce_refund(uow, self.ids, payment, refund, refund.created_at)
+            await self.trail.record(
+                uow, command.actor, Action.PAYMENT_REFUND, AuditObject("refund", refund.refund_no),
+                None, refund.status,
+                f"{refund.amount.amount} {refund.amount.currency} of {payment.payment_no}"
+                + (f": {command.reason}" if command.reason else ""))
             await uow.commit()
         channel = self.channels.get(payment.channel)
         result = (

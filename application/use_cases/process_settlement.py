@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.auditing import AuditObject, AuditTrail
 from application.commands import SettleCommand
 from application.errors import AlreadySettled, NotFound, ValidationFailed
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
 from domain.ledger import settlement_postings
+from domain.operator import Action
 from domain.settlement import DayActivity, Settlement, settle_day
 
 
@@ -19,8 +21,10 @@ class ProcessSettlement:
     uow: UnitOfWorkFactory
     clock: Clock
     ids: IdGenerator
+    trail: AuditTrail
 
     async def __call__(self, command: SettleCommand) -> list[Settlement]:
+        self.trail.check(command.actor, Action.SETTLEMENT_RUN)
         now = self.clock.now()
         if command.day >= now.date():
             raise ValidationFailed(f"{command.day} has not ended yet (UTC); settle a past day")
@@ -53,5 +57,11 @@ class ProcessSettlement:
             for settlement in settlements:
                 await uow.settlements.add(settlement)
                 await uow.ledger.append(settlement_postings(settlement, settlement.created_at))
+            if settlements:
+                await self.trail.record(
+                    uow, command.actor, Action.SETTLEMENT_RUN,
+                    AuditObject("merchant", command.merchant_id), None, "settled",
+                    f"{command.day.isoformat()}: "
+                    + ", ".join(f"{s.settlement_id} ({s.currency})" for s in settlements))
             await uow.commit()
             return settlements

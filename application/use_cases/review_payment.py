@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.auditing import AuditObject, AuditTrail
 from application.charging import ChargeRecorder, charge_safely
 from application.commands import ReviewPaymentCommand
 from application.errors import NotFound, ValidationFailed
@@ -13,6 +14,7 @@ from application.ports.channel import Channels, ChargeRequest
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
 from domain.errors import InvalidChannel
+from domain.operator import Action
 from domain.payment import Payment
 
 
@@ -26,8 +28,10 @@ class ReviewPayment:
     clock: Clock
     ids: IdGenerator
     recorder: ChargeRecorder
+    trail: AuditTrail
 
     async def __call__(self, command: ReviewPaymentCommand) -> Payment:
+        self.trail.check(command.actor, Action.PAYMENT_REVIEW)
         if command.decision not in ("approve", "reject"):
             raise ValidationFailed("decision must be approve or reject")
         channel = None
@@ -35,6 +39,7 @@ class ReviewPayment:
             payment = await uow.payments.get(command.payment_no, for_update=True)
             if payment is None:
                 raise NotFound(f"no payment {command.payment_no}")
+            before = payment.status
             if command.decision == "approve":
                 payment.approve_review(self.clock.now())
                 channel = self.channels.get(payment.channel)
@@ -45,6 +50,9 @@ class ReviewPayment:
             await uow.payments.update(payment)
             await announce_payment(uow, self.ids, payment, payment.updated_at)
             await follow_within(self.recorder.orders, uow, payment)
+            await self.trail.record(uow, command.actor, Action.PAYMENT_REVIEW,
+                                    AuditObject("payment", payment.payment_no), before,
+                                    payment.status, f"{command.decision}: {command.note or ''}")
             await uow.commit()
         if channel is None:
             await follow_after(self.recorder.orders, payment)

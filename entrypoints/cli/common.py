@@ -210,3 +210,21 @@ def short_text(_ctx: click.Context, param: click.Parameter, value: str | None) -
             f"at most {MAX_TEXT_LENGTH} characters, got {len(value)}", param=param
         )
     return value
+
+
+OPERATOR_ENV = "PAYGATE_OPERATOR"
+
+
+def _operator_named(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    if not value or not value.strip():
+        raise click.UsageError(
+            f"say who is acting: --operator NAME or {OPERATOR_ENV}=NAME (the audit trail "
+            "records it; `paygate operators list` names the operators, `bootstrap` is the "
+            "PAYGATE_ADMIN_TOKEN admin)", ctx=ctx)
+    return value.strip()
+
+
+operator_option = click.option(
+    "--operator", "operator_name", envvar=OPERATOR_ENV, callback=_operator_named,
+    help=f"The operator doing this, recorded in the audit trail (or {OPERATOR_ENV}).")
+"""For every command that changes state: who does it. Missing, the command exits 2."""

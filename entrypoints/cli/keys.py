@@ -11,7 +11,15 @@ import click
 
 from application.errors import Unavailable
 from domain.errors import DomainError
-from entrypoints.cli.common import check_schema, emit, errors, fail, json_option, record_table
+from entrypoints.cli.common import (
+    check_schema,
+    emit,
+    errors,
+    fail,
+    json_option,
+    operator_option,
+    record_table,
+)
 from entrypoints.master_key import check_master_key, rotate_master_key, short
 from entrypoints.settings import Settings
 from entrypoints.wiring import make_vault
@@ -38,8 +46,9 @@ def show(as_json: bool) -> None:
 
 
 @keys.command("rotate")
+@operator_option
 @json_option
-def rotate(as_json: bool) -> None:
+def rotate(operator_name: str, as_json: bool) -> None:
     """Re-seal every secret under PAYGATE_MASTER_KEY, online.
 
     Give every process the new key as PAYGATE_MASTER_KEY and the old one as
@@ -48,7 +57,7 @@ def rotate(as_json: bool) -> None:
     """
     settings = Settings.from_env()
     make_vault(settings)
-    done = _run(rotate_master_key, settings)
+    done = _run(lambda s: rotate_master_key(s, operator_name), settings)
     emit(done, as_json, lambda r: record_table("master key rotated", _flat(r)))
     if done["not_opened"]:
         errors.print(f"[red]error[/red] (not_opened): {done['not_opened']} values are sealed "

@@ -8,6 +8,7 @@ from entrypoints.cli.common import say_error, speak_json
 from entrypoints.cli.holds import cancel_payment, capture_payment
 from entrypoints.cli.keys import keys
 from entrypoints.cli.money_ops import payments, refunds
+from entrypoints.cli.operators import audit, operators
 from entrypoints.cli.ops import db, merchants, settle, webhooks
 from entrypoints.cli.quickstart import quickstart
 from entrypoints.cli.reconciling import reconcile
@@ -52,6 +53,8 @@ for command in (
     reconcile,
     webhooks,
     sign,
+    operators,
+    audit,
 ):
     cli.add_command(command)
 payments.add_command(capture_payment)

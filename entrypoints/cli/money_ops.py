@@ -12,7 +12,15 @@ from application.pagination import decode_cursor, encode_cursor
 from application.ports.storage import PaymentQuery, RefundQuery, StoredResponse
 from application.views import payment_view, refund_view
 from domain.payment import PaymentStatus
-from entrypoints.cli.common import emit, json_option, record_table, run, short_text, table_of
+from entrypoints.cli.common import (
+    emit,
+    json_option,
+    operator_option,
+    record_table,
+    run,
+    short_text,
+    table_of,
+)
 from entrypoints.composition import Services
 
 PAYMENT_COLUMNS = (
@@ -92,18 +100,22 @@ def show_payment(payment_no: str, as_json: bool) -> None:
 @click.option(
     "--note", callback=short_text, help="Why; kept as the failure message on reject."
 )
+@operator_option
 @json_option
 def review_payment(
-    payment_no: str, approve: bool, reject: bool, note: str | None, as_json: bool
+    payment_no: str, approve: bool, reject: bool, note: str | None, operator_name: str,
+    as_json: bool,
 ) -> None:
     if approve == reject:  # neither, or both: never guess which one was meant
         raise click.UsageError("say --approve or --reject, exactly one")
     decision: Literal["approve", "reject"] = "approve" if approve else "reject"
 
     async def work(s: Services) -> dict[str, Any]:
+        actor = await s.identify_operator.by_name(operator_name)
         return payment_view(
             await s.review_payment(
-                ReviewPaymentCommand(payment_no=payment_no, decision=decision, note=note)
+                ReviewPaymentCommand(payment_no=payment_no, decision=decision, note=note,
+                                     actor=actor)
             )
         )
 
@@ -120,23 +132,26 @@ def refunds() -> None:
 @click.option("--amount", type=int, help="Minor units (cents); omit to refund all that is left.")
 @click.option("--reason", callback=short_text, help="Why, in at most 500 characters.")
 @click.option("--idempotency-key", help="Run at most once for this key (safe to repeat).")
+@operator_option
 @json_option
 def create_refund(
     payment_no: str,
     amount: int | None,
     reason: str | None,
     idempotency_key: str | None,
+    operator_name: str,
     as_json: bool,
 ) -> None:
-    command = CreateRefundCommand(
-        payment_no=payment_no,
-        merchant_id=None,
-        amount=amount,
-        reason=reason,
-        request_key=None if idempotency_key is None else f"{CLI_SCOPE}:{idempotency_key}",
-    )
-
     async def work(s: Services) -> dict[str, Any]:
+        command = CreateRefundCommand(
+            payment_no=payment_no,
+            merchant_id=None,
+            amount=amount,
+            reason=reason,
+            request_key=None if idempotency_key is None else f"{CLI_SCOPE}:{idempotency_key}",
+            actor=await s.identify_operator.by_name(operator_name),
+        )
+
         async def refund() -> dict[str, Any]:
             return refund_view((await s.create_refund(command)).refund)
 

@@ -14,14 +14,17 @@ from application.errors import NotFound, Unavailable
 from application.views import settlement_view
 from domain.errors import DomainError
 from domain.money import MAX_PAYMENT_MINOR_UNITS
+from domain.operator import Action
 from entrypoints.cli.common import (
     emit,
     errors,
     fail,
     json_option,
     newest_revision,
+    operator_option,
     record_table,
     run,
+    short_text,
     shown_url,
     table_of,
 )
@@ -83,13 +86,18 @@ def merchants() -> None:
     show_default=True,
     help="Minor units charged per payment.",
 )
+@operator_option
 @json_option
-def create_merchant(name: str, fee_bps: int, fee_fixed: int, as_json: bool) -> None:
+def create_merchant(
+    name: str, fee_bps: int, fee_fixed: int, operator_name: str, as_json: bool
+) -> None:
     """Create a merchant and print its key and secrets: they are shown this once."""
 
     async def work(s: Services) -> dict[str, Any]:
+        actor = await s.identify_operator.by_name(operator_name)
         new = await s.create_merchant(
-            CreateMerchantCommand(name=name, fee_basis_points=fee_bps, fee_fixed=fee_fixed)
+            CreateMerchantCommand(name=name, fee_basis_points=fee_bps, fee_fixed=fee_fixed,
+                                  actor=actor)
         )
         return {
             "merchant_id": new.merchant.merchant_id,
@@ -103,25 +111,38 @@ def create_merchant(name: str, fee_bps: int, fee_fixed: int, as_json: bool) -> N
 
 @merchants.command("disable")
 @click.argument("merchant_id")
+@click.option("--reason", callback=short_text, help="Why, kept in the audit trail.")
+@operator_option
 @json_option
-def disable_merchant(merchant_id: str, as_json: bool) -> None:
+def disable_merchant(
+    merchant_id: str, reason: str | None, operator_name: str, as_json: bool
+) -> None:
     """Refuse the merchant's API calls (403 forbidden) until it is enabled again; running
     servers notice within a minute. Its payments carry on: refunds by an operator,
     notifications, webhooks, settlement."""
-    _set_active(merchant_id, active=False, as_json=as_json)
+    _set_active(merchant_id, active=False, as_json=as_json, operator=operator_name,
+                reason=reason)
 
 
 @merchants.command("enable")
 @click.argument("merchant_id")
+@click.option("--reason", callback=short_text, help="Why, kept in the audit trail.")
+@operator_option
 @json_option
-def enable_merchant(merchant_id: str, as_json: bool) -> None:
+def enable_merchant(
+    merchant_id: str, reason: str | None, operator_name: str, as_json: bool
+) -> None:
     """Let a disabled merchant's API calls in again (within a minute)."""
-    _set_active(merchant_id, active=True, as_json=as_json)
+    _set_active(merchant_id, active=True, as_json=as_json, operator=operator_name, reason=reason)
 
 
-def _set_active(merchant_id: str, *, active: bool, as_json: bool) -> None:
+def _set_active(
+    merchant_id: str, *, active: bool, as_json: bool, operator: str, reason: str | None
+) -> None:
     async def work(s: Services) -> dict[str, Any]:
-        merchant = await s.set_merchant_active(merchant_id, active=active)
+        actor = await s.identify_operator.by_name(operator)
+        merchant = await s.set_merchant_active(merchant_id, active=active, actor=actor,
+                                               reason=reason)
         return {"merchant_id": merchant.merchant_id, "name": merchant.name,
                 "active": merchant.active}
 
@@ -138,12 +159,17 @@ def _yesterday() -> date:
 @click.option(
     "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="UTC day (default yesterday)."
 )
+@operator_option
 @json_option
-def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -> None:
+def settle(
+    merchant_ids: tuple[str, ...], day: datetime | None, operator_name: str, as_json: bool
+) -> None:
     """Settle merchants for one finished UTC day; running it again settles nothing new."""
     target = day.date() if day else _yesterday()
 
     async def work(s: Services) -> list[dict[str, Any]]:
+        actor = await s.identify_operator.by_name(operator_name)
+        actor.require(Action.SETTLEMENT_RUN)  # refused even when there is nobody to settle
         known = await s.list_merchant_ids()
         known_ids = set(known)
         # Each merchant once (twice in the output, a payout script would pay it twice), and
@@ -157,7 +183,7 @@ def settle(merchant_ids: tuple[str, ...], day: datetime | None, as_json: bool) -
             task = progress.add_task(f"settling {target}", total=len(ids))
             for merchant_id in ids:
                 result = await s.process_settlement(
-                    SettleCommand(merchant_id=merchant_id, day=target)
+                    SettleCommand(merchant_id=merchant_id, day=target, actor=actor)
                 )
                 done += [settlement_view(s) for s in result]
                 progress.advance(task)
@@ -213,13 +239,16 @@ def list_webhooks(merchant: str | None, status: str | None, limit: int, as_json:
 
 @webhooks.command("retry")
 @click.argument("event_id")
+@click.option("--reason", callback=short_text, help="Why, kept in the audit trail.")
+@operator_option
 @json_option
-def retry_webhook(event_id: str, as_json: bool) -> None:
+def retry_webhook(event_id: str, reason: str | None, operator_name: str, as_json: bool) -> None:
     """Deliver an event again as soon as the worker runs, to each of its destinations,
     even a dead delivery."""
 
     async def work(s: Services) -> dict[str, Any]:
-        deliveries = await s.retry_webhook(event_id)
+        actor = await s.identify_operator.by_name(operator_name)
+        deliveries = await s.retry_webhook(event_id, actor=actor, reason=reason)
         return {"event_id": event_id, "status": deliveries[0].status.value,
                 "next_attempt_at": deliveries[0].next_attempt_at.isoformat(),
                 "deliveries": len(deliveries)}

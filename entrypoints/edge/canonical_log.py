@@ -1,10 +1,11 @@
 """One JSON line per API request: the canonical log line operators search (docs/adr/0024).
 
 It says what happened in the fields an operator filters on: the route template, the
-status, the duration, the merchant, the payment and refund numbers when the request named
-or made one, the error code, and the outcome of a payment or refund it made (a decline
-answers `201`, but it is a decline). The JSON handler adds the trace and span ids: the
-line is written inside the request's server span.
+status, the duration, the merchant, the operator (name and role) on the admin API, the
+payment and refund numbers when the request named or made one, the error code, and the
+outcome of a payment or refund it made (a decline answers `201`, but it is a decline).
+The JSON handler adds the trace and span ids: the line is written inside the request's
+server span.
 
 Level: ERROR for a 5xx; WARNING for 401 and 403, and for every refusal of the admin API
 (someone guessing the admin token shows up); INFO otherwise. `PAYGATE_ACCESS_LOG` keeps
@@ -123,12 +124,15 @@ def _write(scope: Scope, status: int, seconds: float, body: bytes, policy: Acces
         return
     method = scope["method"] if scope["method"] in METHODS else "other"
     params = scope.get("path_params") or {}
+    state = scope.get("state") or {}
     fields: dict[str, Any] = {  # every value is paygate's own or checked to look like one
         "http_method": method,
         "route": route,
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
-        "merchant_id": (scope.get("state") or {}).get("merchant_id"),
+        "merchant_id": state.get("merchant_id"),
+        "operator": state.get("operator"),  # the admin API's operator, its name and role
+        "operator_role": state.get("operator_role"),
         "payment_no": _our_id(seen.payment_no or params.get("payment_no")),
         "refund_no": _our_id(seen.refund_no or params.get("refund_no")),
         "error_code": _our_code(seen.error.code if seen.error else None),

@@ -1,12 +1,16 @@
-"""The admin API under /admin/v1, behind the operator's bearer token."""
+"""The admin API under /admin/v1, behind an operator's bearer token.
+
+Each route's least role is a line of `entrypoints/http/roles.py`; the guard there names
+the operator, whom every handler hands to its use case (checked again, and audited).
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from application.commands import (
     CreateMerchantCommand,
@@ -14,13 +18,17 @@ from application.commands import (
     SettleCommand,
 )
 from application.errors import ValidationFailed
-from application.views import payment_view, settlement_view
-from entrypoints.http.auth import AdminAuthenticator
+from application.pagination import decode_cursor, encode_cursor
+from application.ports.storage import AuditQuery
+from application.views import audit_view, payment_view, settlement_view
+from domain.operator import BOOTSTRAP, Actor
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.holds import hold_handlers
-from entrypoints.http.merchant_api import refund_response
+from entrypoints.http.merchant_api import refund_response, timestamp_param
 from entrypoints.http.responses import json_response, run_post
+from entrypoints.http.roles import OperatorGuard, operator_of
 from entrypoints.http.schemas import (
+    AuditPage,
     CreateMerchantIn,
     CreateRefundIn,
     MerchantCreatedOut,
@@ -43,8 +51,14 @@ def parse_day(text: str) -> date:
         raise ValidationFailed(f"date {text!r} is not a calendar date (YYYY-MM-DD)") from error
 
 
-def _an_operator(_: AnyRequest) -> tuple[str | None, str]:
-    return None, ADMIN_SCOPE
+def idempotency_scope(actor: Actor) -> str:
+    """Idempotency keys are each operator's own; the bootstrap admin keeps the old scope."""
+    return ADMIN_SCOPE if actor.name == BOOTSTRAP else f"{ADMIN_SCOPE}:{actor.name}"
+
+
+def _an_operator(request: AnyRequest) -> tuple[str | None, str, Actor | None]:
+    actor = operator_of(request)
+    return None, idempotency_scope(actor), actor
 
 
 def admin_router(services: ApiServices) -> Router:
@@ -57,10 +71,13 @@ def admin_router(services: ApiServices) -> Router:
     async def create_merchant(
         request: AnyRequest, data: JSONBody[CreateMerchantIn]
     ) -> Response[MerchantCreatedOut]:
+        actor = operator_of(request)
+
         async def produce() -> dict[str, Any]:
             new = await services.use_cases.create_merchant(
                 CreateMerchantCommand(
-                    name=data.name, fee_basis_points=data.fee_basis_points, fee_fixed=data.fee_fixed
+                    name=data.name, fee_basis_points=data.fee_basis_points,
+                    fee_fixed=data.fee_fixed, actor=actor,
                 )
             )
             return {
@@ -71,7 +88,8 @@ def admin_router(services: ApiServices) -> Router:
             }
 
         # the answer holds the merchant's secrets: a replay is kept sealed, never in plain text
-        return await run_post(request, services, ADMIN_SCOPE, 201, produce, sealed=True)
+        return await run_post(
+            request, services, idempotency_scope(actor), 201, produce, sealed=True)
 
     @post(
         "/payments/{payment_no:str}/review",
@@ -82,16 +100,19 @@ def admin_router(services: ApiServices) -> Router:
     async def review(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[ReviewIn]
     ) -> Response[PaymentOut]:
+        actor = operator_of(request)
+
         async def produce() -> dict[str, Any]:
             return payment_view(
                 await services.use_cases.review_payment(
                     ReviewPaymentCommand(
-                        payment_no=payment_no, decision=data.decision, note=data.note
+                        payment_no=payment_no, decision=data.decision, note=data.note,
+                        actor=actor,
                     )
                 )
             )
 
-        return await run_post(request, services, ADMIN_SCOPE, 200, produce)
+        return await run_post(request, services, idempotency_scope(actor), 200, produce)
 
     @post(
         "/payments/{payment_no:str}/refunds",
@@ -102,7 +123,9 @@ def admin_router(services: ApiServices) -> Router:
     async def refund(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CreateRefundIn | None] = None
     ) -> Response[RefundOut]:
-        return await refund_response(request, services, payment_no, data, None, ADMIN_SCOPE)
+        actor = operator_of(request)
+        return await refund_response(
+            request, services, payment_no, data, None, idempotency_scope(actor), actor)
 
     @post(
         "/settlements",
@@ -111,13 +134,15 @@ def admin_router(services: ApiServices) -> Router:
         responses=ERROR_RESPONSES,
     )
     async def settle(request: AnyRequest, data: JSONBody[SettleIn]) -> Response[SettlementList]:
+        actor = operator_of(request)
+
         async def produce() -> dict[str, Any]:
             done = await services.use_cases.process_settlement(
-                SettleCommand(merchant_id=data.merchant_id, day=parse_day(data.date))
+                SettleCommand(merchant_id=data.merchant_id, day=parse_day(data.date), actor=actor)
             )
             return {"data": [settlement_view(s) for s in done]}
 
-        return await run_post(request, services, ADMIN_SCOPE, 200, produce)
+        return await run_post(request, services, idempotency_scope(actor), 200, produce)
 
     @get(
         "/settlements",
@@ -132,9 +157,28 @@ def admin_router(services: ApiServices) -> Router:
         )
         return json_response({"data": [settlement_view(s) for s in found]})
 
+    @get(
+        "/audit",
+        summary="The audit trail: operator actions, newest first",
+        responses=ERROR_RESPONSES,
+    )
+    async def list_audit(
+        actor: FromQuery[str | None] = None,
+        object_: Annotated[str | None, QueryParameter(query="object")] = None,
+        from_: Annotated[str | None, QueryParameter(query="from")] = None,
+        to: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(description="1-100")] = 20,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[AuditPage]:
+        page = await services.use_cases.list_audit(AuditQuery(
+            actor=actor, object_id=object_, created_from=timestamp_param("from", from_),
+            created_to=timestamp_param("to", to), limit=limit, cursor=decode_cursor(cursor)))
+        return json_response({"data": [audit_view(e) for e in page.items],
+                              "next_cursor": encode_cursor(page.next_cursor)})
+
     return Router(
         "/admin/v1",
-        guards=[AdminAuthenticator(services.admin_token)],
+        guards=[OperatorGuard(services.admin_token, services.use_cases.identify_operator.by_token)],
         tags=["admin"],
         route_handlers=[
             create_merchant,
@@ -143,6 +187,7 @@ def admin_router(services: ApiServices) -> Router:
             *hold_handlers(services, _an_operator),
             settle,
             list_settlements,
+            list_audit,
         ],
         security=[{"adminToken": []}],
     )

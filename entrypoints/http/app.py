@@ -27,7 +27,10 @@ _SECURITY = Components(
             "keyed with the merchant secret, with X-API-Key and X-Timestamp.",
         ),
         "adminToken": SecurityScheme(
-            type="http", scheme="bearer", description="PAYGATE_ADMIN_TOKEN"
+            type="http", scheme="bearer",
+            description="A named operator's token (paygate operators create), or "
+            "PAYGATE_ADMIN_TOKEN, the bootstrap admin. Each route needs a role: see "
+            "entrypoints/http/roles.py.",
         ),
     }
 )

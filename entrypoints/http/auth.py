@@ -1,4 +1,4 @@
-"""Merchant HMAC authentication, the admin bearer token, and the per-merchant rate limit.
+"""Merchant HMAC authentication, bearer tokens, and the per-merchant rate limit.
 
 The signed string is `{timestamp}\\n{METHOD}\\n{path_with_query}\\n{raw_body}`; a timestamp
 more than 300 s away from the server clock is refused, so a captured request cannot be
@@ -132,24 +132,6 @@ class MerchantAuthenticator:
         ttl = CACHE_SECONDS if credentials is not None else NEGATIVE_CACHE_SECONDS
         self._cache[api_key] = (now + ttl, credentials)
         return credentials
-
-
-class AdminAuthenticator:
-    def __init__(self, token: str | None) -> None:
-        self._token = token.encode() if token else None
-
-    async def __call__(
-        self, connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
-    ) -> None:
-        """A guard: any connection to the admin API carries the operator's token."""
-        if self._token is None:
-            raise ApiError("forbidden", "the admin API is disabled: set PAYGATE_ADMIN_TOKEN")
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            token.strip().encode(), self._token
-        ):
-            raise ApiError("unauthenticated", "a valid admin bearer token is required")
 
 
 class BearerGuard:

@@ -15,17 +15,19 @@ from litestar.params import FromPath, JSONBody
 
 from application.commands import CancelPaymentCommand, CapturePaymentCommand
 from application.views import payment_view
+from domain.operator import Actor
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.responses import run_post
 from entrypoints.http.schemas import CancelIn, CaptureIn, PaymentOut
 from entrypoints.http.services import ApiServices
 
 AnyRequest = Request[Any, Any, Any]
-Actor = Callable[[AnyRequest], tuple[str | None, str]]
-"""Who asks: (the merchant whose payments it may touch, None for any; its idempotency scope)."""
+Asker = Callable[[AnyRequest], tuple[str | None, str, Actor | None]]
+"""Who asks: (the merchant whose payments it may touch, None for any; its idempotency
+scope; the operator, None for a merchant)."""
 
 
-def hold_handlers(services: ApiServices, actor: Actor) -> list[HTTPRouteHandler]:
+def hold_handlers(services: ApiServices, asker: Asker) -> list[HTTPRouteHandler]:
     @post(
         "/payments/{payment_no:str}/capture",
         status_code=200,
@@ -35,12 +37,12 @@ def hold_handlers(services: ApiServices, actor: Actor) -> list[HTTPRouteHandler]
     async def capture_payment(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CaptureIn | None] = None
     ) -> Response[PaymentOut]:
-        merchant_id, scope = actor(request)
+        merchant_id, scope, operator = asker(request)
         amount = (data or CaptureIn()).amount_to_capture
 
         async def produce() -> dict[str, Any]:
             command = CapturePaymentCommand(
-                payment_no=payment_no, merchant_id=merchant_id, amount=amount
+                payment_no=payment_no, merchant_id=merchant_id, amount=amount, actor=operator
             )
             return payment_view(await services.use_cases.capture_payment(command))
 
@@ -55,12 +57,12 @@ def hold_handlers(services: ApiServices, actor: Actor) -> list[HTTPRouteHandler]
     async def cancel_payment(
         request: AnyRequest, payment_no: FromPath[str], data: JSONBody[CancelIn | None] = None
     ) -> Response[PaymentOut]:
-        merchant_id, scope = actor(request)
+        merchant_id, scope, operator = asker(request)
         reason = (data or CancelIn()).reason
 
         async def produce() -> dict[str, Any]:
             command = CancelPaymentCommand(
-                payment_no=payment_no, merchant_id=merchant_id, reason=reason
+                payment_no=payment_no, merchant_id=merchant_id, reason=reason, actor=operator
             )
             return payment_view(await services.use_cases.cancel_payment(command))
 

@@ -17,6 +17,7 @@ from application.views import payment_view, refund_view
 from domain.authorization import CaptureMethod
 from domain.card import CardDetails
 from domain.errors import DomainError
+from domain.operator import Actor
 from domain.payment import PaymentStatus
 from domain.references import check_reference
 from entrypoints.http.auth import MerchantAuthenticator
@@ -42,7 +43,7 @@ _RFC_3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
 
 
-def _timestamp(name: str, text: str | None) -> datetime | None:
+def timestamp_param(name: str, text: str | None) -> datetime | None:
     """An RFC 3339 instant with its offset, as UTC: `2026-11-23T00:00:00Z`."""
     if text is None:
         return None
@@ -90,6 +91,7 @@ async def refund_response(
     data: CreateRefundIn | None,
     merchant_id: str | None,
     scope: str,
+    actor: Actor | None = None,
 ) -> Response[Any]:
     """A refund, for a merchant (its own payments only) or an operator (`merchant_id=None`)."""
     body = data or CreateRefundIn()
@@ -103,15 +105,16 @@ async def refund_response(
             amount=body.amount,
             reason=body.reason,
             request_key=None if key is None else f"{scope}:{key}",
+            actor=actor,
         )
         return refund_view((await services.use_cases.create_refund(command)).refund)
 
     return await run_post(request, services, scope, 201, produce)
 
 
-def _the_merchant(request: AnyRequest) -> tuple[str | None, str]:
+def _the_merchant(request: AnyRequest) -> tuple[str | None, str, Actor | None]:
     merchant_id: str = request.state.merchant_id
-    return merchant_id, merchant_id
+    return merchant_id, merchant_id, None
 
 
 def merchant_router(services: ApiServices) -> Router:
@@ -164,8 +167,8 @@ def merchant_router(services: ApiServices) -> Router:
                 merchant_id=request.state.merchant_id,
                 status=_status(status),
                 order_no=order_no,
-                created_from=_timestamp("created_from", created_from),
-                created_to=_timestamp("created_to", created_to),
+                created_from=timestamp_param("created_from", created_from),
+                created_to=timestamp_param("created_to", created_to),
                 limit=limit,
                 cursor=decode_cursor(cursor),
             )

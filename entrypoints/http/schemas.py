@@ -149,6 +149,25 @@ class SettlementList(Struct):
     data: list[SettlementOut]
 
 
+class AuditEntryOut(Struct):
+    id: str
+    actor: str
+    role: str
+    action: str
+    object: str
+    object_type: str
+    before: str | None
+    after: str | None
+    reason: str | None
+    trace_id: str | None
+    created_at: str
+
+
+class AuditPage(Struct):
+    data: list[AuditEntryOut]
+    next_cursor: str | None
+
+
 class MerchantCreatedOut(Struct):
     merchant_id: str
     api_key: str

@@ -149,6 +149,7 @@ OPERATIONS = [
     ("POST", "/admin/v1/payments/{payment_no}/cancel"),
     ("GET", "/admin/v1/settlements"),
     ("POST", "/admin/v1/settlements"),
+    ("GET", "/admin/v1/audit"),
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
     ("HEAD", "/health/live"),

@@ -45,6 +45,7 @@ def cli_env(master_key_file: Path, sqlite_url: str) -> dict[str, str]:
         "PAYGATE_SANDBOX_SECRET": SANDBOX_SECRET,
         "PAYGATE_WORKER": "off",
         "PAYGATE_TRACING": "off",
+        "PAYGATE_OPERATOR": "bootstrap",  # who changes things (test_cli_operators.py)
     }
 
 

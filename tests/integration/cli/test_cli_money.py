@@ -24,7 +24,7 @@ class TestDatabase:
         assert again.exit_code == 0, again.output
         assert "newest schema" in first.stdout
         assert fresh.json("db", "upgrade") == {
-            "database": fresh.env["PAYGATE_DATABASE_URL"], "revision": "0006"}
+            "database": fresh.env["PAYGATE_DATABASE_URL"], "revision": "0008"}
         assert fresh.counts() == {
             "payments": 0,
             "refunds": 0,
@@ -111,6 +111,7 @@ class TestDatabase:
                 "PAYGATE_DATABASE_URL": postgres_url,
                 "PAYGATE_MASTER_KEY_FILE": str(master_key_file),
                 "PAYGATE_TRACING": "off",
+                "PAYGATE_OPERATOR": "bootstrap",
             }
         )
 

@@ -23,10 +23,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.schema import (
+    audit_log,
     events,
     idempotency_keys,
     ledger_entries,
     merchants,
+    operators,
     orders,
     outbox,
     payments,
@@ -62,6 +64,8 @@ COUNTED_TABLES = {
     "events": events,
     "webhook_endpoints": webhook_endpoints,
     "webhook_deliveries": webhook_deliveries,
+    "operators": operators,
+    "audit_log": audit_log,
 }
 
 

@@ -21,6 +21,7 @@ from http_harness import (
     payment_body,
 )
 
+from domain.operator import BOOTSTRAP_ACTOR
 from entrypoints.cli.signing import signed_headers
 from observability.logging import json_handler
 
@@ -242,3 +243,23 @@ async def test_sampling_keeps_no_line_without_a_problem_at_rate_zero(
 
     [line] = lines.all()
     assert line["status"] == 404
+
+
+async def test_an_admin_line_names_the_operator_and_a_refusal_is_a_warning_naming_it(
+    api: Api, merchant: Keys, lines: Lines
+) -> None:
+    create = api.container.use_cases.create_operator()
+    otto = (await create(BOOTSTRAP_ACTOR, "otto", "operator")).token
+    paid = await api.pay(merchant)
+    lines.clear()
+
+    refunded = await api.admin("POST", f"{PAYMENTS}/{paid['payment_no']}/refunds".replace(
+        "/api/", "/admin/"), {"amount": 100}, token=otto)
+    refused = await api.admin("POST", "/admin/v1/merchants", {"name": "X"}, token=otto)
+
+    done, forbidden = lines.all()
+    assert refunded.status_code == 201, refunded.text
+    assert (done["operator"], done["operator_role"], done["level"]) == ("otto", "operator", "INFO")
+    assert refused.status_code == 403
+    assert (forbidden["operator"], forbidden["level"], forbidden["error_code"]) == (
+        "otto", "WARNING", "forbidden")

@@ -141,7 +141,7 @@ def run_cli(*args: str, env: Mapping[str, str], workdir: Path) -> subprocess.Com
     return subprocess.run(
         [str(PAYGATE), *args],
         cwd=workdir,
-        env=process_env(env),
+        env={"PAYGATE_OPERATOR": "bootstrap", **process_env(env)},  # who is acting
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT,

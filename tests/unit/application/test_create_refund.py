@@ -212,7 +212,7 @@ class TestCreateRefund:
     ) -> None:
         payment_no = await captured(gateway, merchant_id)
         create_refund = CreateRefund(
-            gateway.uow, {}, gateway.clock, gateway.ids, gateway.refund_recorder
+            gateway.uow, {}, gateway.clock, gateway.ids, gateway.refund_recorder, gateway.trail
         )
         outcome = await create_refund(
             CreateRefundCommand(payment_no=payment_no, merchant_id=merchant_id, amount=500)

@@ -129,7 +129,8 @@ class TestProcessSettlement:
                 uow.settlements.list = check_then_lose  # type: ignore[method-assign]
                 return uow
 
-        loser = ProcessSettlement(LateUnitOfWork(gateway.db), gateway.clock, gateway.ids)
+        loser = ProcessSettlement(
+            LateUnitOfWork(gateway.db), gateway.clock, gateway.ids, gateway.trail)
         assert await loser(for_day(merchant_id)) == winner
         assert gateway.db.settlements == winner
         assert [p.posting_id.split(":")[0] for p in gateway.db.postings] == [

@@ -106,7 +106,8 @@ class TestReviewPayment:
         self, gateway: Gateway, merchant_id: str
     ) -> None:
         payment_no = await under_review(gateway, merchant_id)
-        review = ReviewPayment(gateway.uow, {}, gateway.clock, gateway.ids, gateway.charge_recorder)
+        review = ReviewPayment(
+            gateway.uow, {}, gateway.clock, gateway.ids, gateway.charge_recorder, gateway.trail)
         with pytest.raises(InvalidChannel):
             await review(ReviewPaymentCommand(payment_no=payment_no, decision="approve"))
         assert gateway.db.payment(payment_no).status is S.REQUIRES_REVIEW

@@ -9,7 +9,7 @@ from tests.unit.fakes import Gateway
 async def test_an_operator_disables_a_merchant_and_enables_it_again(gateway: Gateway) -> None:
     new = await gateway.create_merchant(CreateMerchantCommand(name="Acme"))
     merchant_id = new.merchant.merchant_id
-    set_active = SetMerchantActive(gateway.uow)
+    set_active = SetMerchantActive(gateway.uow, gateway.trail)
 
     disabled = await set_active(merchant_id, active=False)
     assert (disabled.merchant_id, disabled.active) == (merchant_id, False)
@@ -22,7 +22,7 @@ async def test_an_operator_disables_a_merchant_and_enables_it_again(gateway: Gat
 
 async def test_disabling_twice_changes_nothing_more(gateway: Gateway) -> None:
     new = await gateway.create_merchant(CreateMerchantCommand(name="Acme"))
-    set_active = SetMerchantActive(gateway.uow)
+    set_active = SetMerchantActive(gateway.uow, gateway.trail)
     await set_active(new.merchant.merchant_id, active=False)
 
     again = await set_active(new.merchant.merchant_id, active=False)
@@ -33,4 +33,4 @@ async def test_disabling_twice_changes_nothing_more(gateway: Gateway) -> None:
 
 async def test_an_unknown_merchant_is_not_found(gateway: Gateway) -> None:
     with pytest.raises(NotFound, match="mch_nope"):
-        await SetMerchantActive(gateway.uow)("mch_nope", active=False)
+        await SetMerchantActive(gateway.uow, gateway.trail)("mch_nope", active=False)

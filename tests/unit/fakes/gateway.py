@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+from application.auditing import AuditTrail
 from application.charging import ChargeRecorder
 from application.commands import (
     CancelPaymentCommand,
@@ -85,6 +86,7 @@ class Gateway:
     orders: FakeOrders = field(init=False)
     channel: FakeChannel = field(init=False)
     merchants: dict[str, NewMerchant] = field(default_factory=dict)
+    trace_id: str | None = None  # what the audit trail records as the current trace
     _orders: count[int] = field(default_factory=lambda: count(1))
 
     def __post_init__(self) -> None:
@@ -110,6 +112,10 @@ class Gateway:
         return RefundRecorder(self.uow, self.clock, self.ids)
 
     @property
+    def trail(self) -> AuditTrail:
+        return AuditTrail(self.clock, self.ids, lambda: self.trace_id)
+
+    @property
     def move_recorder(self) -> MoveRecorder:
         return MoveRecorder(self.uow, self.clock, self.ids, self.orders)
 
@@ -126,6 +132,7 @@ class Gateway:
             webhook_sender=self.sender,
             destinations=self.destinations,
             idempotency_store=self.idempotency_store,
+            trace_id=lambda: self.trace_id,
         )
 
     @property

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
-from application.errors import AlreadySettled, ConcurrentUpdate, Unavailable
+from application.errors import AlreadySettled, ConcurrentUpdate, DuplicateName, Unavailable
 from application.ports.events import (
     Announced,
     DeliveryRepository,
@@ -30,9 +30,12 @@ from application.ports.events import (
     WebhookDelivery,
 )
 from application.ports.storage import (
+    AuditQuery,
+    AuditRepository,
     Cursor,
     LedgerRepository,
     MerchantRepository,
+    OperatorRepository,
     Page,
     PaymentQuery,
     PaymentRepository,
@@ -44,6 +47,7 @@ from domain.errors import DuplicateOrder
 from domain.ledger import Posting, Side
 from domain.merchant import Merchant
 from domain.money import Money
+from domain.operator import AuditEntry, Operator
 from domain.payment import ENDED_UNPAID, UNRESOLVED, Payment, PaymentStatus
 from domain.refund import Refund, RefundStatus
 from domain.settlement import Settlement
@@ -89,6 +93,9 @@ class FakeDatabase:
     postings: list[Posting] = field(default_factory=list)
     settlements: list[Settlement] = field(default_factory=list)
     merchants: dict[str, Merchant] = field(default_factory=dict)
+    operators: dict[str, Operator] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    fail_commit: bool = False  # the next commit raises, as a database failing at COMMIT
     outbox: dict[int, OutboxEntry] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
     last_sequences: dict[str, int] = field(default_factory=dict)
@@ -155,6 +162,8 @@ class _Staged:
         self.postings: list[Posting] = []
         self.settlements: list[Settlement] = []
         self.merchants: dict[str, Merchant] = {}
+        self.operators: dict[str, Operator] = {}
+        self.audit: list[AuditEntry] = []
         self.outbox: list[OutboxEntry] = []
         self.outbox_removed: set[int] = set()
         self.events: dict[str, Event] = {}
@@ -165,7 +174,8 @@ class _Staged:
         self.deliveries_removed: set[str] = set()
 
     def __bool__(self) -> bool:
-        staged = (self.payments, self.refunds, self.postings, self.settlements, self.merchants)
+        staged = (self.payments, self.refunds, self.postings, self.settlements, self.merchants,
+                  self.operators, self.audit)
         feed = (self.outbox, self.outbox_removed, self.events, self.events_removed,
                 self.last_sequences, self.endpoints, self.deliveries, self.deliveries_removed)
         return any(staged) or any(feed)
@@ -438,6 +448,67 @@ class FakeMerchantRepository:
         return [m.merchant_id for m in merchants]
 
 
+class FakeOperatorRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    def _all(self) -> dict[str, Operator]:
+        return {**self._db.operators, **self._staged.operators}
+
+    async def add(self, operator: Operator) -> None:
+        if operator.name in self._all():
+            raise DuplicateName(f"an operator named {operator.name} exists already")
+        if any(o.token_hash == operator.token_hash for o in self._all().values()):
+            raise AssertionError("two operators with one token hash")
+        self._staged.operators[operator.name] = dataclasses.replace(operator)
+
+    async def get_by_name(self, name: str) -> Operator | None:
+        operator = self._all().get(name)
+        return None if operator is None else dataclasses.replace(operator)
+
+    async def get_by_token_hash(self, token_hash: str) -> Operator | None:
+        for operator in self._all().values():
+            if operator.token_hash == token_hash:
+                return dataclasses.replace(operator)
+        return None
+
+    async def update(self, operator: Operator) -> None:
+        kept = self._all()[operator.name]
+        self._staged.operators[operator.name] = dataclasses.replace(
+            kept, active=operator.active, disabled_at=operator.disabled_at)
+
+    async def list(self) -> builtins.list[Operator]:
+        return sorted((dataclasses.replace(o) for o in self._all().values()),
+                      key=lambda o: (o.created_at, o.name))
+
+
+class FakeAuditRepository:
+    """Append-only, as the tables: there is nothing to update or delete with."""
+
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._staged.audit.append(entry)
+
+    async def list(self, query: AuditQuery) -> Page[AuditEntry]:
+        rows = [
+            e for e in [*self._db.audit, *self._staged.audit]
+            if query.actor in (None, e.actor) and query.object_id in (None, e.object_id)
+            and (query.created_from is None or e.created_at >= query.created_from)
+            and (query.created_to is None or e.created_at < query.created_to)
+        ]
+        if query.limit < 1:
+            raise ValueError(f"limit must be at least 1, got {query.limit}")
+        rows.sort(key=lambda e: (e.created_at, e.entry_id), reverse=True)
+        if query.cursor is not None:
+            position = (query.cursor.created_at, query.cursor.key)
+            rows = [e for e in rows if (e.created_at, e.entry_id) < position]
+        items = rows[:query.limit]
+        more = len(rows) > query.limit
+        return Page(items, Cursor(items[-1].created_at, items[-1].entry_id) if more else None)
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase, *, read_only: bool) -> None:
         self._db, self.read_only = db, read_only
@@ -448,6 +519,8 @@ class FakeUnitOfWork:
         self.ledger: LedgerRepository = FakeLedgerRepository(db, self._staged)
         self.settlements: SettlementRepository = FakeSettlementRepository(db, self._staged)
         self.merchants: MerchantRepository = FakeMerchantRepository(db, self._staged)
+        self.operators: OperatorRepository = FakeOperatorRepository(db, self._staged)
+        self.audit: AuditRepository = FakeAuditRepository(db, self._staged)
         self.outbox: OutboxRepository = FakeOutboxRepository(db, self._staged)
         self.events: EventRepository = FakeEventRepository(db, self._staged)
         self.endpoints: EndpointRepository = FakeEndpointRepository(db, self._staged)
@@ -496,6 +569,9 @@ class FakeUnitOfWork:
             raise AssertionError("a read-only unit of work tried to write")
         if self._db.down:
             raise Unavailable("the database is down")
+        if self._db.fail_commit:
+            self._db.fail_commit = False
+            raise Unavailable("the database failed at COMMIT")
         staged, db = self._staged, self._db
         for payment_no, base in staged.payment_bases.items():
             committed = db.payments.get(payment_no)
@@ -506,6 +582,8 @@ class FakeUnitOfWork:
         db.postings.extend(staged.postings)
         db.settlements.extend(staged.settlements)
         db.merchants.update(staged.merchants)
+        db.operators.update(staged.operators)
+        db.audit.extend(staged.audit)
         for entry in staged.outbox:
             db.entries_written += 1
             db.outbox[db.entries_written] = dataclasses.replace(entry, entry_id=db.entries_written)

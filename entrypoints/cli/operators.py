@@ -1,0 +1,116 @@
+"""`paygate operators` (named admin credentials) and `paygate audit list` (the trail)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from application.pagination import decode_cursor, encode_cursor
+from application.ports.storage import AuditQuery
+from application.views import audit_view, rfc3339
+from domain.operator import Operator, Role
+from entrypoints.cli.common import (
+    emit,
+    json_option,
+    operator_option,
+    record_table,
+    run,
+    short_text,
+    table_of,
+)
+from entrypoints.composition import Services
+
+OPERATOR_COLUMNS = ("name", "role", "status", "created_at", "disabled_at")
+AUDIT_COLUMNS = ("created_at", "actor", "role", "action", "object", "before", "after", "reason")
+
+
+def operator_view(operator: Operator) -> dict[str, Any]:
+    return {"name": operator.name, "role": operator.role.value, "status": operator.status,
+            "created_at": rfc3339(operator.created_at),
+            "disabled_at": None if operator.disabled_at is None else rfc3339(operator.disabled_at)}
+
+
+@click.group()
+def operators() -> None:
+    """Named operators: their admin API tokens and their roles."""
+
+
+@operators.command("create")
+@click.option("--name", required=True, help="Who: 1-64 letters, digits, '.', '_', '-', '@'.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@operator_option
+@json_option
+def create_operator(name: str, role: str, operator_name: str, as_json: bool) -> None:
+    """Make an operator and print its admin API token: it is shown this once."""
+
+    async def work(s: Services) -> dict[str, Any]:
+        actor = await s.identify_operator.by_name(operator_name)
+        new = await s.create_operator(actor, name, role)
+        return {"name": new.operator.name, "role": new.operator.role.value, "token": new.token}
+
+    emit(run(work), as_json, lambda r: record_table("new operator (token shown once)", r))
+
+
+@operators.command("list")
+@json_option
+def list_operators(as_json: bool) -> None:
+    async def work(s: Services) -> list[dict[str, Any]]:
+        return [operator_view(o) for o in await s.list_operators()]
+
+    emit(run(work), as_json, lambda rows: table_of(
+        "operators", OPERATOR_COLUMNS, ([r[k] for k in OPERATOR_COLUMNS] for r in rows)))
+
+
+@operators.command("disable")
+@click.argument("name")
+@click.option("--reason", callback=short_text, help="Why, kept in the audit trail.")
+@operator_option
+@json_option
+def disable_operator(name: str, reason: str | None, operator_name: str, as_json: bool) -> None:
+    """Take an operator's token away, at once; its name stays in the trail."""
+
+    async def work(s: Services) -> dict[str, Any]:
+        actor = await s.identify_operator.by_name(operator_name)
+        return operator_view(await s.disable_operator(actor, name, reason))
+
+    emit(run(work), as_json, lambda r: record_table("operator disabled", r))
+
+
+@click.group()
+def audit() -> None:
+    """The audit trail: every operator action, who, what, when. It cannot be changed."""
+
+
+def _instant(_ctx: click.Context, param: click.Parameter, value: datetime | None) -> Any:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+@audit.command("list")
+@click.option("--actor", help="Only this operator's actions.")
+@click.option("--object", "object_id", help="Only actions on this payment, refund, merchant...")
+@click.option("--from", "created_from", type=click.DateTime(), callback=_instant,
+              help="From this UTC instant (inclusive).")
+@click.option("--to", "created_to", type=click.DateTime(), callback=_instant,
+              help="Up to this UTC instant (exclusive).")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--cursor", help="The next page, as the previous one said.")
+@json_option
+def list_audit(actor: str | None, object_id: str | None, created_from: datetime | None,
+               created_to: datetime | None, limit: int, cursor: str | None,
+               as_json: bool) -> None:
+    """Newest first."""
+
+    async def work(s: Services) -> dict[str, Any]:
+        page = await s.list_audit(AuditQuery(
+            actor=actor, object_id=object_id, created_from=created_from, created_to=created_to,
+            limit=limit, cursor=decode_cursor(cursor)))
+        return {"data": [audit_view(e) for e in page.items],
+                "next_cursor": encode_cursor(page.next_cursor)}
+
+    result = run(work)
+    emit(result, as_json, lambda r: table_of(
+        "audit trail", AUDIT_COLUMNS, ([e[k] for k in AUDIT_COLUMNS] for e in r["data"])))
+    if not as_json and result["next_cursor"]:
+        click.echo(f"more: --cursor {result['next_cursor']}")

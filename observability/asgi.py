@@ -79,7 +79,8 @@ class ObservabilityMiddleware:
         token = otel_context.attach(trace.set_span_in_context(span))
         unsampled = (enter_unsampled_trace()
                      if self._tracer is not None and not span.is_recording() else None)
-        header = (b"x-trace-id", b"%032x" % span.get_span_context().trace_id)
+        ids = span.get_span_context()
+        header = (b"x-trace-id", b"%032x" % ids.trace_id)
         status = response_size = 0
 
         async def send_with_trace_id(message: Message) -> None:
@@ -127,7 +128,8 @@ class ObservabilityMiddleware:
             if self._metrics is not None:
                 self._metrics.observe_http(
                     method if method in _METHODS else "other", route or UNMATCHED, status,
-                    perf_counter() - started, max(request_size, 0), response_size)
+                    perf_counter() - started, max(request_size, 0), response_size,
+                    header[1].decode() if ids.trace_flags.sampled else None)  # exemplar
                 if not self._in_flight:  # quiet: let every worker's scrape see it all now
                     self._metrics.flush()
 

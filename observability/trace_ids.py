@@ -42,3 +42,10 @@ def random_span(trace_id: int = 0) -> NonRecordingSpan:
         is_remote=False,
         trace_flags=_UNSAMPLED,
     ))
+
+
+def sampled_trace_id() -> str | None:
+    """32 lowercase hex digits of the current trace if it is sampled (its spans are
+    exported, so an exemplar carrying it leads somewhere), else None."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.trace_flags.sampled else None

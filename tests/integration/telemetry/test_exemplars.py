@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from gateway_client import Gateway, Keys, encode, gateway_env, payment_body
 from otlp_receiver import otlp_receiver
 from process_harness import PAYGATE, Processes, process_env
 from prometheus_server import PrometheusServer, find_prometheus
 
 from entrypoints.cli.signing import signed_headers
+
+pytestmark = pytest.mark.slow
 
 UNSAMPLED_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
 HISTOGRAMS = {

@@ -87,6 +87,9 @@ class HistogramSeries:
 
 @dataclass(slots=True)
 class CounterFamily:
+    """A counter's series by label values. New series are made under the `Aggregates`
+    lock, which readers hold while they copy."""
+
     name: str  # without `_total`
     documentation: str
     labelnames: Labels

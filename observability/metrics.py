@@ -170,7 +170,8 @@ class Metrics:
         key = (method, path, status)
         series = self._http_cache.get(key)
         if series is None:
-            series = self._http_series(method, path, str(status))
+            with self._aggregates.lock:  # a scrape on another thread may be reading
+                series = self._http_series(method, path, str(status))
             self._http_cache[key] = series
         aggregates = self._aggregates
         with aggregates.lock:
@@ -271,7 +272,8 @@ class Metrics:
         key = (id(family), labels)
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = family.labels(*labels)
+            with self._aggregates.lock:  # a scrape on another thread may be reading
+                child = self._children[key] = family.labels(*labels)
         assert isinstance(child, CounterSeries)
         return child
 
@@ -279,7 +281,8 @@ class Metrics:
         key = (id(family), labels)
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = family.labels(*labels)
+            with self._aggregates.lock:
+                child = self._children[key] = family.labels(*labels)
         assert isinstance(child, HistogramSeries)
         return child
 

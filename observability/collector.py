@@ -14,8 +14,8 @@ request); the OpenMetrics exposition shows it, the classic text format does not.
 Several worker processes (`PROMETHEUS_MULTIPROC_DIR`): prometheus_client's own
 multiprocess mode has no custom collectors and no exemplars, so paygate shares its
 numbers itself. Each worker writes its totals, exemplars included, to its own file in the
-directory (`SharedDirectory`: msgpack, written whole and renamed into place, so a reader
-sees one complete version or the previous one); a scrape, whichever worker answers it,
+directory (`SharedDirectory`: msgpack written in place behind a sequence lock, so a
+reader decodes one complete write or waits for it); a scrape, whichever worker answers it,
 adds up every worker's file. A worker writes when it is idle (no request in flight),
 every second under constant load, when it is scraped and as it exits. Totals of a worker
 that exited stay, so they never go backwards; its live gauge leaves the merged view.
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import threading
 import time
 from bisect import bisect_left
@@ -143,9 +144,8 @@ HistogramRows = dict[str, dict[Labels, HistogramRow]]
 class Totals(msgspec.Struct, array_like=True):
     """A process's counters and histograms, as written to its file."""
 
-    counters: dict[str, list[tuple[list[str], float]]]
-    histograms: dict[str, list[tuple[list[str], list[int], float,
-                                     list[tuple[str, float, float] | None]]]]
+    counters: dict[str, list[tuple[Labels, float]]]
+    histograms: dict[str, list[tuple[Labels, list[int], float, list[ExemplarRecord | None]]]]
 
 
 class Live(msgspec.Struct, array_like=True):
@@ -192,6 +192,19 @@ class Aggregates:
                 for f in self.histograms}
         return counters, histograms
 
+    def encoded(self, encoder: msgspec.msgpack.Encoder) -> bytes:
+        """Every number as `Totals` in msgpack, encoded under the lock: msgspec encodes
+        without releasing the GIL, so the lists need no copy."""
+        with self.lock:
+            self.dirty = False
+            return encoder.encode(Totals(
+                counters={f.name: [(labels, s.value) for labels, s in f.series.items()]
+                          for f in self.counters},
+                histograms={f.name: [(labels, s.counts, s.sum, s.exemplars)
+                                     for labels, s in f.series.items()]
+                            for f in self.histograms},
+            ))
+
     def add(self, totals: Totals) -> None:
         """Add `totals` (a file of an earlier process with this pid) to these numbers."""
         by_name = {f.name: f for f in self.counters}
@@ -225,16 +238,6 @@ def newest(first: ExemplarRecord | None, second: ExemplarRecord | None) -> Exemp
     return first if first[2] >= second[2] else second
 
 
-def to_totals(counters: CounterRows, histograms: HistogramRows) -> Totals:
-    return Totals(
-        counters={name: [(list(labels), value) for labels, value in rows.items()]
-                  for name, rows in counters.items()},
-        histograms={name: [(list(labels), counts, total, list(exemplars))
-                           for labels, (counts, total, exemplars) in rows.items()]
-                    for name, rows in histograms.items()},
-    )
-
-
 def merge(all_totals: Iterable[Totals]) -> tuple[CounterRows, HistogramRows]:
     """Every process's numbers added up, label set by label set; per bucket, the newest
     exemplar of any process."""
@@ -262,7 +265,14 @@ def merge(all_totals: Iterable[Totals]) -> tuple[CounterRows, HistogramRows]:
 
 
 class SharedDirectory:
-    """The files of every worker in a multiprocess directory, and this process's own."""
+    """The files of every worker in a multiprocess directory, and this process's own.
+
+    A worker's totals file is written in place, through a descriptor it keeps open: a
+    header (a sequence number, odd while a write is under way, and the length) and the
+    msgpack of its `Totals`. A reader takes the bytes only if the header was even and the
+    same before and after it read them (a sequence lock), so it never decodes half of
+    one write, and a write costs two small `pwrite`s and one of the data: no new file,
+    no rename."""
 
     def __init__(self, directory: str, pid: int | None = None) -> None:
         self.path = Path(directory)
@@ -271,18 +281,36 @@ class SharedDirectory:
         self._encoder = msgspec.msgpack.Encoder()
         self._totals_decoder = msgspec.msgpack.Decoder(Totals)
         self._live_decoder = msgspec.msgpack.Decoder(Live)
+        self._own = self.path / f"{TOTALS_PREFIX}{self.pid}.db"
+        self._fd: int | None = None
+        self._sequence = 0
 
     def own_totals(self) -> Totals | None:
         """What an earlier process with this pid left (pids are reused), if anything."""
-        data = _read(self.path / f"{TOTALS_PREFIX}{self.pid}.db")
+        data = read_consistent(self._own)
         return None if data is None else self._decode_totals(data)
 
     def write_totals(self, aggregates: Aggregates) -> None:
         """This process's numbers, to its file: taken and written under one lock, so two
         threads writing at once cannot leave the older numbers last."""
         with self._write_lock:
-            data = self._encoder.encode(to_totals(*aggregates.rows()))
-            self._replace(f"{TOTALS_PREFIX}{self.pid}.db", data)
+            data = aggregates.encoded(self._encoder)
+            if self._fd is None:
+                self._fd = os.open(self._own, os.O_RDWR | os.O_CREAT, 0o644)
+                header = os.pread(self._fd, HEADER.size, 0)
+                if len(header) == HEADER.size:  # a file of this pid's: move on from it
+                    self._sequence = HEADER.unpack(header)[0] + 1 & ~1
+            self._sequence += 1
+            os.pwrite(self._fd, HEADER.pack(self._sequence, len(data)), 0)
+            os.pwrite(self._fd, data, HEADER.size)
+            self._sequence += 1
+            os.pwrite(self._fd, HEADER.pack(self._sequence, len(data)), 0)
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def write_live(self, gauge: GaugeFamily) -> None:
         with self._write_lock:
@@ -294,7 +322,7 @@ class SharedDirectory:
 
     def all_totals(self) -> Iterator[Totals]:
         for file in sorted(self.path.glob(f"{TOTALS_PREFIX}*.db")):
-            data = _read(file)
+            data = read_consistent(file)
             totals = None if data is None else self._decode_totals(data)
             if totals is not None:
                 yield totals
@@ -321,6 +349,31 @@ class SharedDirectory:
         temporary = self.path / f".{name}.{threading.get_ident()}.tmp"
         temporary.write_bytes(data)
         os.replace(temporary, self.path / name)
+
+
+HEADER: Final = struct.Struct("<QQ")  # sequence (odd: being written), length
+READ_ATTEMPTS: Final = 50
+
+
+def read_consistent(file: Path) -> bytes | None:
+    """The data of a totals file as one complete write left it; None when there is no
+    file, or none could be read whole (a file of another format)."""
+    for _ in range(READ_ATTEMPTS):
+        try:
+            with file.open("rb") as opened:
+                raw = opened.read()
+                opened.seek(0)
+                again = opened.read(HEADER.size)
+        except FileNotFoundError:
+            return None
+        if len(raw) < HEADER.size:
+            return None
+        sequence, length = HEADER.unpack_from(raw)
+        if sequence % 2 == 0 and again == raw[:HEADER.size] \
+                and len(raw) >= HEADER.size + length:
+            return raw[HEADER.size:HEADER.size + length]
+        time.sleep(0.0001)  # a write is under way: it takes microseconds
+    return None
 
 
 def _read(file: Path) -> bytes | None:

@@ -324,4 +324,5 @@ class Metrics:
             self._periodic_flush.stop()
         if self._shared is not None:
             self._shared.write_totals(self._aggregates)
+            self._shared.close()
             self._shared.drop_live()

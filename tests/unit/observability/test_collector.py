@@ -183,3 +183,15 @@ def test_a_file_it_cannot_read_is_left_out(tmp_path: Path) -> None:
     aggregates.counters[0].labels("ok").inc()
     (tmp_path / "paygate_totals_99.db").write_bytes(b"not msgpack of ours")
     assert collected(aggregates, shared).get_sample_value("c_total", {"status": "ok"}) == 1
+
+
+def test_a_write_left_half_done_is_not_read(tmp_path: Path) -> None:
+    aggregates, shared = worker(tmp_path, 9)
+    aggregates.counters[0].labels("ok").inc()
+    shared.write_totals(aggregates)
+    shared.close()
+    own = tmp_path / "paygate_totals_9.db"
+    data = bytearray(own.read_bytes())
+    data[0] |= 1  # the sequence odd: a writer died mid-write
+    own.write_bytes(bytes(data))
+    assert list(SharedDirectory(str(tmp_path), 10).all_totals()) == []

@@ -106,4 +106,3 @@ def test_a_multiprocess_dir_given_after_prometheus_client_was_imported_is_used(
             f"paygate_totals_{os.getpid()}.db"]
     finally:
         metrics.shutdown()
-

@@ -161,7 +161,6 @@ class Aggregates:
         self.counters: list[CounterFamily] = []
         self.histograms: list[HistogramFamily] = []
         self.gauges: list[GaugeFamily] = []
-        self.dirty = False  # something changed since the last `Totals` was taken
 
     def counter(self, name: str, documentation: str, labelnames: Sequence[str]) -> CounterFamily:
         family = CounterFamily(name, documentation, tuple(labelnames))
@@ -183,7 +182,6 @@ class Aggregates:
     def rows(self) -> tuple[CounterRows, HistogramRows]:
         """A copy of every number, taken under the lock."""
         with self.lock:
-            self.dirty = False
             counters = {f.name: {labels: s.value for labels, s in f.series.items()}
                         for f in self.counters}
             histograms = {
@@ -196,7 +194,6 @@ class Aggregates:
         """Every number as `Totals` in msgpack, encoded under the lock: msgspec encodes
         without releasing the GIL, so the lists need no copy."""
         with self.lock:
-            self.dirty = False
             return encoder.encode(Totals(
                 counters={f.name: [(labels, s.value) for labels, s in f.series.items()]
                           for f in self.counters},

@@ -72,8 +72,9 @@ class _HttpSeries(NamedTuple):
 
 
 class PeriodicFlush:
-    """A daemon thread that writes this worker's numbers every `interval` seconds, when
-    they changed, until `stop`."""
+    """A daemon thread that writes this worker's numbers every `interval` seconds until
+    `stop` (a write costs ~75 µs; a flag per update to skip unchanged ones cost every
+    payment more)."""
 
     def __init__(self, metrics: Metrics, interval: float) -> None:
         self._metrics, self._interval = metrics, interval
@@ -173,13 +174,11 @@ class Metrics:
             with self._aggregates.lock:  # a scrape on another thread may be reading
                 series = self._http_series(method, path, str(status))
             self._http_cache[key] = series
-        aggregates = self._aggregates
-        with aggregates.lock:
+        with self._aggregates.lock:
             series.requests.inc()
             series.duration.observe(seconds, trace_id)
             series.request_size.observe(request_bytes)
             series.response_size.observe(response_bytes)
-            aggregates.dirty = True
 
     def _http_series(self, method: str, path: str, status: str) -> _HttpSeries:
         return _HttpSeries(
@@ -203,13 +202,11 @@ class Metrics:
             )
         count, duration, sized = series
         trace_id = sampled_trace_id()
-        aggregates = self._aggregates
-        with aggregates.lock:
+        with self._aggregates.lock:
             count.inc()
             duration.observe(seconds, trace_id)
             if sized is not None and amount is not None:
                 sized.observe(amount)
-            aggregates.dirty = True
 
     def record_refund(
         self, status: str, currency: str, seconds: float, amount: float | None
@@ -218,21 +215,17 @@ class Metrics:
         duration = self._histogram(self.payment_duration, "create_refund", status)
         sized = None if amount is None else self._histogram(self.refund_amount, currency)
         trace_id = sampled_trace_id()
-        aggregates = self._aggregates
-        with aggregates.lock:
+        with self._aggregates.lock:
             count.inc()
             duration.observe(seconds, trace_id)
             if sized is not None and amount is not None:
                 sized.observe(amount)
-            aggregates.dirty = True
 
     def record_operation(self, operation: str, status: str, seconds: float) -> None:
         duration = self._histogram(self.payment_duration, operation, status)
         trace_id = sampled_trace_id()
-        aggregates = self._aggregates
-        with aggregates.lock:
+        with self._aggregates.lock:
             duration.observe(seconds, trace_id)
-            aggregates.dirty = True
 
     def set_outbox_lag(self, seconds: float) -> None:
         gauge = self.outbox_lag
@@ -244,10 +237,8 @@ class Metrics:
     def record_webhook_failure(self, endpoint: str) -> None:
         """`endpoint`: the endpoint's id, or `notify_url` for a payment's own URL."""
         failed = self._counter(self.webhook_failures, endpoint)
-        aggregates = self._aggregates
-        with aggregates.lock:
+        with self._aggregates.lock:
             failed.inc()
-            aggregates.dirty = True
 
     def _outcome(
         self, counter: CounterFamily, statuses: tuple[str, ...], status: str, *labels: str
@@ -262,7 +253,6 @@ class Metrics:
             with self._aggregates.lock:
                 for other in statuses:
                     counter.labels(other, *labels)
-                self._aggregates.dirty = True
             return self._counter(counter, status, *labels)
         assert isinstance(child, CounterSeries)
         return child
@@ -287,9 +277,9 @@ class Metrics:
         return child
 
     def flush(self) -> None:
-        """Multiprocess mode: write this worker's numbers to its file now, if they changed,
-        for the other workers' scrapes (its own reads see them anyway). Otherwise nothing."""
-        if self._shared is not None and self._aggregates.dirty:
+        """Multiprocess mode: write this worker's numbers to its file now, for the other
+        workers' scrapes (its own reads see them anyway). Otherwise nothing."""
+        if self._shared is not None:
             self._shared.write_totals(self._aggregates)
 
     # -- exposition --------------------------------------------------------------------

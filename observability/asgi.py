@@ -21,7 +21,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from observability.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from observability.metrics import Metrics
 from observability.spans import enter_unsampled_trace, leave_unsampled_trace
-from observability.trace_ids import random_span
+from observability.trace_ids import enter_sampled_request, leave_sampled_request, random_span
 
 UNMATCHED = "unmatched"
 UNTRACED_PATHS = frozenset({"/metrics", "/health/live", "/health/ready"})
@@ -79,7 +79,10 @@ class ObservabilityMiddleware:
         token = otel_context.attach(trace.set_span_in_context(span))
         unsampled = (enter_unsampled_trace()
                      if self._tracer is not None and not span.is_recording() else None)
-        header = (b"x-trace-id", b"%032x" % span.get_span_context().trace_id)
+        ids = span.get_span_context()
+        header = (b"x-trace-id", b"%032x" % ids.trace_id)
+        exemplar = header[1].decode() if ids.trace_flags.sampled else None
+        sampled = enter_sampled_request(exemplar) if exemplar is not None else None
         status = response_size = 0
 
         async def send_with_trace_id(message: Message) -> None:
@@ -123,11 +126,13 @@ class ObservabilityMiddleware:
             span.end()
             if unsampled is not None:
                 leave_unsampled_trace(unsampled)
+            if sampled is not None:
+                leave_sampled_request(sampled)
             otel_context.detach(token)
             if self._metrics is not None:
                 self._metrics.observe_http(
                     method if method in _METHODS else "other", route or UNMATCHED, status,
-                    perf_counter() - started, max(request_size, 0), response_size)
+                    perf_counter() - started, max(request_size, 0), response_size, exemplar)
                 if not self._in_flight:  # quiet: let every worker's scrape see it all now
                     self._metrics.flush()
 

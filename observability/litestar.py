@@ -10,8 +10,9 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from opentelemetry.trace import TracerProvider
 
@@ -29,28 +30,39 @@ log = logging.getLogger(__name__)
 def metrics_handler(
     metrics: Metrics, path: str = "/metrics", *, outbox_lag: Probe | None = None
 ) -> HTTPRouteHandler:
-    """GET /metrics in the classic text format. Merging the worker files in multiprocess
-    mode reads from disk, so it runs on a thread, off the event loop.
+    """GET /metrics: OpenMetrics, exemplars included, when the scraper's `Accept` asks for
+    `application/openmetrics-text` (Prometheus does), the classic text format otherwise.
+    Adding up the worker files in multiprocess mode reads from disk, so it runs on a
+    thread, off the event loop.
 
     `outbox_lag` is read first, each scrape, so the gauge is as fresh as the scrape even
     where no publisher runs; when it cannot be read, the scrape is served without it."""
     if outbox_lag is None:
 
         @get(path, sync_to_thread=True, include_in_schema=True, tags=["operations"])
-        def render_metrics() -> Response[bytes]:
-            return Response(metrics.render(), media_type=_MEDIA_TYPE)
+        def render_metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+            return _exposition(metrics, request)
 
         return render_metrics
 
     @get(path, include_in_schema=True, tags=["operations"])
-    async def render_metrics_with_lag() -> Response[bytes]:
+    async def render_metrics_with_lag(
+        request: Request[Any, Any, Any],
+    ) -> Response[bytes]:
         try:
             metrics.set_outbox_lag(await asyncio.wait_for(outbox_lag(), PROBE_TIMEOUT))
         except Exception as error:  # a scrape must not fail for one gauge
             log.warning("the outbox lag could not be read: %s", error)
-        return Response(await asyncio.to_thread(metrics.render), media_type=_MEDIA_TYPE)
+        return await asyncio.to_thread(_exposition, metrics, request)
 
     return render_metrics_with_lag
+
+
+def _exposition(metrics: Metrics, request: Request[Any, Any, Any]) -> Response[bytes]:
+    body, content_type = metrics.render_for(request.headers.get("accept"))
+    if content_type == metrics.content_type:  # classic: exactly as before
+        return Response(body, media_type=_MEDIA_TYPE)
+    return Response(body, media_type=content_type)
 
 
 def route_resolver(app: Litestar) -> Callable[[Scope], str | None]:

@@ -1,9 +1,10 @@
 """Prometheus multiprocess mode for `paygate serve --workers N`.
 
-Each worker counts in its own memory-mapped files; /metrics, whichever worker answers,
-merges the files of all of them. prometheus-client picks its storage when it is first
-imported, so the parent must prepare the directory and the environment variable *before*
-any worker starts, and empty it so counts from a previous run never leak in.
+Each worker writes its numbers to its own file in the directory that
+`PROMETHEUS_MULTIPROC_DIR` (the variable prometheus-client documents for this) names;
+/metrics, whichever worker answers, adds up the files of all of them
+(`observability.collector`). The parent prepares the directory and the variable *before*
+any worker starts, and empties it so counts from a previous run never leak in.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Final
 
-# Read by prometheus-client itself; this module must not import it (see above).
+# prometheus-client's documented variable; this module imports no metrics library, so the
+# supervisor can use it before anything else is loaded.
 MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
+LIVE_PREFIX: Final = "paygate_live_"  # a worker's live gauge (observability.collector)
 
 
 def prepare_multiprocess_dir(
@@ -31,19 +34,17 @@ def prepare_multiprocess_dir(
         chosen = tempfile.mkdtemp(prefix="paygate-metrics-")
     path = Path(chosen)
     path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
+    for stale in [*path.glob("*.db"), *path.glob(".*.tmp")]:
         stale.unlink()
     env[MULTIPROC_ENV] = str(path)
     return str(path)
 
 
 def mark_worker_dead(pid: int, directory: str | None = None) -> None:
-    """For a supervisor that sees a worker exit: drop the dead worker's live gauges.
+    """For a supervisor that sees a worker exit: drop the dead worker's live gauge.
 
     Its counters and histograms stay, so totals never go backwards after a restart.
     """
-    from prometheus_client.multiprocess import mark_process_dead
-
     path = directory or os.environ.get(MULTIPROC_ENV)
     if path:
-        mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
+        (Path(path) / f"{LIVE_PREFIX}{pid}.db").unlink(missing_ok=True)

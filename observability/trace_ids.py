@@ -7,6 +7,9 @@ SDK provider is installed at all `random_span` makes a non-recording span with f
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from typing import Final
 
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
@@ -42,3 +45,24 @@ def random_span(trace_id: int = 0) -> NonRecordingSpan:
         is_remote=False,
         trace_flags=_UNSAMPLED,
     ))
+
+
+
+# The trace id of the request being answered, set by the HTTP middleware only when its
+# trace is sampled: what an exemplar carries. One context-variable read for a recorder, so
+# an unsampled request pays next to nothing for exemplars.
+_SAMPLED_TRACE_ID: ContextVar[str | None] = ContextVar("paygate_sampled_trace_id", default=None)
+
+
+# `sampled_trace_id()`: 32 lowercase hex digits of the current request's trace if it is
+# sampled (its spans are exported, so an exemplar carrying it leads somewhere), else None.
+# The variable's own `get`, not a function around it: a payment calls it, sampled or not.
+sampled_trace_id: Final[Callable[[], str | None]] = _SAMPLED_TRACE_ID.get
+
+
+def enter_sampled_request(trace_id: str) -> Token[str | None]:
+    return _SAMPLED_TRACE_ID.set(trace_id)
+
+
+def leave_sampled_request(token: Token[str | None]) -> None:
+    _SAMPLED_TRACE_ID.reset(token)

@@ -7,9 +7,10 @@ The scan reads the source (AST) and reports:
 - an import of a module or a name that starts with an underscore, outside the project;
 - an import of a module a library keeps for itself (`PRIVATE_MODULES`).
 
-Nothing is exempt by inference. Every exception is an entry of `ALLOWED` (or, for now,
-`TEMPORARY`) with the reason next to it, and an entry that no longer matches anything
-fails the suite too, so the list cannot keep an exception the code no longer needs.
+Nothing is exempt by inference, and no file is exempt as a whole. Every exception is an
+entry of `ALLOWED` with the reason next to it, and an entry that no longer matches
+anything fails the suite too, so the list cannot keep an exception the code no longer
+needs.
 """
 
 from __future__ import annotations
@@ -49,17 +50,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the wrapper's own slot, read without recursing into its __getattr__",
 }
 
-TEMPORARY: dict[tuple[str, str], str] = {
-    # TEMPORARY, to be removed when the observability fixes are merged: these files
-    # write prometheus_client's and the OTLP exporter's private state and are being
-    # rewritten on public ground in parallel. "*" covers the whole file.
-    ("observability/metric_buffers.py", "*"): "prometheus_client's _sum/_buckets (in progress)",
-    ("observability/otlp_export.py", "*"): "the OTLP exporter's _client (in progress)",
-    ("observability/metrics.py", "getattr(values.ValueClass, '_multiprocess', False)"):
-        "prometheus_client's multiprocess flag; not yet in the observability rewrite",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     path: str
@@ -68,8 +58,6 @@ class Finding:
 
     def matches(self, where: str, access: str) -> bool:
         in_file = where in ("*", self.path)
-        if access == "*":
-            return in_file
         if access.startswith("."):
             return in_file and self.access.endswith(access)
         return in_file and self.access == access
@@ -145,13 +133,13 @@ def unexcused(findings: list[Finding], *allow_lists: dict[tuple[str, str], str])
 
 
 def test_adapters_observability_and_entrypoints_use_public_interfaces_only() -> None:
-    assert unexcused(scan(), ALLOWED, TEMPORARY) == []
+    assert unexcused(scan(), ALLOWED) == []
 
 
 def test_every_allowed_exception_is_still_needed() -> None:
     findings = scan()
     unused = [
-        entry for entry in [*ALLOWED, *TEMPORARY]
+        entry for entry in ALLOWED
         if entry[0] != "*" and not any(f.matches(*entry) for f in findings)
     ]
     assert unused == []
@@ -196,11 +184,3 @@ def test_the_scan_reports_each_kind_of_private_access(source: str) -> None:
 )
 def test_the_scan_leaves_public_and_own_access_alone(source: str) -> None:
     assert unexcused(findings_in(source, "adapters/x.py"), ALLOWED) == []
-
-
-def test_a_file_wide_temporary_entry_covers_only_its_own_file() -> None:
-    inside = findings_in("child._sum += 1\n", "observability/metric_buffers.py")
-    elsewhere = findings_in("child._sum += 1\n", "observability/metrics.py")
-
-    assert unexcused(inside, TEMPORARY) == []
-    assert unexcused(elsewhere, TEMPORARY) == ["observability/metrics.py:1: child._sum"]

@@ -36,8 +36,9 @@ class Received:
 
 
 @contextmanager
-def otlp_receiver() -> Iterator[tuple[str, Received]]:
-    """Yield (base URL, what arrived) while the receiver listens on 127.0.0.1."""
+def otlp_receiver(port: int = 0) -> Iterator[tuple[str, Received]]:
+    """Yield (base URL, what arrived) while the receiver listens on 127.0.0.1 (on `port`,
+    or a free one)."""
     received = Received()
 
     class Handler(BaseHTTPRequestHandler):
@@ -60,7 +61,7 @@ def otlp_receiver() -> Iterator[tuple[str, Received]]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+
 import httpx
 import pytest
 from litestar import Litestar, post
@@ -10,7 +13,11 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExportResult,
+)
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from otlp_receiver import Received, otlp_receiver
@@ -126,15 +133,14 @@ class TestTheExporter:
     def test_it_posts_byte_for_byte_what_the_sdk_exporter_posts(self) -> None:
         spans = finished_spans()
         with otlp_receiver() as (url, received):
-            fast = OTLPSpanExporter(endpoint=f"{url}/v1/traces")
+            ours = OTLPSpanExporter(endpoint=f"{url}/v1/traces")
             sdk = SdkOTLPSpanExporter(endpoint=f"{url}/v1/traces")
-            assert fast.encodes_fast
-            results = [fast.export(spans), sdk.export(spans)]
+            results = [ours.export(spans), sdk.export(spans)]
         assert results == [SpanExportResult.SUCCESS] * 2
         assert received.bodies[0] == received.bodies[1]
         assert set(received.spans()) == {"POST /api/v1/payments", "CreatePayment"}
 
-    def test_a_batch_the_fast_encoder_cannot_write_goes_the_sdk_way(
+    def test_a_batch_the_fast_encoder_cannot_write_goes_through_the_sdk_encoder(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         def broken(spans: object) -> bytes:
@@ -146,23 +152,29 @@ class TestTheExporter:
         assert result is SpanExportResult.SUCCESS
         assert set(received.spans()) == {"POST /api/v1/payments", "CreatePayment"}
 
-    def test_an_sdk_without_the_expected_internals_exports_the_sdk_way(self) -> None:
+    def test_gzip_and_headers_from_the_standard_settings(self) -> None:
         with otlp_receiver() as (url, received):
-            exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces")
-            exporter.encodes_fast = False
+            exporter = OTLPSpanExporter(env={
+                "OTEL_EXPORTER_OTLP_ENDPOINT": url,
+                "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip",
+                "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=paygate"})
             assert exporter.export(finished_spans()) is SpanExportResult.SUCCESS
-        assert len(received.requests) == 1
+        assert received.paths == ["/v1/traces"]
+        assert set(received.spans()) == {"POST /api/v1/payments", "CreatePayment"}
+        assert (exporter.endpoint, exporter.gzip) == (f"{url}/v1/traces", True)
 
-    def test_a_batch_over_the_size_limit_is_dropped_as_the_sdk_drops_it(self) -> None:
+    def test_a_batch_over_the_size_limit_is_dropped_with_a_warning(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
         with otlp_receiver() as (url, received):
             exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces", max_request_size=64)
             assert exporter.export(finished_spans()) is SpanExportResult.FAILURE
         assert received.requests == []
+        assert "over the 64-byte limit" in caplog.text
 
     def test_an_unreachable_collector_is_a_failure(self) -> None:
-        with otlp_receiver() as (url, _):
-            pass  # closed again: nothing listens on that port any more
-        exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces", timeout=0.5)
+        exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{free_port()}/v1/traces",
+                                    timeout=0.5)
         assert exporter.export(finished_spans()) is SpanExportResult.FAILURE
 
     def test_after_shutdown_nothing_is_sent(self) -> None:
@@ -179,3 +191,70 @@ class TestTheExporter:
             assert isinstance(processor.span_exporter, OTLPSpanExporter)
         finally:
             provider.shutdown()  # type: ignore[attr-defined]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def export_log(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Every line at INFO or above, from any logger (the SDK's included)."""
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO]
+
+
+class TestNoCollector:
+    """Issue 25, finding 7: no OTLP collector -> one warning at start and one when export
+    recovers, nothing in between."""
+
+    def test_one_warning_while_unreachable_and_one_line_when_it_recovers(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        port = free_port()  # nobody listens here yet
+        exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces", timeout=1)
+        spans = finished_spans()
+        for _ in range(5):
+            assert exporter.export(spans) is SpanExportResult.FAILURE
+        [warning] = export_log(caplog)
+        assert warning.startswith(f"OTLP trace export to http://127.0.0.1:{port}/v1/traces failed")
+        assert "NewConnectionError" in warning or "Connection refused" in warning
+        caplog.clear()
+        with otlp_receiver(port) as (_, received):
+            for _ in range(3):
+                assert exporter.export(spans) is SpanExportResult.SUCCESS
+        assert export_log(caplog) == [
+            f"OTLP trace export to http://127.0.0.1:{port}/v1/traces recovered after 5 "
+            "undelivered batches"]
+        assert len(received.requests) == 3
+        caplog.clear()
+        assert exporter.export(spans) is SpanExportResult.FAILURE  # down again: said again
+        assert len(export_log(caplog)) == 1
+
+    def test_through_the_sdk_s_batch_processor_too(self, caplog: pytest.LogCaptureFixture) -> None:
+        caplog.set_level(logging.DEBUG)
+        port = free_port()
+        provider = TracerProvider(resource=Resource.create({"service.name": "paygate"}))
+        provider.add_span_processor(BatchSpanProcessor(
+            OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces", timeout=1),
+            schedule_delay_millis=10))
+        tracer = provider.get_tracer("paygate")
+        try:
+            for _ in range(4):
+                with tracer.start_as_current_span("POST /api/v1/payments"):
+                    pass
+                assert provider.force_flush()
+            assert len(export_log(caplog)) == 1
+            with otlp_receiver(port) as (_, received):
+                for _ in range(2):
+                    with tracer.start_as_current_span("POST /api/v1/payments"):
+                        pass
+                    assert provider.force_flush()
+            assert len(received.requests) >= 1
+        finally:
+            provider.shutdown()
+        lines = export_log(caplog)
+        assert len(lines) == 2
+        assert "failed" in lines[0]
+        assert "recovered" in lines[1]

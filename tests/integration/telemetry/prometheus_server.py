@@ -64,6 +64,7 @@ class PrometheusServer:
     target: str
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    flags: tuple[str, ...] = ()  # more command-line flags (`--enable-feature=...`)
 
     @property
     def base_url(self) -> str:
@@ -85,6 +86,7 @@ class PrometheusServer:
             f"--storage.tsdb.path={self.workdir / 'tsdb'}",
             f"--web.listen-address=127.0.0.1:{self.port}",
             "--log.level=warn",
+            *self.flags,
         ]
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(

@@ -65,6 +65,7 @@ class Core(containers.DeclarativeContainer):
             settings.provided.database_url,
             pool_size=settings.provided.database_pool_size,
             statement_timeout=settings.provided.database_statement_timeout,
+            pooler=settings.provided.database_pooler,
         ),
     )
     uow = providers.Singleton(SqlUnitOfWorkFactory, engine)
@@ -178,7 +179,7 @@ async def close_container(container: Container) -> None:
 
 
 def upgrade(settings: Settings) -> None:
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, pooler=settings.database_pooler)
 
 
 async def ensure_demo_merchant(settings: Settings) -> dict[str, str] | None:

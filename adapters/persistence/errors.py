@@ -9,10 +9,14 @@ business are translated by the repository that expects them.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from sqlalchemy import exc
 
-from application.errors import Unavailable
+from application.errors import AlreadySettled, ConcurrentUpdate, Unavailable
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 # SQLSTATE classes meaning "retry later": connection exception, transaction rollback
 # (serialization failure, deadlock), insufficient resources, operator intervention.
@@ -47,12 +51,33 @@ def is_unavailable(error: BaseException) -> bool:
     return code is not None and code[:2] in _RETRYABLE_SQLSTATE_CLASSES
 
 
+_ANSWERS = (DomainError, Unavailable, ConcurrentUpdate, AlreadySettled)
+"""What the persistence adapter raises on purpose: a rule's refusal, an outage, a lost race."""
+
+
+def is_failure(error: BaseException) -> bool:
+    """Any other exception from the database's side of the adapter: whatever the driver or
+    SQLAlchemy raised (an outage, an unexpected constraint, a bug in the driver, a lost
+    connection), which rolled its transaction back. Answered `Unavailable` (503: nothing
+    was written, retry), never as a bug of the request (docs/adr/0028)."""
+    return isinstance(error, Exception) and not isinstance(error, _ANSWERS)
+
+
+def as_unavailable(error: BaseException, doing: str) -> Unavailable:
+    """`unavailable`, with the traceback logged when the failure is not a plain outage."""
+    if not is_unavailable(error):
+        log.error("the database failed while %s (%s); answered as unavailable", doing,
+                  type(error).__name__, exc_info=error)
+    return unavailable(error, doing)
+
+
 def unavailable(error: BaseException, doing: str) -> Unavailable:
     return Unavailable(f"the database did not answer while {doing}", reason=type(error).__name__)
 
 
 class translated:  # lower case: it reads as a function, `with translated("committing"):`
-    """Re-raise database outages inside the block as `Unavailable`; anything else as is.
+    """Re-raise any failure inside the block (`is_failure`: outages, and whatever else
+    the database's side raised) as `Unavailable`; the adapter's own answers as they are.
 
     A class rather than a `@contextmanager` generator: it wraps every BEGIN and COMMIT,
     and entering and leaving a generator costs several times more.
@@ -69,8 +94,8 @@ class translated:  # lower case: it reads as a function, `with translated("commi
     def __exit__(
         self, exc_type: type[BaseException] | None, error: BaseException | None, tb: object
     ) -> None:
-        if isinstance(error, Exception) and is_unavailable(error):
-            raise unavailable(error, self._doing) from error
+        if error is not None and is_failure(error):
+            raise as_unavailable(error, self._doing) from error
 
 
 def is_unique_violation(error: exc.IntegrityError) -> bool:

@@ -90,7 +90,9 @@ class Gateways(containers.DeclarativeContainer):
         core.resources,
         providers.Factory(make_orders, core.settings, core.engine, core.breakers),
     )
-    channels = providers.Singleton(make_channels, core.settings, core.breakers, core.resources)
+    channels = providers.Singleton(
+        make_channels, core.settings, core.breakers, core.resources, core.engine
+    )
     webhook_sender = providers.Singleton(
         tracked, core.resources, providers.Factory(make_webhook_sender, core.settings)
     )

@@ -335,3 +335,17 @@ used_signatures = Table(
     _at("expires_at"),
 )
 Index("ix_used_signatures_expires", used_signatures.c.expires_at)
+
+sandbox_charges = Table(
+    "sandbox_charges",
+    metadata,
+    # the sandbox acquirer's own record of each charge it made, so that after a crash it
+    # answers for it as an acquirer would, not from memory (migration 0009)
+    Column("charge_key", String(64), primary_key=True),  # the charge's idempotency key
+    Column("outcome", String(16), nullable=False),  # succeeded | failed
+    Column("reference", String(64)),
+    Column("failure_code", String(64)),
+    Column("failure_message", String(255)),
+    _at("capture_before", nullable=True),  # an authorization's hold
+    _at("created_at"),
+)

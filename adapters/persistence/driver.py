@@ -32,6 +32,7 @@ from contextlib import suppress
 from typing import Any
 
 import aiosqlite
+from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
@@ -216,6 +217,10 @@ async def control(conn: Any, command: Callable[[], Awaitable[None]], sql: str) -
         await command()
     except DRIVER_ERRORS as error:
         raise wrapped(error, sql, None) from error
+    except Exception as error:  # beyond its error classes: the command failed all the same
+        if isinstance(error, exc.SQLAlchemyError):
+            raise
+        raise exc.DBAPIError(sql, None, error) from error
     finally:
         if watched:
             conn.sent_at = _IDLE

@@ -56,11 +56,18 @@ _ANSWERS = (DomainError, Unavailable, ConcurrentUpdate, AlreadySettled)
 
 
 def is_failure(error: BaseException) -> bool:
-    """Any other exception from the database's side of the adapter: whatever the driver or
-    SQLAlchemy raised (an outage, an unexpected constraint, a bug in the driver, a lost
-    connection), which rolled its transaction back. Answered `Unavailable` (503: nothing
-    was written, retry), never as a bug of the request (docs/adr/0028)."""
-    return isinstance(error, Exception) and not isinstance(error, _ANSWERS)
+    """Any exception but the adapter's answers (a rule's refusal, an outage, a lost race)
+    and SQLAlchemy's own (which repositories interpret, and the edges answer with
+    `is_database_failure`): what a driver raised beyond its error classes, or a failure
+    around a statement. Re-raised as `Unavailable` where a statement is run."""
+    return isinstance(error, Exception) and not isinstance(error, (*_ANSWERS, exc.DBAPIError))
+
+
+def is_database_failure(error: BaseException) -> bool:
+    """An error of the database that reached an edge: SQLAlchemy's (an unexpected
+    constraint, a driver's failure the repositories do not interpret). Its unit of work
+    rolled back, so the edge answers it as `Unavailable`, not as a bug (docs/adr/0028)."""
+    return isinstance(error, exc.SQLAlchemyError)
 
 
 def as_unavailable(error: BaseException, doing: str) -> Unavailable:
@@ -76,8 +83,7 @@ def unavailable(error: BaseException, doing: str) -> Unavailable:
 
 
 class translated:  # lower case: it reads as a function, `with translated("committing"):`
-    """Re-raise any failure inside the block (`is_failure`: outages, and whatever else
-    the database's side raised) as `Unavailable`; the adapter's own answers as they are.
+    """Re-raise database outages inside the block as `Unavailable`; anything else as is.
 
     A class rather than a `@contextmanager` generator: it wraps every BEGIN and COMMIT,
     and entering and leaving a generator costs several times more.
@@ -94,8 +100,8 @@ class translated:  # lower case: it reads as a function, `with translated("commi
     def __exit__(
         self, exc_type: type[BaseException] | None, error: BaseException | None, tb: object
     ) -> None:
-        if error is not None and is_failure(error):
-            raise as_unavailable(error, self._doing) from error
+        if isinstance(error, Exception) and is_unavailable(error):
+            raise unavailable(error, self._doing) from error
 
 
 def is_unique_violation(error: exc.IntegrityError) -> bool:

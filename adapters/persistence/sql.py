@@ -16,7 +16,7 @@ from sqlalchemy.sql import Executable
 
 from adapters.persistence import driver
 from adapters.persistence.engine import autocommit, transaction_setup
-from adapters.persistence.errors import is_unavailable, unavailable
+from adapters.persistence.errors import as_unavailable, is_failure, is_unavailable, unavailable
 from adapters.persistence.gate import connection_gate_of, gate_of
 from application.ports.storage import Cursor, Page
 
@@ -67,6 +67,10 @@ class Repository:
         except Exception as error:
             if is_unavailable(error):
                 raise unavailable(error, "running a statement") from error
+            if is_failure(error) and not isinstance(error, driver.ReadOnlyViolation):
+                # not SQLAlchemy's nor the driver's error classes: the statement failed
+                # around the driver, its transaction is lost (docs/adr/0028)
+                raise as_unavailable(error, "running a statement") from error
             raise
 
 
@@ -85,13 +89,18 @@ class Autocommit:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with (
-            self._gate or nullcontext(),
-            self._turn or nullcontext(),
-            self._engine.connect() as conn,
-        ):
-            # what callers use of a connection (`execute`, `dialect`), on its own terms
-            yield cast(AsyncConnection, _OwnTransactions(conn)) if self._pooled else conn
+        try:
+            async with (
+                self._gate or nullcontext(),
+                self._turn or nullcontext(),
+                self._engine.connect() as conn,
+            ):
+                # what callers use of a connection (`execute`, `dialect`), on its own terms
+                yield cast(AsyncConnection, _OwnTransactions(conn)) if self._pooled else conn
+        except Exception as error:
+            if is_failure(error):  # failed around the statement, nothing committed
+                raise as_unavailable(error, "running a statement") from error
+            raise
 
 
 class _OwnTransactions:

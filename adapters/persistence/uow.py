@@ -27,7 +27,7 @@ from adapters.persistence import driver
 from adapters.persistence.deliveries import SqlDeliveryRepository
 from adapters.persistence.endpoints import SqlEndpointRepository
 from adapters.persistence.engine import transaction_setup
-from adapters.persistence.errors import as_unavailable, is_failure, translated
+from adapters.persistence.errors import translated
 from adapters.persistence.events import SqlEventRepository
 from adapters.persistence.gate import FifoGate, connection_gate_of, gate_of
 from adapters.persistence.ledger import SqlLedgerRepository
@@ -228,9 +228,6 @@ class SqlUnitOfWork:
             finally:
                 self._statements_on = None
                 await self._leave_gates()
-        if exc is not None and is_failure(exc) and not isinstance(exc, driver.ReadOnlyViolation):
-            # rolled back: whatever failed in the unit, nothing of it was written
-            raise as_unavailable(exc, "running a unit of work") from exc
 
 
 _REPOSITORIES = tuple(

@@ -71,8 +71,11 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Faults:
         return await real_execute(conn, dialect, statement, params, writable=writable)
 
     async def control(conn: Any, command: Any, sql: str) -> None:
-        injected.step(sql)
-        await real_control(conn, command, sql)
+        async def sent() -> None:  # the fault comes from the driver's own call
+            injected.step(sql)
+            await command()
+
+        await real_control(conn, sent, sql)
 
     monkeypatch.setattr(driver, "execute", execute)
     monkeypatch.setattr(driver, "control", control)

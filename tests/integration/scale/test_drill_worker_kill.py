@@ -142,7 +142,7 @@ async def test_a_worker_killed_mid_load_loses_nothing_and_charges_nothing_twice(
     captures = await rows.captures_per_payment()
     succeeded = {p for p, s in final.items() if s == "succeeded"}
     assert set(captures) == succeeded
-    assert set(captures.values()) == {1}
+    assert set(captures.values()) <= {1}  # none twice (the kill may land before any capture)
     assert await rows.ledger_balanced()
     assert len(final) <= PAYMENTS
     orphans = [
@@ -169,7 +169,7 @@ async def test_a_worker_killed_mid_load_loses_nothing_and_charges_nothing_twice(
     wait_for(
         "a replacement worker",
         lambda: len(worker_pids(server.process.pid)) == 2,
-        timeout=15,
+        timeout=60,  # a worker imports paygate first: 10 s and more on a loaded host
         every=0.2,
     )
     report(

@@ -38,6 +38,7 @@ PAYMENTS = "/api/v1/payments"
 PAID_FIRST = 10  # payments made before the burst, each refunded during it
 REFUNDS_EACH = 10  # refunds of 500 sent for each of them: 4 fit in 2 000
 NEW_PAYMENTS = 200 - PAID_FIRST * REFUNDS_EACH
+START_TIMEOUT = 90.0  # two workers importing paygate on a loaded host
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ async def test_two_workers_behind_pgbouncer_answer_200_payments_and_refunds_trut
     processes = Processes(tmp_path)
     try:
         gateway = processes.start("gateway-pgbouncer", "serve", "--workers", "2", env=env)
-        await asyncio.to_thread(gateway.wait_live)
+        await asyncio.to_thread(gateway.wait_live, START_TIMEOUT)
         rows = PgRows(module_postgres_url)  # what was committed, read past PgBouncer
         keys = await new_merchant(gateway.base_url, f"Bounced {uuid.uuid4().hex[:6]}")
         urls = [gateway.base_url]

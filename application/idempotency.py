@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from application.errors import Unavailable, ValidationFailed
+from application.errors import ValidationFailed
 from application.ports.platform import Clock
 from application.ports.storage import IdempotencyStore, StoredResponse
 from domain.references import check_reference
@@ -53,18 +53,27 @@ class Idempotency:
         try:
             response = await action()
         except BaseException:
-            await self.store.release(scope, key)
+            await self._release(scope, key)
             raise
         if response.status >= 500:
-            await self.store.release(scope, key)
+            await self._release(scope, key)
         else:
             await self._remember(scope, key, response)
         return response, False
 
+    async def _release(self, scope: str, key: str) -> None:
+        """Free the key for a retry; if that fails the answer stands (nothing was written
+        under the key) and the key frees itself when its lease runs out."""
+        try:
+            await self.store.release(scope, key)
+        except Exception as error:
+            log.error("idempotency key %r of %s could not be released: %s; it is free again "
+                      "when its lease ends", key, scope, error)
+
     async def _remember(self, scope: str, key: str, response: StoredResponse) -> None:
         try:
             await self.store.complete(scope, key, response, self.clock.now())
-        except Unavailable as error:
+        except Exception as error:  # answered all the same: the work is done
             log.error("the %d response to idempotency key %r of %s is answered but could not "
                       "be stored: %s", response.status, key, scope, error)
 

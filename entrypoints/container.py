@@ -66,6 +66,7 @@ class Core(containers.DeclarativeContainer):
             settings.provided.database_url,
             pool_size=settings.provided.database_pool_size,
             statement_timeout=settings.provided.database_statement_timeout,
+            pooler=settings.provided.database_pooler,
         ),
     )
     uow = providers.Singleton(SqlUnitOfWorkFactory, engine)
@@ -90,7 +91,9 @@ class Gateways(containers.DeclarativeContainer):
         core.resources,
         providers.Factory(make_orders, core.settings, core.engine, core.breakers),
     )
-    channels = providers.Singleton(make_channels, core.settings, core.breakers, core.resources)
+    channels = providers.Singleton(
+        make_channels, core.settings, core.breakers, core.resources, core.engine
+    )
     webhook_sender = providers.Singleton(
         tracked, core.resources, providers.Factory(make_webhook_sender, core.settings)
     )
@@ -180,7 +183,7 @@ async def close_container(container: Container) -> None:
 
 
 def upgrade(settings: Settings) -> None:
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, pooler=settings.database_pooler)
 
 
 async def ensure_demo_merchant(settings: Settings) -> dict[str, str] | None:

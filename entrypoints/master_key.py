@@ -75,7 +75,8 @@ async def _key_in_use(store: SqlSealingKey, vault: AesGcmVault) -> str:
 async def check_master_key(settings: Settings) -> KeyRecord:
     """What a process does before it serves or operates: refuse a key that does not match."""
     vault = make_vault(settings)
-    engine = create_engine(settings.database_url, poolclass=NullPool)
+    engine = create_engine(settings.database_url, poolclass=NullPool,
+                           pooler=settings.database_pooler)
     try:
         return await checked_record(SqlSealingKey(engine), vault)
     finally:
@@ -154,7 +155,8 @@ async def _reseal(
 
 async def rotate_master_key(settings: Settings, operator: str | None = None) -> dict[str, Any]:
     """`operator`: the name the rotation is recorded under (held to the admin role)."""
-    engine = create_engine(settings.database_url, poolclass=NullPool)
+    engine = create_engine(settings.database_url, poolclass=NullPool,
+                           pooler=settings.database_pooler)
     try:
         actor = None
         if operator is not None:

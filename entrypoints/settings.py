@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from adapters.persistence.engine import url_problem
 from adapters.platform.vault import decode_key
 from entrypoints.edge.canonical_log import AccessLogPolicy
 
@@ -40,6 +41,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = 20
     database_statement_timeout: float = 5.0  # seconds, PostgreSQL; 0: unbounded
+    database_pooler: str = "none"  # none | pgbouncer (transaction pooling), docs/scaling.md
     admin_token: str | None = field(default=None, repr=False)
     master_key: str | None = field(default=None, repr=False)
     master_key_file: Path | None = None
@@ -77,6 +79,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_database_url(self.database_url)
+        problem = url_problem(self.database_url, self.database_pooler)
+        if problem is not None:
+            raise ConfigurationError(problem)
         if self.event_retention_days < 1:
             raise ConfigurationError("PAYGATE_EVENT_RETENTION_DAYS must be 1 or more (days)")
         if not self.sandbox_authorization_ttl > 0:

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from adapters.order.local import LocalOrderBook
 from adapters.platform.vault import AesGcmVault, decode_key, read_key_file
 from adapters.platform.webhooks import HttpWebhookSender
@@ -99,19 +101,23 @@ def make_orders(settings: Settings, engine: Any, breakers: Breakers) -> OrderPor
     return LocalOrderBook(engine)
 
 
-def make_sandbox(settings: Settings) -> Any:
-    """The sandbox acquirer, in the gateway or behind `paygate serve-channel`."""
+def make_sandbox(settings: Settings, engine: AsyncEngine | None = None) -> Any:
+    """The sandbox acquirer, in the gateway (its charges kept in the gateway's database,
+    `engine`) or behind `paygate serve-channel` (in memory)."""
     from adapters.channel.sandbox import SandboxChannel
+    from adapters.persistence.sandbox_charges import SqlSandboxCharges
 
     return SandboxChannel(
         secret=settings.sandbox_secret,
         latency=settings.sandbox_latency_ms / 1000,
         authorization_ttl=timedelta(seconds=settings.sandbox_authorization_ttl),
+        book=SqlSandboxCharges(engine) if engine is not None else None,
     )
 
 
 def make_channels(
-    settings: Settings, breakers: Breakers, resources: list[Any]
+    settings: Settings, breakers: Breakers, resources: list[Any],
+    engine: AsyncEngine | None = None,
 ) -> dict[str, ChannelPort]:
     channels: dict[str, ChannelPort] = {}
     if settings.channel_url:
@@ -123,7 +129,7 @@ def make_channels(
         )
         channels["sandbox"] = RemoteChannelClient(service, settings.sandbox_secret)
     else:
-        channels["sandbox"] = make_sandbox(settings)
+        channels["sandbox"] = make_sandbox(settings, engine)
     if settings.stripe_api_key:
         from adapters.channel.stripe_channel import StripeChannel
 

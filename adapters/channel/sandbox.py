@@ -15,9 +15,13 @@ Behaviour (api-contract.md, "Sandbox channel test cards"):
   (`PAYGATE_SANDBOX_AUTHORIZATION_TTL` seconds, 7 days by default); its capture and void
   are in `adapters.channel.sandbox_holds`, with the two capture test cards.
 
-Results are remembered per idempotency key in this process only (bounded). A query about
-a payment or refund this process never saw answers SUCCEEDED: the only sandbox outcome
-that leaves a payment unresolved is the unknown card, and it settles as a success.
+Results are remembered per idempotency key in this process (bounded). Given a `book`
+(`ChargeBook`: the gateway's database, `sandbox_charges`), each charge is also recorded
+there before it is answered, so after a crash a query about a charge answers what was
+charged (a declined card: FAILED) and a charge never made answers UNKNOWN `not_found`
+(the reconciler fails a `pending` payment as `not_charged`). Without a book (the split
+`paygate serve-channel`), a query about a charge this process never saw answers
+SUCCEEDED, as before. Refunds, captures and voids are remembered in memory only.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from adapters.channel.sandbox_cards import (
     Scenario,
@@ -50,6 +55,15 @@ from domain.authorization import DEFAULT_AUTHORIZATION_LIFETIME
 from domain.card import CardDetails
 
 REFUND_FAILURE_AMOUNT = 13
+NOT_FOUND = "not_found"  # a query's failure code for a charge the sandbox never made
+
+
+class ChargeBook(Protocol):
+    """Where the sandbox keeps its charges durably (`SqlSandboxCharges`)."""
+
+    async def record(self, key: str, result: ChargeResult, now: datetime) -> None: ...
+
+    async def find(self, key: str) -> ChargeResult | None: ...
 
 
 class SandboxChannel:
@@ -65,6 +79,7 @@ class SandboxChannel:
         fail_refunds: bool = False,
         capacity: int = 100_000,
         authorization_ttl: timedelta = DEFAULT_AUTHORIZATION_LIFETIME,
+        book: ChargeBook | None = None,
     ) -> None:
         if not secret:
             raise ValueError("the sandbox needs a notification secret (PAYGATE_SANDBOX_SECRET)")
@@ -74,6 +89,7 @@ class SandboxChannel:
         self._charges: Memory[ChargeResult] = Memory(capacity)
         self._refunds: Memory[RefundResult] = Memory(capacity)
         self._holds = Holds(authorization_ttl, capacity)
+        self._book = book
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> SandboxChannel:
@@ -130,7 +146,7 @@ class SandboxChannel:
             return known
         if request.card is not None and _expired(request.card):
             expired = ChargeResult(Outcome.FAILED, None, "expired_card", "the card has expired")
-            self._charges.put(key, expired)
+            await self._remember(key, expired)
             return expired
         scenario = self._scenario(request)
         if scenario is None:
@@ -138,8 +154,15 @@ class SandboxChannel:
         result = settled_result(scenario, _reference("ch", request.payment_no))
         if hold:
             result = self._holds.authorized(result, scenario, request.payment_no)
-        self._charges.put(key, result)
+        await self._remember(key, result)
         return ChargeResult(Outcome.UNKNOWN) if scenario is Scenario.UNKNOWN else result
+
+    async def _remember(self, key: str, result: ChargeResult) -> None:
+        """In the book first: a charge whose record failed was not made (the caller hears
+        an error, and nothing is remembered in memory either)."""
+        if self._book is not None:
+            await self._book.record(key, result, datetime.now(UTC))
+        self._charges.put(key, result)
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         await self._pause()
@@ -151,12 +174,21 @@ class SandboxChannel:
         return known
 
     async def query_charge(self, payment_no: str, reference: str | None) -> ChargeResult:
-        """A charge this process does not remember reports success, as the contract says of
-        the unknown-outcome card: the sandbox keeps no state across processes, so it cannot
-        tell a charge made elsewhere from one never made."""
+        """What the charge was, from memory or the book. With a book, a charge in neither
+        was never made: UNKNOWN `not_found`. Without one the sandbox cannot tell a charge
+        made by another process from one never made, and reports success, as the contract
+        says of the unknown-outcome card."""
         await self._pause()
         known = self._charges.get(payment_no)
-        return known or ChargeResult(Outcome.SUCCEEDED, _reference("ch", payment_no))
+        if known is not None:
+            return known
+        if self._book is None:
+            return ChargeResult(Outcome.SUCCEEDED, _reference("ch", payment_no))
+        found = await self._book.find(payment_no)
+        if found is None:
+            return ChargeResult(Outcome.UNKNOWN, None, NOT_FOUND,
+                                "the sandbox never received this charge")
+        return found
 
     async def query_refund(self, refund_no: str, reference: str | None) -> RefundResult:
         await self._pause()

@@ -32,6 +32,7 @@ from contextlib import suppress
 from typing import Any
 
 import aiosqlite
+from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
@@ -129,11 +130,37 @@ def _on_sqlite(
         cursor.close()
 
 
-def transaction_on(conn: Any, read_only: bool, statements: Any = None) -> Any:
-    """A not yet started transaction on the driver connection: asyncpg's own, or BEGIN
-    statements on the `sqlite3` connection under aiosqlite's (`statements`)."""
+class PooledTransaction:
+    """A transaction behind a transaction pooler: BEGIN and the transaction's settings
+    (`engine.transaction_setup`) in one simple-protocol message, so that setting them
+    costs no round trip; COMMIT and ROLLBACK as asyncpg's own transaction sends them."""
+
+    __slots__ = ("_begin", "_conn")
+
+    def __init__(self, conn: Any, read_only: bool, setup: str) -> None:
+        begin = "BEGIN READ ONLY" if read_only else "BEGIN"
+        self._conn, self._begin = conn, f"{begin}; {setup}" if setup else begin
+
+    async def start(self) -> None:
+        await self._conn.execute(self._begin)
+
+    async def commit(self) -> None:
+        await self._conn.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._conn.execute("ROLLBACK")
+
+
+def transaction_on(
+    conn: Any, read_only: bool, statements: Any = None, setup: str | None = None
+) -> Any:
+    """A not yet started transaction on the driver connection: asyncpg's own (or, behind
+    a transaction pooler, `setup` given, a `PooledTransaction`), or BEGIN statements on
+    the `sqlite3` connection under aiosqlite's (`statements`)."""
     if isinstance(conn, aiosqlite.Connection):
         return SqliteTransaction(conn, statements or sqlite_of(conn), read_only)
+    if setup is not None:
+        return PooledTransaction(conn, read_only, setup)
     try:
         return conn.transaction(readonly=read_only)
     except DRIVER_ERRORS as error:  # asyncpg refuses a closed connection right here
@@ -190,6 +217,10 @@ async def control(conn: Any, command: Callable[[], Awaitable[None]], sql: str) -
         await command()
     except DRIVER_ERRORS as error:
         raise wrapped(error, sql, None) from error
+    except Exception as error:  # beyond its error classes: the command failed all the same
+        if isinstance(error, exc.SQLAlchemyError):
+            raise
+        raise exc.DBAPIError(sql, None, error) from error
     finally:
         if watched:
             conn.sent_at = _IDLE

@@ -8,15 +8,24 @@ queues this process's writers in order before they reach that lock.
 
 PostgreSQL needs a bound on every statement (`statement_timeout`): the server cancels one
 that waits too long, and `watchdog` closes a connection whose server stopped answering.
+
+Behind a transaction pooler (`pooler="pgbouncer"`, docs/adr/0027) a server connection is
+ours for one transaction only, so nothing may outlive one: no named prepared statements
+(asyncpg's and SQLAlchemy's statement caches are off, so each statement is prepared
+unnamed inside its transaction), no startup parameters (the statement timeout and
+`search_path` are set with `set_config(..., true)` at the start of each transaction), and
+no statement outside a transaction (a statement prepared in one round trip and bound in
+the next could meet another server connection).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import msgspec
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, Pool, PoolResetState, StaticPool
 
@@ -42,6 +51,58 @@ enough for the server's own cancel (the clean way out, the connection stays good
 arrive first, so the client's (the connection is closed) only acts when nothing answers."""
 
 
+PGBOUNCER = "pgbouncer"
+POOLERS = ("none", PGBOUNCER)
+"""`PAYGATE_DATABASE_POOLER`: what sits between paygate and PostgreSQL. `none` (a direct
+connection, or a pooler in session mode) or `pgbouncer` (PgBouncer in transaction mode)."""
+
+_TRANSACTION_SETUP: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
+
+URL_OPTIONS = frozenset({
+    "search_path", "ssl", "sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl",
+    "passfile", "service", "servicefile", "target_session_attrs", "krbsrvname", "gsslib",
+})
+"""Options a PostgreSQL URL may carry as text (asyncpg takes them as strings)."""
+NUMERIC_URL_OPTIONS = frozenset({
+    "statement_cache_size", "prepared_statement_cache_size", "max_cached_statement_lifetime",
+    "max_cacheable_statement_size",
+})
+"""Options a PostgreSQL URL may carry as whole numbers: paygate passes them as numbers
+(asyncpg would be handed the string and fail on every connection)."""
+_NO_CACHE = ("statement_cache_size", "prepared_statement_cache_size")
+
+
+def url_problem(url: str | URL, pooler: str = "none") -> str | None:
+    """What makes `url` unusable with `pooler` (one line, naming the option, not the
+    URL, which may hold a password), or None. Checked at start-up, so that an option the
+    driver cannot use stops the process instead of failing every request."""
+    if pooler not in POOLERS:
+        return f"PAYGATE_DATABASE_POOLER must be one of {', '.join(POOLERS)}, not {pooler!r}"
+    sa_url = make_url(url)
+    if sa_url.get_driver_name() != "asyncpg":
+        if pooler == PGBOUNCER:
+            return "PAYGATE_DATABASE_POOLER=pgbouncer needs a postgresql+asyncpg:// URL"
+        return None
+    for name, value in sa_url.query.items():
+        if name in NUMERIC_URL_OPTIONS:
+            if not isinstance(value, str) or not value.isdigit():
+                return f"PAYGATE_DATABASE_URL option {name} must be a whole number"
+            if pooler == PGBOUNCER and name in _NO_CACHE and int(value) != 0:
+                return (f"PAYGATE_DATABASE_URL option {name} must be 0 (or absent) behind "
+                        "pgbouncer: a prepared statement does not outlive its transaction")
+        elif name not in URL_OPTIONS:
+            return (f"PAYGATE_DATABASE_URL option {name!r} is not one paygate passes on "
+                    f"(it reads {', '.join(sorted(URL_OPTIONS | NUMERIC_URL_OPTIONS))})")
+    return None
+
+
+def transaction_setup(engine: AsyncEngine | Engine) -> str | None:
+    """None for a direct connection; behind a transaction pooler, the statement that
+    starts each transaction's settings (`""` when there are none)."""
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    return _TRANSACTION_SETUP.get(sync)
+
+
 def json_text(value: Any) -> str:
     """The text of a JSON column's value: msgspec writes a small object in ~0.1 µs where
     `json.dumps` takes ~1.5 µs, four times per payment. Same JSON, without the ASCII
@@ -65,6 +126,7 @@ def create_engine(
     poolclass: type[Pool] | None = None,
     connect_args: dict[str, Any] | None = None,
     echo: bool = False,
+    pooler: str | None = None,
 ) -> AsyncEngine:
     """An async engine for `url`, with the SQLite pragmas and locking already applied.
 
@@ -90,15 +152,26 @@ def create_engine(
     dead host, a dropped network path) and closes that connection (`watchdog`). Both
     surface as `Unavailable`. Without it such a statement waits for TCP to notice, about
     two hours. SQLite ignores it: its statements are local, and `busy_timeout_ms` bounds lock waits.
+
+    `pooler` (`POOLERS`) says what is between paygate and the server; behind `pgbouncer`
+    the engine keeps nothing on a server connection beyond a transaction (module doc).
+    A URL `url_problem` refuses raises `ValueError`.
     """
+    problem = url_problem(url, pooler or "none")
+    if problem is not None:
+        raise ValueError(problem)
     sa_url = make_url(url)
     args = dict(connect_args or {})
+    setup: str | None = None
     if sa_url.get_driver_name() == "asyncpg":
         sa_url = _schema_from_query(sa_url, args)
+        sa_url = _numbers_from_query(sa_url, args)
         args.setdefault("timeout", connect_timeout)
         args.setdefault("connection_class", watchdog.WatchedConnection)
         if statement_timeout:
             _bound_statements(args, statement_timeout)
+        if pooler == PGBOUNCER:
+            setup = _per_transaction(args)
     sqlite = is_sqlite(sa_url)
     if sqlite:
         # units of work run their statements on the loop's thread (driver.SqliteTransaction),
@@ -115,6 +188,8 @@ def create_engine(
         options.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
                        pool_use_lifo=sqlite)
     engine = create_async_engine(sa_url, **options)
+    if setup is not None:
+        _set_up_transactions(engine, setup)
     if queued:
         install_connection_gate(engine, pool_size + max_overflow, pool_timeout)
     if sqlite:
@@ -129,6 +204,47 @@ def _bound_statements(connect_args: dict[str, Any], seconds: float) -> None:
     settings = dict(connect_args.get("server_settings") or {})
     settings.setdefault("statement_timeout", str(max(1, round(seconds * 1000))))
     connect_args["server_settings"] = settings
+
+
+def _per_transaction(connect_args: dict[str, Any]) -> str:
+    """Behind a transaction pooler: the statement caches off, and the server settings
+    taken out of the startup packet (PgBouncer refuses or drops them) into the statement
+    that starts each transaction, `set_config(name, value, true)` being `SET LOCAL`."""
+    connect_args["statement_cache_size"] = 0  # asyncpg's: statements prepared unnamed
+    connect_args["prepared_statement_cache_size"] = 0  # SQLAlchemy's, the same
+    settings = connect_args.pop("server_settings", None) or {}
+    calls = ", ".join(
+        f"set_config({_literal(name)}, {_literal(str(value))}, true)"
+        for name, value in sorted(settings.items())
+    )
+    return f"SELECT {calls}" if calls else ""
+
+
+def _literal(text_: str) -> str:
+    return "'" + text_.replace("'", "''") + "'"
+
+
+def _set_up_transactions(engine: AsyncEngine, setup: str) -> None:
+    """Register `setup` for the units of work (they send it with their BEGIN, `driver`),
+    and run it at the start of every transaction SQLAlchemy opens (the migration check,
+    the statements of `Autocommit`, readiness)."""
+    sync_engine = engine.sync_engine
+    _TRANSACTION_SETUP[sync_engine] = setup
+    if not setup:
+        return
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql(setup)
+
+
+def _numbers_from_query(url: URL, connect_args: dict[str, Any]) -> URL:
+    """The numeric options of a PostgreSQL URL, as numbers (`url_problem` checked them)."""
+    present = [name for name in NUMERIC_URL_OPTIONS if name in url.query]
+    for name in present:
+        connect_args.setdefault(name, int(str(url.query[name])))
+    return url.difference_update_query(present) if present else url
 
 
 def _watch_connections(engine: AsyncEngine, seconds: float) -> None:
@@ -217,6 +333,10 @@ async def ping(engine: AsyncEngine) -> None:
     """`SELECT 1`, autocommitted: one round trip, and nothing sent once it is answered
     (in a transaction the pool would send a ROLLBACK as the connection goes back, which
     the watchdog does not see). What the readiness check runs."""
+    if transaction_setup(engine) is not None:  # nothing outside a transaction
+        async with engine.connect() as conn:
+            await conn.execute(_PING)
+        return
     async with autocommit(engine).connect() as conn:
         await conn.execute(_PING)
 
@@ -228,8 +348,11 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
     """A view of `engine` whose statements each commit on their own: one round trip each.
 
     For single-statement work outside any unit of work (idempotency keys, the order book),
-    where BEGIN and COMMIT would triple the cost and add nothing.
+    where BEGIN and COMMIT would triple the cost and add nothing. Behind a transaction
+    pooler the engine itself: `sql.Autocommit` then gives each statement its transaction.
     """
+    if transaction_setup(engine) is not None:
+        return engine
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{BEGIN_MODE: None})
     return engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -9,10 +9,14 @@ business are translated by the repository that expects them.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from sqlalchemy import exc
 
-from application.errors import Unavailable
+from application.errors import AlreadySettled, ConcurrentUpdate, Unavailable
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 # SQLSTATE classes meaning "retry later": connection exception, transaction rollback
 # (serialization failure, deadlock), insufficient resources, operator intervention.
@@ -45,6 +49,33 @@ def is_unavailable(error: BaseException) -> bool:
         return True
     code = sqlstate(error) if isinstance(error, exc.DBAPIError) else None
     return code is not None and code[:2] in _RETRYABLE_SQLSTATE_CLASSES
+
+
+_ANSWERS = (DomainError, Unavailable, ConcurrentUpdate, AlreadySettled)
+"""What the persistence adapter raises on purpose: a rule's refusal, an outage, a lost race."""
+
+
+def is_failure(error: BaseException) -> bool:
+    """Any exception but the adapter's answers (a rule's refusal, an outage, a lost race)
+    and SQLAlchemy's own (which repositories interpret, and the edges answer with
+    `is_database_failure`): what a driver raised beyond its error classes, or a failure
+    around a statement. Re-raised as `Unavailable` where a statement is run."""
+    return isinstance(error, Exception) and not isinstance(error, (*_ANSWERS, exc.DBAPIError))
+
+
+def is_database_failure(error: BaseException) -> bool:
+    """An error of the database that reached an edge: SQLAlchemy's (an unexpected
+    constraint, a driver's failure the repositories do not interpret). Its unit of work
+    rolled back, so the edge answers it as `Unavailable`, not as a bug (docs/adr/0028)."""
+    return isinstance(error, exc.SQLAlchemyError)
+
+
+def as_unavailable(error: BaseException, doing: str) -> Unavailable:
+    """`unavailable`, with the traceback logged when the failure is not a plain outage."""
+    if not is_unavailable(error):
+        log.error("the database failed while %s (%s); answered as unavailable", doing,
+                  type(error).__name__, exc_info=error)
+    return unavailable(error, doing)
 
 
 def unavailable(error: BaseException, doing: str) -> Unavailable:

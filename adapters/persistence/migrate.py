@@ -26,13 +26,15 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _ALEMBIC = threading.Lock()  # alembic keeps the running migration's context in module globals
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str | None = None, pooler: str | None = None) -> Config:
     """A `Config` pointing at the packaged migrations; `url` travels as an attribute so
     that a `%` in a password is never taken for ini interpolation."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url is not None:
         config.attributes["url"] = url
+    if pooler is not None:
+        config.attributes["pooler"] = pooler
     return config
 
 
@@ -45,11 +47,11 @@ async def run_in_write_transaction(engine: AsyncEngine, work: Callable[[Connecti
         await conn.commit()
 
 
-async def _upgrade(url: str, revision: str) -> None:
-    engine = create_engine(url, poolclass=NullPool)
+async def _upgrade(url: str, revision: str, pooler: str | None) -> None:
+    engine = create_engine(url, poolclass=NullPool, pooler=pooler)
 
     def upgrade(connection: Connection) -> None:
-        config = alembic_config(url)
+        config = alembic_config(url, pooler)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -65,24 +67,29 @@ async def _upgrade(url: str, revision: str) -> None:
         await engine.dispose()
 
 
-def upgrade_database(url: str = DEFAULT_DATABASE_URL, revision: str = "head") -> None:
+def upgrade_database(
+    url: str = DEFAULT_DATABASE_URL, revision: str = "head", pooler: str | None = None
+) -> None:
     """Upgrade the schema at `url` to `revision`. Blocking; raises `Unavailable` when the
     database cannot be reached.
 
-    Safe from any thread, even one running an event loop (the upgrade then runs on a helper
-    thread while that loop waits), and from several workers at once: the database lock
-    taken by the migration environment makes them take turns.
+    `pooler` as `create_engine` takes it. Safe from any thread, even one running an event
+    loop (the upgrade then runs on a helper thread while that loop waits), and from several
+    workers at once: the database lock taken by the migration environment makes them take
+    turns.
     """
     with _ALEMBIC:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            asyncio.run(_upgrade(url, revision))
+            asyncio.run(_upgrade(url, revision, pooler))
             return
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, _upgrade(url, revision)).result()
+            pool.submit(asyncio.run, _upgrade(url, revision, pooler)).result()
 
 
-async def upgrade_database_async(url: str = DEFAULT_DATABASE_URL, revision: str = "head") -> None:
+async def upgrade_database_async(
+    url: str = DEFAULT_DATABASE_URL, revision: str = "head", pooler: str | None = None
+) -> None:
     """`upgrade_database` without blocking the caller's event loop (it runs on a thread)."""
-    await asyncio.to_thread(upgrade_database, url, revision)
+    await asyncio.to_thread(upgrade_database, url, revision, pooler)

@@ -369,3 +369,16 @@ audit_log = Table(
 Index("ix_audit_log_newest", audit_log.c.created_at, audit_log.c.entry_id)
 Index("ix_audit_log_actor", audit_log.c.actor, audit_log.c.created_at)
 Index("ix_audit_log_object", audit_log.c.object_id, audit_log.c.created_at)
+sandbox_charges = Table(
+    "sandbox_charges",
+    metadata,
+    # the sandbox acquirer's own record of each charge it made, so that after a crash it
+    # answers for it as an acquirer would, not from memory (migration 0009)
+    Column("charge_key", String(64), primary_key=True),  # the charge's idempotency key
+    Column("outcome", String(16), nullable=False),  # succeeded | failed
+    Column("reference", String(64)),
+    Column("failure_code", String(64)),
+    Column("failure_message", String(255)),
+    _at("capture_before", nullable=True),  # an authorization's hold
+    _at("created_at"),
+)

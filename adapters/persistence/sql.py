@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from sqlalchemy import Column, ColumnElement, Insert, Select, Table, and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from adapters.persistence import driver
-from adapters.persistence.engine import autocommit
-from adapters.persistence.errors import is_unavailable, unavailable
+from adapters.persistence.engine import autocommit, transaction_setup
+from adapters.persistence.errors import as_unavailable, is_failure, is_unavailable, unavailable
 from adapters.persistence.gate import connection_gate_of, gate_of
 from application.ports.storage import Cursor, Page
 
@@ -67,28 +67,59 @@ class Repository:
         except Exception as error:
             if is_unavailable(error):
                 raise unavailable(error, "running a statement") from error
+            if is_failure(error) and not isinstance(error, driver.ReadOnlyViolation):
+                # not SQLAlchemy's nor the driver's error classes: the statement failed
+                # around the driver, its transaction is lost (docs/adr/0028)
+                raise as_unavailable(error, "running a statement") from error
             raise
 
 
 class Autocommit:
     """Statements outside any unit of work, each committing on its own (one round trip);
-    on SQLite they queue at the engine's `WriteGate` like every other writer."""
+    on SQLite they queue at the engine's `WriteGate` like every other writer. Behind a
+    transaction pooler each statement has a transaction of its own (`_OwnTransactions`)."""
 
-    __slots__ = ("_engine", "_gate", "_turn")
+    __slots__ = ("_engine", "_gate", "_pooled", "_turn")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = autocommit(engine)
         self._gate = gate_of(engine)
         self._turn = connection_gate_of(engine)
+        self._pooled = transaction_setup(engine) is not None
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with (
-            self._gate or nullcontext(),
-            self._turn or nullcontext(),
-            self._engine.connect() as conn,
-        ):
-            yield conn
+        try:
+            async with (
+                self._gate or nullcontext(),
+                self._turn or nullcontext(),
+                self._engine.connect() as conn,
+            ):
+                # what callers use of a connection (`execute`, `dialect`), on its own terms
+                yield cast(AsyncConnection, _OwnTransactions(conn)) if self._pooled else conn
+        except Exception as error:
+            if is_failure(error):  # failed around the statement, nothing committed
+                raise as_unavailable(error, "running a statement") from error
+            raise
+
+
+class _OwnTransactions:
+    """A connection whose statements each run in a transaction of their own, committed
+    when it succeeds: autocommit, with no statement outside a transaction (the engine's
+    module doc says why a transaction pooler needs that)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._conn.dialect
+
+    async def execute(self, statement: Executable, params: Params = None) -> Any:
+        async with self._conn.begin():
+            return await self._conn.execute(statement, params)
 
 
 class InsertIgnoring:

@@ -26,6 +26,7 @@ from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool, StaticPool
 from adapters.persistence import driver
 from adapters.persistence.deliveries import SqlDeliveryRepository
 from adapters.persistence.endpoints import SqlEndpointRepository
+from adapters.persistence.engine import transaction_setup
 from adapters.persistence.errors import translated
 from adapters.persistence.events import SqlEventRepository
 from adapters.persistence.gate import FifoGate, connection_gate_of, gate_of
@@ -95,6 +96,7 @@ class SqlUnitOfWork:
     ) -> None:
         """`gates` are passed in order before a connection is taken (the factory's)."""
         self._engine, self._gates, self._mode = engine, gates, mode
+        self._setup = transaction_setup(engine)  # None, unless behind a transaction pooler
         self._entered: list[FifoGate] = []
         self._pooled: PoolProxiedConnection | None = None
         self._driver: Any = None  # asyncpg's or aiosqlite's connection
@@ -129,7 +131,7 @@ class SqlUnitOfWork:
             with translated("opening a unit of work"):
                 if self._mode.transaction:
                     transaction = driver.transaction_on(
-                        self._driver, self._mode.read_only, self._statements_on
+                        self._driver, self._mode.read_only, self._statements_on, self._setup
                     )
                     self._started = transaction
                     await driver.control(self._driver, transaction.start, "BEGIN")
@@ -154,6 +156,13 @@ class SqlUnitOfWork:
                 pooled = await self._engine.raw_connection()
             except driver.DRIVER_ERRORS as error:  # the pool does not wrap connect errors
                 raise driver.wrapped(error, None, None) from error
+            except self._engine.dialect.loaded_dbapi.Error as error:
+                # SQLAlchemy's asyncpg adapter raises its own class for a connection the
+                # server (or a pooler, refusing a startup parameter) turned down
+                cause = error.__cause__
+                raise driver.wrapped(
+                    cause if isinstance(cause, driver.DRIVER_ERRORS) else error, None, None
+                ) from error
             self._driver = pooled.driver_connection
             if not driver.is_closed(self._driver) or dropped == _pool_size(self._engine):
                 self._statements_on = driver.statements_on(pooled)
@@ -238,12 +247,16 @@ class SqlUnitOfWorkFactory:
         # writers queue for SQLite's write lock first, then everybody for a connection
         self._writer_gates = tuple(g for g in (gate_of(engine), turns) if g is not None)
         self._reader_gates = (turns,) if turns is not None else ()
+        # behind a transaction pooler a lookup has its transaction too (engine's module doc)
+        self._always_transaction = transaction_setup(engine) is not None
 
     def __call__(self, *, read_only: bool = False, snapshot: bool = True) -> SqlUnitOfWork:
         if not (read_only or snapshot):
             raise ValueError("a unit of work that writes always has its transaction")
         gates = self._reader_gates if read_only else self._writer_gates
-        return SqlUnitOfWork(self._engine, gates, Mode(snapshot, read_only))
+        return SqlUnitOfWork(
+            self._engine, gates, Mode(snapshot or self._always_transaction, read_only)
+        )
 
 
 def _pool_size(engine: AsyncEngine) -> int:

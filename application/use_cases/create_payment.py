@@ -68,7 +68,7 @@ class CreatePayment:
             await announce_created(uow, self.ids, payment, payment.updated_at)
             await uow.commit()
         if payment.status is not PaymentStatus.PENDING:
-            await follow_after(self.orders, payment)
+            await follow_after(self.orders, payment)  # logs its own failure
             return payment
         result = await charge_safely(
             channel,
@@ -84,10 +84,10 @@ class CreatePayment:
         as_committed = replace(payment)  # the recorder moves `payment` before it commits
         try:
             return await self.recorder.record(payment, result)
-        except Unavailable as error:
+        except Exception as error:  # of any kind: the payment is committed (docs/adr/0028)
             log.error("payment %s was sent to its channel but its outcome (%s) could not be "
                       "recorded: %s; the reconciler will", payment.payment_no,
-                      result.outcome.value, error)
+                      result.outcome.value, error, exc_info=not isinstance(error, Unavailable))
             return as_committed
 
     async def _refuse_duplicate(self, command: CreatePaymentCommand) -> None:

@@ -75,8 +75,8 @@ class CreateRefund:
         )
         try:
             return await self.recorder.record(refund.refund_no, result)
-        except Unavailable as error:
+        except Exception as error:  # of any kind: the refund is committed (docs/adr/0028)
             log.error("refund %s was sent to its channel but its outcome (%s) could not be "
                       "recorded: %s; the reconciler will", refund.refund_no,
-                      result.outcome.value, error)
+                      result.outcome.value, error, exc_info=not isinstance(error, Unavailable))
             return RefundOutcome(refund, payment)

@@ -50,7 +50,7 @@ def run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = No
     async def main() -> T:
         settings_ = settings or Settings.from_env()
         make_vault(settings_)  # no key configured: refused before the database is opened
-        await check_schema(settings_.database_url)
+        await check_schema(settings_.database_url, settings_.database_pooler)
         await check_master_key(settings_)
         container = build_container(settings_)
         try:
@@ -128,13 +128,13 @@ def newest_revision(scripts: ScriptDirectory | None = None) -> str:
     return str(head)
 
 
-async def check_schema(url: str) -> None:
+async def check_schema(url: str, pooler: str = "none") -> None:
     """Refuse a database paygate has not made, or not brought to the newest schema, saying
     how to fix it, before the command writes anything (SQLite would make an empty file)."""
     missing = await asyncio.to_thread(_missing_sqlite_file, url)
     if missing is not None:
         raise Unavailable(f"no database at {missing}; create it with `{UPGRADE}`")
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, poolclass=NullPool, pooler=pooler)
     try:
         with translated("reading the schema version"), _quiet(MIGRATION_LOGGER):
             async with engine.connect() as conn:

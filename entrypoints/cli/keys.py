@@ -70,7 +70,7 @@ def _run(work: Callable[[Settings], Awaitable[T]], settings: Settings) -> T:
     """`work` on a database at the newest schema; the database down is one line, exit 1."""
 
     async def main() -> T:
-        await check_schema(settings.database_url)
+        await check_schema(settings.database_url, settings.database_pooler)
         return await work(settings)
 
     try:

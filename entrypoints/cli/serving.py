@@ -23,6 +23,10 @@ from entrypoints.wiring import make_vault
 from observability.multiprocess import prepare_multiprocess_dir
 
 ASGI_FACTORY = "entrypoints.http.asgi:create_app_from_env"
+WORKER_HEALTHCHECK_SECONDS = 30
+"""How long the supervisor waits for a worker's answer before taking it for hung (uvicorn's
+default, 5 s, is less than a worker's start-up on a loaded host: importing paygate took
+10 s at a load of 11 on two cores, and every worker was killed before it could serve)."""
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 OPEN_METRICS_WARNING = (
     "/metrics answers anyone who reaches %s:%d, the merchants' port, with every merchant's "
@@ -64,7 +68,7 @@ def prepare_database(settings: Settings) -> None:
 
 async def _key_checked_if_current(settings: Settings) -> bool:
     try:
-        await check_schema(settings.database_url)
+        await check_schema(settings.database_url, settings.database_pooler)
     except (DomainError, Unavailable):  # no database yet, an older schema, or not reachable
         return False
     await check_master_key(settings)
@@ -72,11 +76,8 @@ async def _key_checked_if_current(settings: Settings) -> bool:
 
 
 async def _check_key(settings: Settings) -> None:
-    await check_schema(settings.database_url)
+    await check_schema(settings.database_url, settings.database_pooler)
     await check_master_key(settings)
-
-
-WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve_gateway(host: str, port: int, workers: int) -> None:
@@ -102,8 +103,6 @@ def serve_gateway(host: str, port: int, workers: int) -> None:
         lifespan="on",
         http=SLOW_CLIENTS_PROTOCOL,  # a deadline on reading headers (docs/adr/0024)
         limit_concurrency=settings.max_connections,
-        # uvicorn restarts a worker that does not answer its supervisor's ping in time
-        # (5 s by default); a worker still importing on a busy host is not a hung one
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 

@@ -15,6 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
+from adapters.persistence.errors import is_database_failure
 from application.errors import Unavailable
 from domain.errors import DomainError
 from entrypoints.http.schemas import ErrorOut
@@ -165,6 +166,8 @@ def make_exception_handlers(trace_id: TraceIdSource) -> dict[Any, Callable[..., 
         log.exception(
             "unhandled error on %s %s", request.method, request.scope.get("path_template")
         )
+        if is_database_failure(exc):  # its unit rolled back: nothing written (ADR 0028)
+            return render(503, "unavailable", "the database failed; nothing was written")
         return render(500, "internal_error", "an internal error occurred")
 
     return {

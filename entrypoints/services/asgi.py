@@ -39,7 +39,8 @@ def risk_from_env() -> Any:
 def order_from_env() -> Any:
     settings, telemetry = _telemetry("paygate-order")
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size,
-                           statement_timeout=settings.database_statement_timeout)
+                           statement_timeout=settings.database_statement_timeout,
+                           pooler=settings.database_pooler)
 
     async def close() -> Any:
         await engine.dispose()

@@ -64,7 +64,8 @@ def _online() -> None:
     if connection is not None:  # `upgrade_database` passes its own connection
         _run(connection)
         return
-    engine = create_engine(_url(), poolclass=NullPool)
+    pooler = config.attributes.get("pooler") or os.environ.get("PAYGATE_DATABASE_POOLER")
+    engine = create_engine(_url(), poolclass=NullPool, pooler=pooler or None)
 
     async def upgrade() -> None:
         try:

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
 
-HEAD = "0008"
+HEAD = "0009"
 TABLES = {
     "merchants",
     "payments",
@@ -41,6 +41,7 @@ TABLES = {
     "used_signatures",
     "operators",
     "audit_log",
+    "sandbox_charges",
 }
 
 

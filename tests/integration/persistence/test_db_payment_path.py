@@ -1,6 +1,7 @@
 """What an automatic payment costs the database: seven statements in two transactions, the
 five of docs/adr/0008 and each transaction's outbox row (docs/adr/0020), whatever the card
-lifecycle added around it (docs/adr/0014)."""
+lifecycle added around it (docs/adr/0014); and the sandbox's one record of its charge,
+committing on its own (migration 0009)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from adapters.persistence import driver
 from application.commands import CreateMerchantCommand, CreatePaymentCommand
@@ -25,6 +27,7 @@ async def test_an_automatic_payment_is_seven_statements_in_two_transactions(
     settings = Settings(database_url=migrated_url, master_key_file=master_key_file,
                         tracing=False, metrics=False, worker=False)
     container = build_container(settings)
+    outside: Counter[str] = Counter()  # statements SQLAlchemy sends, outside units of work
     sent: Counter[str] = Counter()
     execute, control = driver.execute, driver.control
 
@@ -41,6 +44,12 @@ async def test_an_automatic_payment_is_seven_statements_in_two_transactions(
         merchant = await container.use_cases.create_merchant()(CreateMerchantCommand(name="m"))
         monkeypatch.setattr(driver, "execute", counted_execute)
         monkeypatch.setattr(driver, "control", counted_control)
+
+        def counted_outside(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+            outside[" ".join(sql.split()[:3])] += 1
+
+        engine = container.core.engine()
+        event.listen(engine.sync_engine, "before_cursor_execute", counted_outside)
         payment = await container.use_cases.create_payment()(CreatePaymentCommand(
             merchant_id=merchant.merchant.merchant_id, order_no="O-1", amount=1_000,
             currency="USD", channel="sandbox",
@@ -54,3 +63,4 @@ async def test_an_automatic_payment_is_seven_statements_in_two_transactions(
         "UPDATE payments": 1, "INSERT ledger_entries": 1, "UPDATE orders": 1,
         "INSERT outbox": 2,  # each transaction's events (docs/adr/0020)
     }
+    assert outside == {"INSERT INTO sandbox_charges": 1}

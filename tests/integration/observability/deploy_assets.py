@@ -30,6 +30,16 @@ def dashboard_queries() -> list[str]:
     return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
 
 
+def slo_rules() -> list[dict[str, Any]]:
+    """Every recording rule and alert of slo.yml."""
+    return [rule for group in load_yaml("prometheus/slo.yml")["groups"] for rule in group["rules"]]
+
+
+def recorded_names() -> frozenset[str]:
+    """The series slo.yml records, which dashboards and alerts may query like metrics."""
+    return frozenset(rule["record"] for rule in slo_rules() if "record" in rule)
+
+
 def alert_rules() -> dict[str, dict[str, Any]]:
     groups = load_yaml("prometheus/alerts.yml")["groups"]
     return {rule["alert"]: rule for group in groups for rule in group["rules"]}

@@ -25,9 +25,17 @@ def load_yaml(relative: str) -> Any:
     return yaml.safe_load((DEPLOY / relative).read_text())
 
 
+def dashboard() -> Any:
+    return json.loads((DEPLOY / "grafana/dashboards/paygate.json").read_text())
+
+
+def dashboard_panels() -> list[dict[str, Any]]:
+    """Every panel that queries (a row only groups the panels below it)."""
+    return [panel for panel in dashboard()["panels"] if panel["type"] != "row"]
+
+
 def dashboard_queries() -> list[str]:
-    dashboard = json.loads((DEPLOY / "grafana/dashboards/paygate.json").read_text())
-    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    return [target["expr"] for panel in dashboard_panels() for target in panel["targets"]]
 
 
 def slo_rules() -> list[dict[str, Any]]:

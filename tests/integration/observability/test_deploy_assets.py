@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from deploy_assets import (
     CONTRACT_QUERIES,
     alert_rules,
+    dashboard,
+    dashboard_panels,
     dashboard_queries,
     load_yaml,
     recorded_names,
@@ -102,8 +103,10 @@ def test_the_dashboard_shows_what_on_call_looks_at() -> None:
         "payment_gateway_payment_amount_bucket", "payment_gateway_http_requests_total",
         "payment_gateway_refund_total",
     } <= used
-    latency = [q for q in dashboard_queries()
-               if "payment_duration_seconds_bucket" in q and 'operation="create_payment"' in q]
+    [panel] = [p for p in dashboard_panels() if p["title"] == "Payment latency (p50 / p95 / p99)"]
+    latency = [target["expr"] for target in panel["targets"]]
+    assert all("payment_duration_seconds_bucket" in q and 'operation="create_payment"' in q
+               for q in latency)
     assert sorted(q.split(",")[0] for q in latency) == [
         "histogram_quantile(0.5", "histogram_quantile(0.95", "histogram_quantile(0.99"]
 
@@ -111,8 +114,7 @@ def test_the_dashboard_shows_what_on_call_looks_at() -> None:
 def test_grafana_provisioning_points_at_the_dashboard_and_prometheus() -> None:
     sources = load_yaml("grafana/provisioning/datasources/paygate.yml")["datasources"]
     providers = load_yaml("grafana/provisioning/dashboards/paygate.yml")["providers"]
-    dashboard = json.loads((DEPLOY / "grafana/dashboards/paygate.json").read_text())
-    uids = {panel["datasource"]["uid"] for panel in dashboard["panels"]}
+    uids = {panel["datasource"]["uid"] for panel in dashboard_panels()}
     assert uids == {source["uid"] for source in sources if source["type"] == "prometheus"}
     assert providers[0]["options"]["path"] == "/var/lib/grafana/dashboards"
 
@@ -220,3 +222,35 @@ def test_the_latency_slo_reads_a_real_bucket_boundary_of_3_seconds() -> None:
     assert boundary is not None
     assert boundary.group(1) == "3.0"
     assert 3.0 in LATENCY_BUCKETS
+
+
+def test_the_dashboard_opens_on_an_slo_row_on_call_can_act_on() -> None:
+    """Each SLI against its objective, the budget left, the burn rate: the row on top."""
+    panels = dashboard()["panels"]
+    assert panels[0]["type"] == "row"
+    assert "SLOs" in panels[0]["title"]
+    row = [panel for panel in panels[1:] if panel["gridPos"]["y"] < 17]
+    queries = [target["expr"] for panel in row for target in panel["targets"]]
+    for slo, objective in (("payment_success", 0.995), ("payment_latency", 0.99),
+                           ("availability", 0.999)):
+        assert f"1 - job:slo_{slo}_errors:ratio_rate1h" in queries
+        assert f"1 - job:slo_{slo}_errors:ratio_rate30d" in queries
+        assert f"job:slo_{slo}_error_budget:remaining_ratio30d" in queries
+        assert f"job:slo_{slo}_errors:ratio_rate1h / {SLO_BUDGETS[slo]}" in queries
+        [sli] = [panel for panel in row
+                 if f"1 - job:slo_{slo}_errors:ratio_rate1h" in str(panel["targets"])]
+        steps = sli["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        assert steps[-1]["value"] == objective
+    assert all(panel["gridPos"]["y"] >= 17 for panel in panels[len(row) + 1:])
+
+
+def test_the_latency_panels_link_their_exemplars_to_the_trace_in_jaeger() -> None:
+    provisioned = load_yaml("grafana/provisioning/datasources/paygate.yml")["datasources"]
+    sources = {source["uid"]: source for source in provisioned}
+    links = sources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert links == [{"name": "trace_id", "datasourceUid": "jaeger"}]
+    assert sources["jaeger"]["type"] == "jaeger"
+    latency = [target for panel in dashboard_panels() for target in panel["targets"]
+               if 'payment_duration_seconds_bucket{operation="create_payment"}' in target["expr"]]
+    assert len(latency) == 4
+    assert all(target.get("exemplar") is True for target in latency)

@@ -86,6 +86,9 @@ def test_slo_rules_are_valid(promtool: str) -> None:
 
 
 SLO_TESTS = ("slo_test.yml", "slo_long_test.yml")
+# seconds of CPU each on an idle machine (hours of series, evaluated every minute or five):
+# generous, for a machine shared with other work
+SLO_TEST_TIMEOUT = 300
 
 
 def test_every_slo_alert_pages_on_a_fast_burn_tickets_a_slow_one_and_resolves(
@@ -95,7 +98,8 @@ def test_every_slo_alert_pages_on_a_fast_burn_tickets_a_slow_one_and_resolves(
     blip pages nothing, and an outage's alerts resolve once it is over (both files at once:
     each takes seconds of CPU)."""
     def run(name: str) -> subprocess.CompletedProcess[str]:
-        return run_promtool(promtool, "test", "rules", name, cwd=DEPLOY / "prometheus")
+        return run_promtool(promtool, "test", "rules", name, cwd=DEPLOY / "prometheus",
+                            timeout=SLO_TEST_TIMEOUT)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run, SLO_TESTS))
@@ -115,6 +119,29 @@ def test_the_slo_tests_cover_every_slo_alert_firing_and_silent() -> None:
     assert len(alerts) == 6
     assert firing == alerts
     assert silent == alerts
+
+
+SLO_MUTANTS = {
+    "pages at 12x instead of 14.4x": ("(14.4 * ", "(12 * "),
+    "pages on the short windows alone": ("job:slo_payment_success_errors:ratio_rate1h > ",
+                                         "job:slo_payment_success_errors:ratio_rate5m > "),
+}
+
+
+@pytest.mark.parametrize("mutant", SLO_MUTANTS)
+def test_the_slo_tests_fail_on_a_lower_burn_rate_or_without_the_long_window(
+    promtool: str, tmp_path: Path, mutant: str
+) -> None:
+    """slo_test.yml pins the page's burn rate (a fast burn pages at 5 minutes, not 4) and
+    its long window (a 2-minute blip over the threshold in 5 minutes pages nothing)."""
+    before, after = SLO_MUTANTS[mutant]
+    rules = (DEPLOY / "prometheus" / "slo.yml").read_text()
+    assert before in rules
+    (tmp_path / "slo.yml").write_text(rules.replace(before, after))
+    shutil.copy(DEPLOY / "prometheus" / "slo_test.yml", tmp_path)
+    result = run_promtool(promtool, "test", "rules", "slo_test.yml", cwd=tmp_path,
+                          timeout=SLO_TEST_TIMEOUT)
+    assert result.returncode != 0, result.stdout
 
 
 def test_the_alert_tests_fail_on_a_nearby_threshold_or_duration(

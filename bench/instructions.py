@@ -22,6 +22,9 @@ seed is fixed, so that dict and set layouts do not move the count either.
     .venv/bin/python bench/instructions.py --db sqlite --settings none --out sqlite.json
     .venv/bin/python bench/instructions.py --db sqlite --settings none \
         --set PAYGATE_LOG_LEVEL=INFO --set PAYGATE_ACCESS_LOG=on     # the canonical lines
+    git archive HEAD~1 | tar -x -C /tmp/before      # before and after a change, one run:
+    .venv/bin/python bench/instructions.py --db sqlite --before /tmp/before \
+        --settings prom prom+trace10 prom+trace0
 
 It counts work, not time: a cache miss or a system call costs one instruction like any
 other, and the PostgreSQL server is not counted. Sampling at 10 % is random, so that
@@ -46,12 +49,17 @@ SETTINGS = ["none", "prom", "prom+trace10", "prom+trace100", "prom+trace0"]
 DEFAULT_SETTINGS = SETTINGS[:4]  # prom+trace0 (nothing sampled) only when asked for
 
 
-def instructions(db: str, obs: str, payments: int, settings: list[str]) -> int:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+def instructions(db: str, obs: str, payments: int, settings: list[str],
+                 code: Path | None = None) -> int:
+    """Instructions of one run of `code` (a checkout: its bench/inprocess.py, its packages
+    first on the path; this one by default)."""
+    code = code or BENCH.parent
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(code)}
+    script = code / "bench" / "inprocess.py"
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
-             sys.executable, str(BENCH / "inprocess.py"), "--db", db, "--obs", obs,
+             sys.executable, str(script), "--db", db, "--obs", obs,
              "-n", str(payments), "--warmup", "20", "-c", "8",
              *(f"--set={setting}" for setting in settings)],
             capture_output=True, text=True, check=True, env=env)
@@ -67,29 +75,39 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=2400, help="payments in the long run")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--settings", nargs="+", choices=SETTINGS, default=DEFAULT_SETTINGS,
-                        help="observability settings to count (none is always counted)")
+                        help="observability settings to count")
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--out", default="instructions.json", help="file name in bench/results")
+    parser.add_argument("--before", type=Path, metavar="DIR",
+                        help="also count a checkout of the code before a change, each "
+                             "setting's two codes one after the other")
     parser.add_argument("--set", action="append", default=[], metavar="PAYGATE_X=VALUE",
                         help="a setting for the gateway (PAYGATE_LOG_LEVEL=INFO to count "
                              "the canonical log lines, which the benchmark's WARNING drops)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed: apt-get install -y valgrind")
-    settings = ["none", *(obs for obs in SETTINGS if obs in args.settings and obs != "none")]
-    per_payment: dict[str, list[float]] = {obs: [] for obs in settings}
+    settings = [obs for obs in SETTINGS if obs in args.settings]
+    codes: list[tuple[str, Path | None]] = [("", None)]
+    if args.before is not None:
+        codes = [("before ", args.before.resolve()), ("", None)]
+    per_payment: dict[str, list[float]] = {
+        f"{label}{obs}": [] for obs in settings for label, _ in codes}
     for _ in range(args.repeats):
         for obs in settings:
-            counted = (instructions(args.db, obs, args.large, args.set)
-                       - instructions(args.db, obs, args.small, args.set))
-            per_payment[obs].append(counted / (args.large - args.small))
-            print(f"{obs:15s} {per_payment[obs][-1] / 1e6:.3f} M instructions per payment",
-                  flush=True)
-    base = min(per_payment["none"])
-    print("\nsetting          M instructions per payment   over no observability")
+            for label, code in (codes if obs != "none" else codes[-1:]):
+                counted = (instructions(args.db, obs, args.large, args.set, code)
+                           - instructions(args.db, obs, args.small, args.set, code))
+                name = f"{label}{obs}"
+                per_payment[name].append(counted / (args.large - args.small))
+                print(f"{name:22s} {per_payment[name][-1] / 1e6:.3f} M instructions per payment",
+                      flush=True)
+    base_name = next((name for name in ("none", "prom") if name in per_payment), None)
+    base = min(per_payment[base_name]) if base_name else float("nan")
+    print(f"\nsetting                 M instructions per payment   over {base_name}")
     for obs, values in per_payment.items():
         best = min(values)
-        print(f"{obs:15s}  {' / '.join(f'{v / 1e6:.3f}' for v in values):26s}"
+        print(f"{obs:22s}  {' / '.join(f'{v / 1e6:.3f}' for v in values):26s}"
               f"  {(best - base) / base * 100:+.1f} %")
     out = BENCH / "results" / args.out
     out.write_text(json.dumps({
@@ -97,6 +115,7 @@ def main() -> None:
         "database": args.db,
         "payments": [args.small, args.large],
         "settings": args.set,
+        "before": str(args.before) if args.before is not None else None,
         "instructions_per_payment": per_payment,
     }, indent=1) + "\n")
     print(f"\nwritten to {out.relative_to(BENCH.parent)}")

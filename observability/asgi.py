@@ -4,6 +4,8 @@ It wraps the whole application (outside Litestar's router), so it also sees requ
 that match no route. The route template is read from the scope *after* the app ran:
 Litestar's router stores it in `scope["path_template"]` (Starlette in `scope["route"]`).
 It runs on every request, so it allocates little: one closure for `send`, one header.
+Sampling is decided here, once (`observability.edge_sampling`): a request that is not
+sampled starts no span and copies no context, it only sets its ids in a context variable.
 """
 
 from __future__ import annotations
@@ -19,8 +21,17 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvid
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from observability.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from observability.edge_sampling import (
+    EdgeSampler,
+    RequestIds,
+    draw_span_id,
+    draw_trace_id,
+    enter_unsampled,
+    install_propagator,
+    leave_unsampled,
+    parse_traceparent,
+)
 from observability.metrics import Metrics
-from observability.spans import enter_unsampled_trace, leave_unsampled_trace
 from observability.trace_ids import enter_sampled_request, leave_sampled_request, random_span
 
 UNMATCHED = "unmatched"
@@ -47,7 +58,7 @@ class ObservabilityMiddleware:
     `untraced_paths` (scrapes, probes) get an X-Trace-ID and metrics but no exported span.
     """
 
-    __slots__ = ("_app", "_in_flight", "_metrics", "_resolve", "_tracer", "_untraced")
+    __slots__ = ("_app", "_edge", "_in_flight", "_metrics", "_resolve", "_tracer", "_untraced")
 
     def __init__(
         self, app: ASGIApp, *, metrics: Metrics | None = None,
@@ -58,6 +69,10 @@ class ObservabilityMiddleware:
         self._app, self._metrics, self._resolve = app, metrics, resolve_route
         tracer = trace.get_tracer("paygate.http", tracer_provider=tracer_provider)
         self._tracer = None if isinstance(tracer, trace.NoOpTracer) else tracer  # tracing off
+        self._edge = None if self._tracer is None else EdgeSampler.of(
+            tracer_provider or trace.get_tracer_provider())
+        if self._edge is not None:
+            install_propagator()  # an unsampled request's traceparent, from its ids
         self._untraced = frozenset(untraced_paths)
         self._in_flight = 0  # requests of this process not yet answered and recorded
 
@@ -75,14 +90,20 @@ class ObservabilityMiddleware:
                 tracestate = value.decode("latin-1")
             elif name == b"content-length" and value.isdigit():
                 request_size = int(value)
-        span = self._start_span(method, path, traceparent, tracestate)
-        token = otel_context.attach(trace.set_span_in_context(span))
-        unsampled = (enter_unsampled_trace()
-                     if self._tracer is not None and not span.is_recording() else None)
-        ids = span.get_span_context()
-        header = (b"x-trace-id", b"%032x" % ids.trace_id)
-        exemplar = header[1].decode() if ids.trace_flags.sampled else None
-        sampled = enter_sampled_request(exemplar) if exemplar is not None else None
+        ids, span = self._decide(method, path, traceparent, tracestate)
+        token = unsampled = sampled = exemplar = None
+        if span is not None:
+            token = otel_context.attach(trace.set_span_in_context(span))
+            trace_id = span.get_span_context().trace_id
+            if self._tracer is not None and not span.is_recording():
+                ids = RequestIds(trace_id, span.get_span_context().span_id)
+        if ids is not None:
+            unsampled = enter_unsampled(ids)
+            trace_id = ids.trace_id
+        header = (b"x-trace-id", b"%032x" % trace_id)
+        if ids is None and span is not None and span.get_span_context().trace_flags.sampled:
+            exemplar = header[1].decode()  # a sampled request's trace id, for its buckets
+            sampled = enter_sampled_request(exemplar)
         status = response_size = 0
 
         async def send_with_trace_id(message: Message) -> None:
@@ -121,20 +142,42 @@ class ObservabilityMiddleware:
             self._in_flight -= 1  # no await below: nothing else runs before the flush check
             status = status or 500  # cancelled before answering
             route = self._resolve(scope)
-            if span.is_recording():
-                _finish(span, scope, method, path, route, status, error)
-            span.end()
+            if span is not None:
+                if span.is_recording():
+                    _finish(span, scope, method, path, route, status, error)
+                span.end()
             if unsampled is not None:
-                leave_unsampled_trace(unsampled)
+                leave_unsampled(unsampled)
             if sampled is not None:
                 leave_sampled_request(sampled)
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
             if self._metrics is not None:
                 self._metrics.observe_http(
                     method if method in _METHODS else "other", route or UNMATCHED, status,
                     perf_counter() - started, max(request_size, 0), response_size, exemplar)
                 if not self._in_flight:  # quiet: let every worker's scrape see it all now
                     self._metrics.flush()
+
+    def _decide(
+        self, method: str, path: str, traceparent: str | None, tracestate: str | None
+    ) -> tuple[RequestIds | None, Span | None]:
+        """The ids of a request that is not sampled (and no span), or its span."""
+        if self._edge is None or self._tracer is None:
+            return None, self._start_span(method, path, traceparent, tracestate)
+        untraced = path in self._untraced
+        if traceparent is not None:
+            parent = parse_traceparent(traceparent)
+            if parent is None or (parent.sampled and not untraced):  # the SDK reads it
+                return None, self._start_span(method, path, traceparent, tracestate)
+            return RequestIds(parent.trace_id, draw_span_id(), tracestate), None
+        if untraced:
+            return RequestIds(draw_trace_id(), draw_span_id()), None
+        name = method if method in _METHODS else "HTTP"
+        decided = self._edge.decide_root(name)
+        if isinstance(decided, RequestIds):
+            return decided, None
+        return None, self._edge.start_sampled_root(self._tracer, name, decided)
 
     def _start_span(
         self, method: str, path: str, traceparent: str | None, tracestate: str | None

@@ -23,6 +23,7 @@ from observability.attributes import (
 )
 from observability.metrics import Metrics
 from observability.outcomes import DEFAULT_CHANNELS, hold_status
+from observability.payment_faults import payment_faults
 from observability.recorders import (
     OperationRecorder,
     PaymentRecorder,
@@ -146,7 +147,9 @@ def _traced_method(
 def metered_create_payment(
     inner: AsyncCallable[R], metrics: Metrics, channels: Collection[str] = DEFAULT_CHANNELS
 ) -> MeteredUseCase[R]:
-    return MeteredUseCase(inner, PaymentRecorder(metrics, frozenset(channels)))
+    """payment_total and its series, and payment_faults_total for the success SLO."""
+    return MeteredUseCase(inner, PaymentRecorder(metrics, frozenset(channels),
+                                                 payment_faults(metrics)))
 
 
 def metered_create_refund(inner: AsyncCallable[R], metrics: Metrics) -> MeteredUseCase[R]:

@@ -148,6 +148,10 @@ class Metrics:
             ns + "webhook_delivery_failures",
             "Webhook delivery attempts answered other than 2xx or not answered, by endpoint.",
             ("endpoint",))
+        self.payment_faults = agg.counter(
+            ns + "payment_faults",
+            "Payments answered with an outcome that is the gateway's fault, by reason.",
+            ("reason",))
         self.operator_actions = agg.counter(
             ns + "operator_actions",
             "Operator actions written to the audit trail, by the operator's role and the action.",
@@ -243,6 +247,17 @@ class Metrics:
         failed = self._counter(self.webhook_failures, endpoint)
         with self._aggregates.lock:
             failed.inc()
+
+    def start_payment_faults(self, reasons: tuple[str, ...]) -> None:
+        """Every reason's series at 0, so `rate()` sees its first fault."""
+        for reason in reasons:
+            self._counter(self.payment_faults, reason)
+
+    def record_payment_fault(self, reason: str) -> None:
+        """`reason`: one of observability.payment_faults.FAULT_REASONS."""
+        fault = self._counter(self.payment_faults, reason)
+        with self._aggregates.lock:
+            fault.inc()
 
     def record_operator_action(self, role: str, action: str) -> None:
         done = self._counter(self.operator_actions, role, action)

@@ -22,18 +22,20 @@ from observability.outcomes import (
     payment_status,
     refund_status,
 )
+from observability.payment_faults import PaymentFaults
 
 Recorder = Callable[[object, object, BaseException | None, float], None]
 Classifier = Callable[[object, BaseException | None], str]
 
 
 _LABEL_CACHE_SIZE = 256
+_MAYBE_FAULTS = frozenset({"failed", "processing"})  # payment_faults.fault_reason decides
 
 
 @dataclass(frozen=True, slots=True)
 class PaymentRecorder:
     """payment_total, payment_duration_seconds{operation="create_payment"} and, for a
-    payment that was created, payment_amount.
+    payment that was created, payment_amount; with `faults`, payment_faults_total.
 
     Every payment records, so the labels are worked out once per combination of what they
     are read from (status, channel, currency), and remembered for the few hundred
@@ -42,6 +44,7 @@ class PaymentRecorder:
 
     metrics: Metrics
     channels: Collection[str]
+    faults: PaymentFaults | None = None
     _labels: dict[tuple[object, ...], tuple[str, str, str, float | None]] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -70,6 +73,8 @@ class PaymentRecorder:
             minor = minor_units(money)  # source is the payment here
             amount = None if minor is None else minor / divisor
         self.metrics.record_payment(status, channel, currency_name, seconds, amount)
+        if error is None and self.faults is not None and status in _MAYBE_FAULTS:
+            self.faults.record(payment)
 
     def _work_out(
         self, command: object, payment: object, error: BaseException | None

@@ -16,19 +16,18 @@ sampled: what an unsampled call costs is most of what tracing costs. So
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar, Token
 from typing import Any, Final, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
 from observability.attributes import Attributes, Extractor
+from observability.edge_sampling import current_unsampled, enter_unsampled, leave_unsampled
+from observability.edge_sampling import drops_children_of_unsampled as sampler_drops_children
 
 R = TypeVar("R")
 AsyncCallable = Callable[..., Awaitable[R]]
-_UNSAMPLED_PARENT_DELEGATES = ("_local_parent_not_sampled", "_remote_parent_not_sampled")
 
 
 def first_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
@@ -66,32 +65,11 @@ def record_fault(span: Span, fault: str) -> None:
 
 
 def drops_children_of_unsampled(tracer: Tracer) -> bool:
-    """True when `tracer`'s sampler never samples a span whose parent is not sampled.
-
-    That is the SDK's `ParentBased` with its default ALWAYS_OFF for unsampled parents (local
-    and remote), or ALWAYS_OFF itself. The delegates are private attributes of the SDK: if
-    they are ever renamed this answers False and spans are started as before, only slower.
-    A proxy tracer (no SDK provider known yet) answers False too.
-    """
-    sampler = getattr(tracer, "sampler", None)
-    if sampler is ALWAYS_OFF:
-        return True
-    return isinstance(sampler, ParentBased) and all(
-        getattr(sampler, delegate, None) is ALWAYS_OFF for delegate in _UNSAMPLED_PARENT_DELEGATES)
-
-
-_IN_UNSAMPLED_TRACE: ContextVar[bool] = ContextVar("paygate_in_unsampled_trace", default=False)
-
-
-def enter_unsampled_trace() -> Token[bool]:
-    """The server span of this request is not sampled: from here down, so is everything
-    (`ParentBased`), and a business call can read that from one context variable instead
-    of looking up the current span. Undo with `leave_unsampled_trace(token)`."""
-    return _IN_UNSAMPLED_TRACE.set(True)
-
-
-def leave_unsampled_trace(token: Token[bool]) -> None:
-    _IN_UNSAMPLED_TRACE.reset(token)
+    """True when `tracer`'s sampler never samples a span whose parent is not sampled (the
+    SDK's `ParentBased` with its defaults, or ALWAYS_OFF), read from the SDK tracer's
+    public `sampler` and its description. A proxy tracer (no SDK provider known yet)
+    answers False: spans are then started as before, only slower."""
+    return sampler_drops_children(getattr(tracer, "sampler", None))
 
 
 def under_unsampled_parent() -> bool:
@@ -129,7 +107,8 @@ class BusinessSpan:
     ) -> Awaitable[R]:
         """`call(*args, **kwargs)` inside this span, to be awaited at once; under an
         unsampled parent whose children are never sampled, `call`'s own awaitable."""
-        if self._skip_under_unsampled and (_IN_UNSAMPLED_TRACE.get() or under_unsampled_parent()):
+        if self._skip_under_unsampled and (
+                current_unsampled() is not None or under_unsampled_parent()):
             return call(*args, **kwargs)
         return self._run(call, args, kwargs)
 
@@ -139,14 +118,14 @@ class BusinessSpan:
         span = self._tracer.start_span(self._name)
         token = otel_context.attach(trace.set_span_in_context(span))
         # a sampler that samples under an unsampled parent: this span's children may be too
-        sampled = _IN_UNSAMPLED_TRACE.set(False) if span.is_recording() else None
+        sampled = enter_unsampled(None) if span.is_recording() else None
         try:
             if sampled is not None:
                 return await self._recorded(span, call, args, kwargs)
             return await call(*args, **kwargs)
         finally:
             if sampled is not None:
-                _IN_UNSAMPLED_TRACE.reset(sampled)
+                leave_unsampled(sampled)
             otel_context.detach(token)
             span.end()
 

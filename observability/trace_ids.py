@@ -1,7 +1,9 @@
 """The trace id of the current request, for `X-Trace-ID`, error bodies and log lines.
 
-Every request has one, sampled or not: the SDK gives unsampled spans real ids, and when no
-SDK provider is installed at all `random_span` makes a non-recording span with fresh ids.
+Every request has one, sampled or not: an unsampled request keeps its ids in one context
+variable (`observability.edge_sampling`, no span at all), a sampled one in its span, and
+when no SDK provider is installed at all `random_span` makes a non-recording span with
+fresh ids.
 """
 
 from __future__ import annotations
@@ -14,23 +16,34 @@ from typing import Final
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
+from observability.edge_sampling import current_unsampled
+
 _UNSAMPLED = TraceFlags(TraceFlags.DEFAULT)
 
 
 def current_trace_id() -> str | None:
     """32 lowercase hex digits of the current trace, or None outside any request."""
+    unsampled = current_unsampled()
+    if unsampled is not None:
+        return format(unsampled.trace_id, "032x")
     context = trace.get_current_span().get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else None
 
 
 def current_span_id() -> str | None:
     """16 lowercase hex digits of the current span, or None outside any span."""
+    unsampled = current_unsampled()
+    if unsampled is not None:
+        return format(unsampled.span_id, "016x")
     context = trace.get_current_span().get_span_context()
     return format(context.span_id, "016x") if context.is_valid else None
 
 
 def current_ids() -> tuple[str | None, str | None]:
     """The current trace and span ids at once (one context lookup for a log line)."""
+    unsampled = current_unsampled()
+    if unsampled is not None:
+        return format(unsampled.trace_id, "032x"), format(unsampled.span_id, "016x")
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
         return None, None

@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace.sampling import (
     TraceIdRatioBased,
 )
 
+from observability.edge_sampling import EdgeIdGenerator
 from observability.jaeger_compat import otlp_endpoint_from_jaeger, sampling_rate
 
 DEFAULT_SERVICE_NAME = "paygate"
@@ -88,7 +89,8 @@ def build_tracer_provider(
     if not settings.enabled:
         return trace.NoOpTracerProvider()
     provider = TracerProvider(sampler=build_sampler(settings.sampler, settings.rate),
-                              resource=Resource.create({SERVICE_NAME: settings.service_name}))
+                              resource=Resource.create({SERVICE_NAME: settings.service_name}),
+                              id_generator=EdgeIdGenerator())  # sampling at the edge
     provider.add_span_processor(BatchSpanProcessor(exporter or otlp_exporter(settings.endpoint)))
     return provider
 

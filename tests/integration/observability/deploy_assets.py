@@ -25,9 +25,27 @@ def load_yaml(relative: str) -> Any:
     return yaml.safe_load((DEPLOY / relative).read_text())
 
 
+def dashboard() -> Any:
+    return json.loads((DEPLOY / "grafana/dashboards/paygate.json").read_text())
+
+
+def dashboard_panels() -> list[dict[str, Any]]:
+    """Every panel that queries (a row only groups the panels below it)."""
+    return [panel for panel in dashboard()["panels"] if panel["type"] != "row"]
+
+
 def dashboard_queries() -> list[str]:
-    dashboard = json.loads((DEPLOY / "grafana/dashboards/paygate.json").read_text())
-    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    return [target["expr"] for panel in dashboard_panels() for target in panel["targets"]]
+
+
+def slo_rules() -> list[dict[str, Any]]:
+    """Every recording rule and alert of slo.yml."""
+    return [rule for group in load_yaml("prometheus/slo.yml")["groups"] for rule in group["rules"]]
+
+
+def recorded_names() -> frozenset[str]:
+    """The series slo.yml records, which dashboards and alerts may query like metrics."""
+    return frozenset(rule["record"] for rule in slo_rules() if "record" in rule)
 
 
 def alert_rules() -> dict[str, dict[str, Any]]:

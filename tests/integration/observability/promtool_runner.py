@@ -28,7 +28,7 @@ def find_promtool(
 
 
 def run_promtool(promtool: str, *args: str, stdin: bytes | None = None,
-                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+                 cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [promtool, *args], input=stdin.decode() if stdin is not None else None,
-        capture_output=True, text=True, timeout=60, cwd=cwd, check=False)
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False)

@@ -10,6 +10,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Tracer
 
+from observability.edge_sampling import EdgeIdGenerator
+
 
 @dataclass
 class Spans:
@@ -31,6 +33,7 @@ class Spans:
 
 def spans_with_rate(rate: float) -> Spans:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(rate)))
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(rate)),
+                              id_generator=EdgeIdGenerator())  # as paygate builds it
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return Spans(provider, exporter)

@@ -20,7 +20,6 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler
 from opentelemetry.trace import SpanKind
 
@@ -31,6 +30,7 @@ from observability import spans as spans_module
 from observability.asgi import ObservabilityMiddleware
 from observability.asgi_types import Receive, Scope, Send
 from observability.decorators import traced_create_payment
+from observability.edge_sampling import EdgeIdGenerator
 from observability.logging import json_handler
 from observability.ports import traced_channel, traced_order, traced_risk
 from observability.spans import drops_children_of_unsampled
@@ -41,7 +41,7 @@ from tests.unit.observability.span_capture import Spans, spans_with_rate
 from tests.unit.observability.tiny_app import PARENT
 
 
-class CountingIds(RandomIdGenerator):
+class CountingIds(EdgeIdGenerator):
     """Counts the span ids handed out: one per span started, sampled or not."""
 
     def __init__(self) -> None:
@@ -163,19 +163,22 @@ def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 class TestUnsampledPayment:
-    async def test_only_the_server_span_is_started_and_nothing_is_exported(self) -> None:
+    async def test_no_span_is_started_not_even_the_server_span(self) -> None:
+        """Sampling is decided at the edge: the SDK never starts a span (each would take a
+        span id from the provider's generator) and nothing is exported."""
         ids, seen = CountingIds(), Seen()
         spans = spans_with(build_sampler("parentbased_traceidratio", 0.0), ids)
         await pay(payment_app(spans, seen))
         assert spans.finished() == []
-        assert ids.span_ids == 1
+        assert ids.span_ids == 0
 
-    async def test_every_call_runs_in_the_server_span_with_the_response_trace_id(self) -> None:
+    async def test_every_call_sees_the_response_trace_id_and_no_span_in_the_context(
+        self
+    ) -> None:
         seen = Seen()
         spans = spans_with(build_sampler("parentbased_traceidratio", 0.0), CountingIds())
         trace_id = await pay(payment_app(spans, seen))
-        assert len(seen.spans) == 4
-        assert len({id(span) for span in seen.spans}) == 1
+        assert seen.spans == [trace.INVALID_SPAN] * 4  # no context was copied for it
         assert seen.trace_ids == [trace_id] * 4
 
     async def test_no_frame_of_the_tracing_code_stands_between_the_calls(self) -> None:
@@ -221,7 +224,7 @@ class TestUnsampledPayment:
         unsampled_parent = PARENT[:-2] + "00"
         trace_id = await pay(payment_app(spans, seen), {"traceparent": unsampled_parent})
         assert trace_id == PARENT.split("-")[1]
-        assert (spans.finished(), ids.span_ids) == ([], 1)
+        assert (spans.finished(), ids.span_ids) == ([], 0)
         assert seen.trace_ids == [trace_id] * 4
 
 

@@ -92,7 +92,7 @@ class Gateways(containers.DeclarativeContainer):
         providers.Factory(make_orders, core.settings, core.engine, core.breakers),
     )
     channels = providers.Singleton(
-        make_channels, core.settings, core.breakers, core.resources, core.engine
+        make_channels, core.settings, core.breakers, core.resources, core.uow
     )
     webhook_sender = providers.Singleton(
         tracked, core.resources, providers.Factory(make_webhook_sender, core.settings)

@@ -7,9 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from adapters.order.local import LocalOrderBook
+from adapters.persistence import SqlUnitOfWorkFactory
 from adapters.platform.vault import AesGcmVault, decode_key, read_key_file
 from adapters.platform.webhooks import HttpWebhookSender
 from adapters.resilience.breakers import Breakers
@@ -101,9 +100,9 @@ def make_orders(settings: Settings, engine: Any, breakers: Breakers) -> OrderPor
     return LocalOrderBook(engine)
 
 
-def make_sandbox(settings: Settings, engine: AsyncEngine | None = None) -> Any:
+def make_sandbox(settings: Settings, uow: SqlUnitOfWorkFactory | None = None) -> Any:
     """The sandbox acquirer, in the gateway (its charges kept in the gateway's database,
-    `engine`) or behind `paygate serve-channel` (in memory)."""
+    through `uow`) or behind `paygate serve-channel` (in memory)."""
     from adapters.channel.sandbox import SandboxChannel
     from adapters.persistence.sandbox_charges import SqlSandboxCharges
 
@@ -111,13 +110,13 @@ def make_sandbox(settings: Settings, engine: AsyncEngine | None = None) -> Any:
         secret=settings.sandbox_secret,
         latency=settings.sandbox_latency_ms / 1000,
         authorization_ttl=timedelta(seconds=settings.sandbox_authorization_ttl),
-        book=SqlSandboxCharges(engine) if engine is not None else None,
+        book=SqlSandboxCharges(uow) if uow is not None else None,
     )
 
 
 def make_channels(
     settings: Settings, breakers: Breakers, resources: list[Any],
-    engine: AsyncEngine | None = None,
+    uow: SqlUnitOfWorkFactory | None = None,
 ) -> dict[str, ChannelPort]:
     channels: dict[str, ChannelPort] = {}
     if settings.channel_url:
@@ -129,7 +128,7 @@ def make_channels(
         )
         channels["sandbox"] = RemoteChannelClient(service, settings.sandbox_secret)
     else:
-        channels["sandbox"] = make_sandbox(settings, engine)
+        channels["sandbox"] = make_sandbox(settings, uow)
     if settings.stripe_api_key:
         from adapters.channel.stripe_channel import StripeChannel
 

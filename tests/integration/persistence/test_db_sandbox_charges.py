@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.channel.sandbox import NOT_FOUND, SandboxChannel
+from adapters.persistence import SqlUnitOfWorkFactory
 from adapters.persistence.sandbox_charges import SqlSandboxCharges
 from adapters.persistence.schema import sandbox_charges
 from application.ports.channel import ChargeRequest, Outcome
@@ -20,8 +21,8 @@ from domain.payment import Payment, PaymentStatus
 SECRET = "sandbox-test-secret"
 
 
-def sandbox_on(engine: AsyncEngine) -> SandboxChannel:
-    return SandboxChannel(SECRET, book=SqlSandboxCharges(engine))
+def sandbox_on(uow: SqlUnitOfWorkFactory) -> SandboxChannel:
+    return SandboxChannel(SECRET, book=SqlSandboxCharges(uow))
 
 
 def charge(payment_no: str, number: str) -> ChargeRequest:
@@ -30,12 +31,12 @@ def charge(payment_no: str, number: str) -> ChargeRequest:
 
 
 async def test_a_sandbox_after_a_crash_answers_a_declined_card_as_declined(
-    engine: AsyncEngine,
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
-    await sandbox_on(engine).charge(charge("pay_declined", "4000000000000002"))
-    made = await sandbox_on(engine).charge(charge("pay_ok", "4242424242424242"))
+    await sandbox_on(uow_factory).charge(charge("pay_declined", "4000000000000002"))
+    made = await sandbox_on(uow_factory).charge(charge("pay_ok", "4242424242424242"))
 
-    restarted = sandbox_on(engine)  # nothing in its memory
+    restarted = sandbox_on(uow_factory)  # nothing in its memory
     declined = await restarted.query_charge("pay_declined", None)
     paid = await restarted.query_charge("pay_ok", None)
 
@@ -44,9 +45,9 @@ async def test_a_sandbox_after_a_crash_answers_a_declined_card_as_declined(
 
 
 async def test_a_charge_the_sandbox_never_received_is_not_found_and_fails_not_charged(
-    engine: AsyncEngine,
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
-    answer = await sandbox_on(engine).query_charge("pay_never_sent", None)
+    answer = await sandbox_on(uow_factory).query_charge("pay_never_sent", None)
 
     assert (answer.outcome, answer.failure_code) == (Outcome.UNKNOWN, NOT_FOUND)
     now = datetime.now(UTC)
@@ -59,12 +60,14 @@ async def test_a_charge_the_sandbox_never_received_is_not_found_and_fails_not_ch
     assert (settled.outcome, settled.failure_code) == (Outcome.FAILED, "not_charged")
 
 
-async def test_a_charge_is_recorded_once_with_its_first_answer(engine: AsyncEngine) -> None:
-    sandbox = sandbox_on(engine)
+async def test_a_charge_is_recorded_once_with_its_first_answer(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    sandbox = sandbox_on(uow_factory)
     first = await sandbox.charge(charge("pay_twice", "4000000000000002"))
-    await sandbox_on(engine).charge(charge("pay_twice", "4242424242424242"))  # another process
+    await sandbox_on(uow_factory).charge(charge("pay_twice", "4242424242424242"))  # another process
 
     async with engine.connect() as conn:
         count = (await conn.execute(select(func.count()).select_from(sandbox_charges))).scalar()
     assert count == 1
-    assert await sandbox_on(engine).query_charge("pay_twice", None) == first
+    assert await sandbox_on(uow_factory).query_charge("pay_twice", None) == first

@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 PAYGATE = Path(sys.executable).with_name("paygate")
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0  # generous: the suite runs several files at once (docs/adr/0032)
 STOP_TIMEOUT = 10.0
-CLI_TIMEOUT = 30.0
+CLI_TIMEOUT = 60.0
 _INHERITED_PREFIXES = ("PAYGATE_", "OTEL_", "PROMETHEUS_MULTIPROC_DIR")
 
 _running: list[PaygateProcess] = []

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.payment import Payment
+from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund
+from domain.routing import AttemptOutcome
 from domain.settlement import Settlement
 
 
@@ -45,9 +46,41 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "amount_captured": payment.amount_captured,
         "capture_before": None if hold is None else rfc3339(hold),
         "cancellation_reason": payment.cancellation_reason,
+        "attempts": attempts_view(payment),
         "created_at": rfc3339(payment.created_at),
         "updated_at": rfc3339(payment.updated_at),
     }
+
+
+_NEVER_SENT = frozenset({PaymentStatus.REQUIRES_REVIEW, PaymentStatus.REJECTED})
+_IMPLICIT_OUTCOME = {
+    PaymentStatus.PENDING: AttemptOutcome.PENDING,
+    PaymentStatus.PROCESSING: AttemptOutcome.UNKNOWN,
+    PaymentStatus.FAILED: AttemptOutcome.FAILED,
+}
+
+
+def attempts_view(payment: Payment) -> list[dict[str, Any]]:
+    """A routed payment's attempts as recorded; a payment that named its channel has had
+    one attempt there (or none yet: held for review, rejected by risk, canceled in
+    review), which its own row tells, so no attempt row is written for it."""
+    if payment.routed:
+        return [
+            {"channel": a.channel, "outcome": a.outcome.value, "failure_code": a.failure_code,
+             "started_at": rfc3339(a.started_at)}
+            for a in payment.attempts
+        ]
+    if payment.status in _NEVER_SENT or (
+        payment.status is PaymentStatus.CANCELED and payment.capture_before is None
+    ):
+        return []
+    outcome = _IMPLICIT_OUTCOME.get(payment.status, AttemptOutcome.SUCCEEDED)
+    return [{
+        "channel": payment.channel,
+        "outcome": outcome.value,
+        "failure_code": payment.failure_code if outcome is AttemptOutcome.FAILED else None,
+        "started_at": rfc3339(payment.created_at),
+    }]
 
 
 def refund_view(refund: Refund) -> dict[str, Any]:

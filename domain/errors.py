@@ -74,3 +74,9 @@ class AuthorizationExpired(DomainError):
 
 class InvalidReference(DomainError):
     code = "validation_error"
+
+
+class InvalidRouting(DomainError):
+    """Routing rules that cannot be used: nothing of them is kept."""
+
+    code = "validation_error"

@@ -50,7 +50,7 @@ from application.refunding import RefundRecorder
 from application.use_cases.cancel_payment import CancelPayment
 from application.use_cases.capture_payment import CapturePayment
 from application.use_cases.create_merchant import CreateMerchant
-from application.use_cases.create_payment import CreatePayment
+from application.use_cases.create_payment import DEFAULT_ROUTE, CreatePayment, FailoverListener
 from application.use_cases.create_refund import CreateRefund
 from application.use_cases.create_webhook_endpoint import CreateWebhookEndpoint
 from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpoint
@@ -77,6 +77,7 @@ from application.use_cases.redeliver_event import RedeliverEvent
 from application.use_cases.retry_webhook import RetryWebhook
 from application.use_cases.review_payment import ReviewPayment
 from application.use_cases.rotate_webhook_secret import RotateWebhookSecret
+from application.use_cases.routing import GetRouting, SetRouting
 from application.use_cases.set_merchant_active import SetMerchantActive
 
 Refusal = Callable[[object, BaseException], None]
@@ -98,6 +99,7 @@ class Ports:
     webhook_sender: WebhookSender
     destinations: WebhookDestinations  # where a merchant's webhook endpoint may point
     idempotency_store: IdempotencyStore
+    default_route: tuple[str, ...] = DEFAULT_ROUTE  # PAYGATE_DEFAULT_ROUTE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +118,8 @@ class Services:
     get_refund: GetRefund
     list_refunds: ListRefunds
     handle_notification: HandleChannelNotification
+    get_routing: GetRouting
+    set_routing: SetRouting
     reconcile: ReconcilePayments
     process_settlement: ProcessSettlement
     list_settlements: ListSettlements
@@ -171,9 +175,17 @@ class Observer(Protocol):
 
     def process_settlement(self, inner: ProcessSettlement) -> ProcessSettlement: ...
 
+    def failovers(self) -> FailoverListener:
+        """What is told of each failover (from channel, to channel, reason)."""
+        ...
+
 
 def _unnoticed(request: object, error: BaseException) -> None:
     """Nothing observes refusals."""
+
+
+def _unheard_failover(from_channel: str, to_channel: str, reason: str) -> None:
+    """Nothing counts failovers."""
 
 
 class Unobserved:
@@ -208,6 +220,9 @@ class Unobserved:
     def process_settlement(self, inner: ProcessSettlement) -> ProcessSettlement:
         return inner
 
+    def failovers(self) -> FailoverListener:
+        return _unheard_failover
+
 
 def compose(
     ports: Ports,
@@ -223,8 +238,11 @@ def compose(
     charges = ChargeRecorder(uow, clock, ids, orders)
     refunds = RefundRecorder(uow, clock, ids)
     moves = MoveRecorder(uow, clock, ids, orders)
+    default_route = tuple(ports.default_route)  # checked against the channels at start
     create_payment, payment_refused = seen.create_payment(
-        CreatePayment(uow, risk, orders, channels, clock, ids, charges), list(ports.channels)
+        CreatePayment(uow, risk, orders, channels, clock, ids, charges, default_route,
+                      seen.failovers()),
+        list(ports.channels),
     )
     cancel_payment = seen.cancel_payment(CancelPayment(uow, channels, clock, ids, moves))
     return Services(
@@ -246,6 +264,8 @@ def compose(
         create_merchant=CreateMerchant(uow, clock, ids, vault),
         list_merchant_ids=ListMerchantIds(uow),
         set_merchant_active=SetMerchantActive(uow),
+        get_routing=GetRouting(uow),
+        set_routing=SetRouting(uow, clock, tuple(ports.channels)),
         deliver_webhooks=DeliverWebhooks(
             uow, clock, vault, seen.webhook_sender(ports.webhook_sender)
         ),

@@ -35,6 +35,7 @@ from entrypoints.http.replay import ReplayGuard
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry
 from entrypoints.wiring import (
+    default_route,
     make_channels,
     make_orders,
     make_risk,
@@ -123,6 +124,7 @@ class UseCases(containers.DeclarativeContainer):
         webhook_sender=gateways.webhook_sender,
         destinations=gateways.webhook_sender,  # the sender checks destinations as it sends
         idempotency_store=core.idempotency_store,
+        default_route=providers.Factory(default_route, core.settings, gateways.channels),
     )
     services = providers.Singleton(
         compose,

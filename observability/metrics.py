@@ -111,6 +111,11 @@ class Metrics:
         self.payments = Counter(
             "payment_total", "Payment attempts by outcome.", ("status", "channel", "currency"),
             namespace=ns, registry=reg)
+        self.failovers = Counter(
+            "failover_total",
+            "Payments tried on the next channel of their route, by the channel left, the "
+            "channel tried next and why (not_sent or channel_error).",
+            ("from_channel", "to_channel", "reason"), namespace=ns, registry=reg)
         self.refunds = Counter(
             "refund_total", "Refund attempts by outcome.", ("status", "currency"),
             namespace=ns, registry=reg)
@@ -174,6 +179,12 @@ class Metrics:
             duration.observe(seconds)
             if sized is not None and amount is not None:
                 sized.observe(amount)
+
+    def record_failover(self, from_channel: str, to_channel: str, reason: str) -> None:
+        """Channel names are the deployment's own (a handful), reasons a closed set."""
+        failed_over = self._child(self.failovers, from_channel, to_channel, reason)
+        with self._buffers.lock:
+            failed_over.inc()
 
     def record_refund(
         self, status: str, currency: str, seconds: float, amount: float | None

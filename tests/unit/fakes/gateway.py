@@ -85,6 +85,8 @@ class Gateway:
     orders: FakeOrders = field(init=False)
     channel: FakeChannel = field(init=False)
     merchants: dict[str, NewMerchant] = field(default_factory=dict)
+    others: dict[str, FakeChannel] = field(default_factory=dict)  # channels besides sandbox
+    default_route: tuple[str, ...] = ("sandbox",)
     _orders: count[int] = field(default_factory=lambda: count(1))
 
     def __post_init__(self) -> None:
@@ -99,7 +101,11 @@ class Gateway:
 
     @property
     def channels(self) -> dict[str, FakeChannel]:
-        return {self.channel.name: self.channel}
+        return {self.channel.name: self.channel, **self.others}
+
+    def add_channel(self, name: str) -> FakeChannel:
+        self.others[name] = FakeChannel(name, db=self.db)
+        return self.others[name]
 
     @property
     def charge_recorder(self) -> ChargeRecorder:
@@ -126,6 +132,7 @@ class Gateway:
             webhook_sender=self.sender,
             destinations=self.destinations,
             idempotency_store=self.idempotency_store,
+            default_route=self.default_route,
         )
 
     @property

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
 
-HEAD = "0006"
+HEAD = "0007"
 TABLES = {
     "merchants",
     "payments",
@@ -39,6 +39,8 @@ TABLES = {
     "webhook_deliveries",
     "sealing_key",
     "used_signatures",
+    "routing_rules",
+    "payment_attempts",
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund
-from domain.routing import AttemptOutcome
+from domain.routing import AttemptOutcome, RoutingRule
 from domain.settlement import Settlement
 
 
@@ -109,4 +109,15 @@ def settlement_view(settlement: Settlement) -> dict[str, Any]:
         "payment_count": settlement.payment_count,
         "refund_count": settlement.refund_count,
         "created_at": rfc3339(settlement.created_at),
+    }
+
+
+def routing_view(merchant_id: str, rules: list[RoutingRule]) -> dict[str, Any]:
+    return {
+        "merchant_id": merchant_id,
+        "rules": [
+            {"currency": r.currency, "min_amount": r.min_amount, "max_amount": r.max_amount,
+             "card_brand": r.card_brand, "channels": list(r.channels)}
+            for r in rules
+        ],
     }

@@ -185,7 +185,7 @@ class Payment:
         return self.attempt > 0
 
     @property
-    def attempt_key(self) -> str:
+    def current_key(self) -> str:
         """The idempotency key the current attempt's channel sees."""
         return attempt_key(self.payment_no, max(self.attempt, 1))
 

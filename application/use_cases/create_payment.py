@@ -133,7 +133,7 @@ class CreatePayment:
                 payment.amount,
                 card=command.card,
                 description=command.description,
-                attempt_key=payment.attempt_key if payment.attempt > 1 else None,
+                attempt_key=payment.current_key if payment.attempt > 1 else None,
             ),
             payment.capture_method,
         )

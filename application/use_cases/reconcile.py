@@ -89,7 +89,7 @@ class ReconcilePayments:
                 result = never_charged(
                     payment,
                     # the current attempt's channel, under that attempt's key
-                    await channel.query_charge(payment.attempt_key, payment.channel_reference),
+                    await channel.query_charge(payment.current_key, payment.channel_reference),
                 )
                 counts[(await self.charges.record(payment, result)).status.value] += 1
             except Exception:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.commands import (
@@ -14,7 +14,7 @@ from application.commands import (
     SettleCommand,
 )
 from application.errors import ValidationFailed
-from application.views import payment_view, settlement_view
+from application.views import payment_view, routing_view, settlement_view
 from entrypoints.http.auth import AdminAuthenticator
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.holds import hold_handlers
@@ -27,6 +27,8 @@ from entrypoints.http.schemas import (
     PaymentOut,
     RefundOut,
     ReviewIn,
+    RoutingIn,
+    RoutingOut,
     SettleIn,
     SettlementList,
 )
@@ -120,6 +122,27 @@ def admin_router(services: ApiServices) -> Router:
         return await run_post(request, services, ADMIN_SCOPE, 200, produce)
 
     @get(
+        "/merchants/{merchant_id:str}/routing",
+        summary="A merchant's routing rules, in order",
+        responses=ERROR_RESPONSES,
+    )
+    async def get_routing(merchant_id: FromPath[str]) -> Response[RoutingOut]:
+        rules = await services.use_cases.get_routing(merchant_id)
+        return json_response(routing_view(merchant_id, rules))
+
+    @put(
+        "/merchants/{merchant_id:str}/routing",
+        status_code=200,
+        summary="Replace a merchant's routing rules (all checked, or none kept)",
+        responses=ERROR_RESPONSES,
+    )
+    async def set_routing(
+        merchant_id: FromPath[str], data: JSONBody[RoutingIn]
+    ) -> Response[RoutingOut]:
+        kept = await services.use_cases.set_routing(merchant_id, data.to_rules())
+        return json_response(routing_view(merchant_id, kept))
+
+    @get(
         "/settlements",
         summary="List settlements",
         responses=ERROR_RESPONSES,
@@ -143,6 +166,8 @@ def admin_router(services: ApiServices) -> Router:
             *hold_handlers(services, _an_operator),
             settle,
             list_settlements,
+            get_routing,
+            set_routing,
         ],
         security=[{"adminToken": []}],
     )

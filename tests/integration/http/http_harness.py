@@ -29,8 +29,10 @@ from adapters.persistence.schema import (
     merchants,
     orders,
     outbox,
+    payment_attempts,
     payments,
     refunds,
+    routing_rules,
     settlements,
     webhook_deliveries,
     webhook_endpoints,
@@ -62,6 +64,8 @@ COUNTED_TABLES = {
     "events": events,
     "webhook_endpoints": webhook_endpoints,
     "webhook_deliveries": webhook_deliveries,
+    "payment_attempts": payment_attempts,
+    "routing_rules": routing_rules,
 }
 
 

@@ -69,7 +69,7 @@ async def test_a_routed_payment_reads_back_with_its_attempts(units: UnitOfWorkFa
         listed = (await uow.payments.list(PaymentQuery(merchant_id="mer_a"))).items
         unresolved = await uow.payments.list_unresolved(later(60), 10)
     assert loaded is not None
-    assert (loaded.channel, loaded.attempt, loaded.attempt_key) == (
+    assert (loaded.channel, loaded.attempt, loaded.current_key) == (
         "stripe", 2, f"{p.payment_no}.2")
     for found in (loaded, listed[0], unresolved[0]):
         assert [(a.seq, a.channel, a.outcome, a.failure_code, a.started_at)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.platform.vault import create_key_file
 from entrypoints.composition import Services, compose
 from entrypoints.container import build_container, close_container, services_of
 from entrypoints.settings import Settings
@@ -39,6 +40,7 @@ def test_every_use_case_is_built_as_its_own_type_from_the_fakes(name: str) -> No
 async def test_the_container_builds_the_same_graph_from_its_adapters(
     name: str, tmp_path: Path
 ) -> None:
+    create_key_file(tmp_path / "paygate.key")
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/paygate.db",
                         master_key_file=tmp_path / "paygate.key", metrics=False, tracing=False)
     container = build_container(settings)

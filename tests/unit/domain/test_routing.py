@@ -138,6 +138,14 @@ class TestValidation:
                         KNOWN)
         assert error.value.details["rule"] == 0
 
+    def test_one_bound_alone_is_accepted(self) -> None:
+        low = RoutingRule(channels=("sandbox",), min_amount=5000)
+        high = RoutingRule(channels=("sandbox",), max_amount=1)
+        assert check_rules([low, high], KNOWN) == (low, high)
+
+    def test_the_contract_limits(self) -> None:
+        assert (MAX_RULES, MAX_CHANNELS) == (100, 10)
+
     def test_bounds_one_apart_are_accepted(self) -> None:
         rule = RoutingRule(channels=("sandbox",), min_amount=4999, max_amount=5000)
         assert check_rules([rule], KNOWN) == (rule,)
@@ -215,6 +223,7 @@ class TestAttempts:
 
     def test_a_key_without_an_attempt_suffix_is_the_payment(self) -> None:
         assert payment_of_key("pay.x") == "pay.x"
+        assert payment_of_key("12345") == "12345"
         assert payment_of_key("pay.") == "pay."
 
     def test_an_attempt_ends_with_a_failure_code_only_when_failed(self) -> None:

@@ -20,6 +20,7 @@ def rfc3339(moment: datetime) -> str:
 
 def payment_view(payment: Payment) -> dict[str, Any]:
     risk, card, hold = payment.risk, payment.card, payment.capture_before
+    created = rfc3339(payment.created_at)
     return {
         "payment_no": payment.payment_no,
         "order_no": payment.order_no,
@@ -46,8 +47,8 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "amount_captured": payment.amount_captured,
         "capture_before": None if hold is None else rfc3339(hold),
         "cancellation_reason": payment.cancellation_reason,
-        "attempts": attempts_view(payment),
-        "created_at": rfc3339(payment.created_at),
+        "attempts": attempts_view(payment, created),
+        "created_at": created,
         "updated_at": rfc3339(payment.updated_at),
     }
 
@@ -60,11 +61,11 @@ _IMPLICIT_OUTCOME = {
 }
 
 
-def attempts_view(payment: Payment) -> list[dict[str, Any]]:
+def attempts_view(payment: Payment, created: str) -> list[dict[str, Any]]:
     """A routed payment's attempts as recorded; a payment that named its channel has had
     one attempt there (or none yet: held for review, rejected by risk, canceled in
     review), which its own row tells, so no attempt row is written for it."""
-    if payment.routed:
+    if payment.attempt:
         return [
             {"channel": a.channel, "outcome": a.outcome.value, "failure_code": a.failure_code,
              "started_at": rfc3339(a.started_at)}
@@ -79,7 +80,7 @@ def attempts_view(payment: Payment) -> list[dict[str, Any]]:
         "channel": payment.channel,
         "outcome": outcome.value,
         "failure_code": payment.failure_code if outcome is AttemptOutcome.FAILED else None,
-        "started_at": rfc3339(payment.created_at),
+        "started_at": created,  # the payment's own `created_at`, as shown
     }]
 
 

@@ -1,9 +1,11 @@
 """The failover drill: two channel services (`paygate serve-channel` twice) behind one
 gateway whose route is the first, then the second (docs/adr/0025, docs/adr/0026).
 
-- Stop the first mid-load: every payment accepted in the window succeeds on the second,
-  none is charged twice (the channel services' own counts per attempt key), none is lost;
-  restart it, and once its breaker closes the traffic goes back to it.
+- Stop the first mid-load: every payment accepted in the window succeeds, those sent while
+  it is down on the second; none is charged twice (the channel services' own counts per
+  attempt key), none is lost. A charge the first had on the wire as it stopped may have
+  been made: that payment stays `processing` and is reconciled, never tried elsewhere.
+  Restart it, and once its breaker closes the traffic goes back to it.
 - Hang the first (it accepts connections and never answers): the payments sent to it stay
   `processing`, none is tried on the second, and the reconciler finishes them against the
   first once it answers again.
@@ -181,12 +183,23 @@ def test_stopping_the_first_channel_mid_load_moves_the_traffic_and_charges_once(
     assert {a.status_code for a in answers} == {201}, [a.text for a in answers
                                                        if a.status_code != 201][:3]
     payments = [a.json() for a in answers] + returned + after_restart
-    assert {p["status"] for p in payments} == {"succeeded"}, [
-        (p["payment_no"], p["status"], tried(p)) for p in payments if p["status"] != "succeeded"]
+    # A charge the first channel had on the wire when it was stopped may have been made:
+    # such a payment (at most one per client) stays `processing`, is never tried on the
+    # second, and the reconciler asks the first about it once it is back.
+    cut_off = [p for p in payments if p["status"] != "succeeded"]
+    assert len(cut_off) <= LOAD_THREADS, cut_off
+    for payment in cut_off:
+        assert (payment["status"], tried(payment)) == (
+            "processing", [("sandbox", "unknown", None)]), payment
+    if cut_off:
+        done = run_cli("reconcile", "--older-than", "0", "--json", env=drill.env,
+                       workdir=drill.workdir)
+        assert done.returncode == 0, done.stderr
     stored = {number: (status, channel) for number, status, channel in Rows(
         drill.workdir / "paygate.db").all("SELECT payment_no, status, channel FROM payments")}
-    for payment in payments:  # nothing lost: each one answered is stored as answered
+    for payment in payments:  # nothing lost: each one answered is stored, and succeeded
         assert stored[payment["payment_no"]] == ("succeeded", payment["channel"])
+    payments = [p for p in payments if p not in cut_off]
     failed_over = [p for p in payments if p["channel"] == "backup"]
     on_first = [p for p in payments if p["channel"] == "sandbox"]
     assert len(failed_over) >= 8, "the outage's payments went to the second channel"
@@ -205,6 +218,9 @@ def test_stopping_the_first_channel_mid_load_moves_the_traffic_and_charges_once(
                                payments))
         first = list(pool.map(lambda p: charges(drill.first, p["payment_no"]), after_restart))
     assert second == [(0, 1) if p["channel"] == "backup" else (0, 0) for p in payments]
+    for payment in cut_off:
+        number = payment["payment_no"]
+        assert (charges(drill.second, number), charges(drill.second, f"{number}.2")) == (0, 0)
     assert {p["channel"] for p in after_restart} == {"sandbox"}
     assert first == [1] * len(after_restart)
 

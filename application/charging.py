@@ -19,6 +19,7 @@ from application.ports.storage import UnitOfWorkFactory
 from domain.authorization import DEFAULT_AUTHORIZATION_LIFETIME, CaptureMethod
 from domain.ledger import capture_posting
 from domain.payment import Payment, PaymentStatus
+from domain.routing import AttemptOutcome
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ class ChargeRecorder:
             if not apply_charge_result(payment, result, self.clock):
                 return False
             await uow.payments.update(payment)
+            ended = payment.end_attempt(AttemptOutcome(result.outcome.value),
+                                        result.failure_code)
+            if ended is not None:  # a routed payment's attempt (docs/adr/0025)
+                await uow.attempts.update(ended)
             if payment.status is PaymentStatus.SUCCEEDED:
                 await uow.ledger.append([capture_posting(payment, payment.updated_at)])
             await announce_payment(uow, self.ids, payment, payment.updated_at)

@@ -17,7 +17,7 @@ class CreatePaymentCommand:
     order_no: str
     amount: Any  # checked by Money: an int of minor units, nothing else
     currency: str
-    channel: str
+    channel: str | None  # None: routed by the merchant's rules (docs/adr/0025)
     card: CardDetails
     customer_id: str | None = None
     email: str | None = None

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.operator import AuditEntry
-from domain.payment import Payment
+from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund
+from domain.routing import AttemptOutcome, RoutingRule
 from domain.settlement import Settlement
 
 
@@ -20,6 +21,7 @@ def rfc3339(moment: datetime) -> str:
 
 def payment_view(payment: Payment) -> dict[str, Any]:
     risk, card, hold = payment.risk, payment.card, payment.capture_before
+    created = rfc3339(payment.created_at)
     return {
         "payment_no": payment.payment_no,
         "order_no": payment.order_no,
@@ -46,9 +48,41 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "amount_captured": payment.amount_captured,
         "capture_before": None if hold is None else rfc3339(hold),
         "cancellation_reason": payment.cancellation_reason,
-        "created_at": rfc3339(payment.created_at),
+        "attempts": attempts_view(payment, created),
+        "created_at": created,
         "updated_at": rfc3339(payment.updated_at),
     }
+
+
+_NEVER_SENT = frozenset({PaymentStatus.REQUIRES_REVIEW, PaymentStatus.REJECTED})
+_IMPLICIT_OUTCOME = {
+    PaymentStatus.PENDING: AttemptOutcome.PENDING,
+    PaymentStatus.PROCESSING: AttemptOutcome.UNKNOWN,
+    PaymentStatus.FAILED: AttemptOutcome.FAILED,
+}
+
+
+def attempts_view(payment: Payment, created: str) -> list[dict[str, Any]]:
+    """A routed payment's attempts as recorded; a payment that named its channel has had
+    one attempt there (or none yet: held for review, rejected by risk, canceled in
+    review), which its own row tells, so no attempt row is written for it."""
+    if payment.attempt:
+        return [
+            {"channel": a.channel, "outcome": a.outcome.value, "failure_code": a.failure_code,
+             "started_at": rfc3339(a.started_at)}
+            for a in payment.attempts
+        ]
+    if payment.status in _NEVER_SENT or (
+        payment.status is PaymentStatus.CANCELED and payment.capture_before is None
+    ):
+        return []
+    outcome = _IMPLICIT_OUTCOME.get(payment.status, AttemptOutcome.SUCCEEDED)
+    return [{
+        "channel": payment.channel,
+        "outcome": outcome.value,
+        "failure_code": payment.failure_code if outcome is AttemptOutcome.FAILED else None,
+        "started_at": created,  # the payment's own `created_at`, as shown
+    }]
 
 
 def refund_view(refund: Refund) -> dict[str, Any]:
@@ -93,4 +127,15 @@ def audit_view(entry: AuditEntry) -> dict[str, Any]:
         "reason": entry.reason,
         "trace_id": entry.trace_id,
         "created_at": rfc3339(entry.created_at),
+    }
+
+
+def routing_view(merchant_id: str, rules: list[RoutingRule]) -> dict[str, Any]:
+    return {
+        "merchant_id": merchant_id,
+        "rules": [
+            {"currency": r.currency, "min_amount": r.min_amount, "max_amount": r.max_amount,
+             "card_brand": r.card_brand, "channels": list(r.channels)}
+            for r in rules
+        ],
     }

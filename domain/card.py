@@ -24,6 +24,8 @@ _BIN_RANGES: tuple[tuple[str, str, str], ...] = (
     ("unionpay", "62", "62"),
     ("visa", "4", "4"),
 )
+BRANDS = frozenset(brand for brand, _, _ in _BIN_RANGES) | {"unknown"}
+"""Every brand `brand_of` may name."""
 
 
 def luhn_valid(number: str) -> bool:

@@ -76,6 +76,12 @@ class InvalidReference(DomainError):
     code = "validation_error"
 
 
+class InvalidRouting(DomainError):
+    """Routing rules that cannot be used: nothing of them is kept."""
+
+    code = "validation_error"
+
+
 class Forbidden(DomainError):
     """An operator whose role does not carry the right to an action."""
 

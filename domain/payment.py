@@ -34,6 +34,7 @@ from domain.errors import AmountExceeded, AuthorizationExpired, InvalidAmount, I
 from domain.money import Money, check_minor_units
 from domain.refund import Refund
 from domain.risk import RiskDecision, Verdict
+from domain.routing import Attempt, AttemptOutcome, attempt_key
 
 
 class PaymentStatus(StrEnum):
@@ -101,6 +102,10 @@ class Payment:
     cancellation_reason: str | None = None
     pending_move: HoldMove | None = None  # a capture or void sent, its answer not recorded
     pending_capture: int = 0  # the amount of that capture
+    # 0: the merchant named the channel (one implicit attempt, keyed by the payment number);
+    # n >= 1: routed, and `channel` is that of attempt n, the latest (docs/adr/0025)
+    attempt: int = 0
+    attempts: list[Attempt] = field(default_factory=list, compare=False)  # routed only
     version: int = 0  # optimistic-concurrency token, advanced by the repository on update
     # the states moved into since the last `take_moves`, oldest first; the newest is the
     # payment itself until the next move (or `take_moves`) freezes it as it stands
@@ -173,6 +178,38 @@ class Payment:
         self._check_open(PaymentStatus.REQUIRES_REVIEW, "rejected")
         self._move(PaymentStatus.REJECTED, now)
         self._failure(REVIEW_REJECTED, note or "the payment was rejected in manual review")
+
+    # -- attempts (routed payments) --------------------------------------------------
+    @property
+    def routed(self) -> bool:
+        return self.attempt > 0
+
+    @property
+    def current_key(self) -> str:
+        """The idempotency key the current attempt's channel sees."""
+        return attempt_key(self.payment_no, max(self.attempt, 1))
+
+    def begin_attempt(self, channel: str, now: datetime) -> Attempt:
+        """The next attempt, on `channel`: recorded (and committed) before it is sent. Only
+        a payment not yet charged may be tried again."""
+        if self.status is not PaymentStatus.PENDING:
+            raise InvalidStatus(
+                f"payment {self.payment_no} is {self.status}; it cannot be tried again",
+                status=str(self.status))
+        attempt = Attempt(payment_no=self.payment_no, seq=self.attempt + 1, channel=channel,
+                          started_at=now)
+        self.attempt = attempt.seq
+        self.channel = channel
+        self.attempts.append(attempt)
+        return attempt
+
+    def end_attempt(self, outcome: AttemptOutcome, failure_code: str | None) -> Attempt | None:
+        """What the current attempt came to; None for a payment that named its channel."""
+        if not self.attempts:
+            return None
+        current = self.attempts[-1]
+        current.end(outcome, failure_code)
+        return current
 
     # -- charge ------------------------------------------------------------------------
     def start_processing(self, now: datetime) -> None:

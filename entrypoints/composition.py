@@ -53,7 +53,7 @@ from application.refunding import RefundRecorder
 from application.use_cases.cancel_payment import CancelPayment
 from application.use_cases.capture_payment import CapturePayment
 from application.use_cases.create_merchant import CreateMerchant
-from application.use_cases.create_payment import CreatePayment
+from application.use_cases.create_payment import DEFAULT_ROUTE, CreatePayment, FailoverListener
 from application.use_cases.create_refund import CreateRefund
 from application.use_cases.create_webhook_endpoint import CreateWebhookEndpoint
 from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpoint
@@ -83,6 +83,7 @@ from application.use_cases.redeliver_event import RedeliverEvent
 from application.use_cases.retry_webhook import RetryWebhook
 from application.use_cases.review_payment import ReviewPayment
 from application.use_cases.rotate_webhook_secret import RotateWebhookSecret
+from application.use_cases.routing import GetRouting, SetRouting
 from application.use_cases.set_merchant_active import SetMerchantActive
 
 Refusal = Callable[[object, BaseException], None]
@@ -105,6 +106,7 @@ class Ports:
     destinations: WebhookDestinations  # where a merchant's webhook endpoint may point
     idempotency_store: IdempotencyStore
     trace_id: TraceIds = no_trace_id  # the current trace's id, for the audit trail
+    default_route: tuple[str, ...] = DEFAULT_ROUTE  # PAYGATE_DEFAULT_ROUTE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +125,8 @@ class Services:
     get_refund: GetRefund
     list_refunds: ListRefunds
     handle_notification: HandleChannelNotification
+    get_routing: GetRouting
+    set_routing: SetRouting
     reconcile: ReconcilePayments
     process_settlement: ProcessSettlement
     list_settlements: ListSettlements
@@ -188,11 +192,18 @@ class Observer(Protocol):
 
     def audit_trail(self, inner: AuditTrail) -> AuditTrail:
         """The trail, counting each operator action it records."""
+
+    def failovers(self) -> FailoverListener:
+        """What is told of each failover (from channel, to channel, reason)."""
         ...
 
 
 def _unnoticed(request: object, error: BaseException) -> None:
     """Nothing observes refusals."""
+
+
+def _unheard_failover(from_channel: str, to_channel: str, reason: str) -> None:
+    """Nothing counts failovers."""
 
 
 class Unobserved:
@@ -233,6 +244,9 @@ class Unobserved:
     def audit_trail(self, inner: AuditTrail) -> AuditTrail:
         return inner
 
+    def failovers(self) -> FailoverListener:
+        return _unheard_failover
+
 
 def compose(
     ports: Ports,
@@ -249,8 +263,11 @@ def compose(
     refunds = RefundRecorder(uow, clock, ids)
     moves = MoveRecorder(uow, clock, ids, orders)
     trail = seen.audit_trail(AuditTrail(clock, ids, ports.trace_id))
+    default_route = tuple(ports.default_route)  # checked against the channels at start
     create_payment, payment_refused = seen.create_payment(
-        CreatePayment(uow, risk, orders, channels, clock, ids, charges), list(ports.channels)
+        CreatePayment(uow, risk, orders, channels, clock, ids, charges, default_route,
+                      seen.failovers()),
+        list(ports.channels),
     )
     cancel_payment = seen.cancel_payment(CancelPayment(uow, channels, clock, ids, moves, trail))
     return Services(
@@ -273,6 +290,8 @@ def compose(
         create_merchant=CreateMerchant(uow, clock, ids, vault, trail),
         list_merchant_ids=ListMerchantIds(uow),
         set_merchant_active=SetMerchantActive(uow, trail),
+        get_routing=GetRouting(uow),
+        set_routing=SetRouting(uow, clock, tuple(ports.channels), trail),
         deliver_webhooks=DeliverWebhooks(
             uow, clock, vault, seen.webhook_sender(ports.webhook_sender)
         ),

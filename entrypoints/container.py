@@ -36,6 +36,7 @@ from entrypoints.http.auth import TOLERANCE_SECONDS
 from entrypoints.settings import Settings
 from entrypoints.telemetry import Telemetry
 from entrypoints.wiring import (
+    default_route,
     make_channels,
     make_orders,
     make_risk,
@@ -128,6 +129,7 @@ class UseCases(containers.DeclarativeContainer):
         destinations=gateways.webhook_sender,  # the sender checks destinations as it sends
         idempotency_store=core.idempotency_store,
         trace_id=core.telemetry.provided.trace_id,
+        default_route=providers.Factory(default_route, core.settings, gateways.channels),
     )
     services = providers.Singleton(
         compose,

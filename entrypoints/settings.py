@@ -59,6 +59,8 @@ class Settings:
     risk_url: str | None = None
     order_url: str | None = None
     channel_url: str | None = None
+    channel_urls: str | None = None  # more remote channel services: "name=url,name=url"
+    default_route: str = "sandbox"  # channels tried in order when no rule routes a payment
     service_token: str | None = field(default=None, repr=False)  # gateway <-> split services
     remote_timeout: float = 5.0
     breaker_failure_threshold: int = 5

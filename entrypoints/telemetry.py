@@ -94,6 +94,12 @@ class Telemetry:
         metered = decorators.metered_create_payment(traced, self.metrics, channels)
         return cast(T, metered), metered.refused
 
+    def failovers(self) -> Callable[[str, str, str], None]:
+        """payment_gateway_failover_total{from_channel,to_channel,reason}."""
+        if self.metrics is None:
+            return _unheard_failover
+        return self.metrics.record_failover
+
     def create_refund(self, inner: T) -> T:
         return self._wrap(inner, decorators.metered_create_refund, decorators.traced_create_refund)
 
@@ -152,6 +158,10 @@ class Telemetry:
         if self.provider is None:
             return dict(inner)
         return ports.traced_channels(inner, self.tracer)
+
+
+def _unheard_failover(from_channel: str, to_channel: str, reason: str) -> None:
+    """Without metrics, a failover is only its attempts."""
 
 
 def _unnoticed(request: object, error: BaseException) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from adapters.risk.remote import RemoteRiskClient
 from adapters.risk.settings import RiskSettings
 from application.ports.channel import ChannelPort
 from application.ports.external import OrderPort, RiskPort
+from domain.errors import DomainError
+from domain.routing import check_channels
 from entrypoints.settings import ConfigurationError, Settings
 
 NO_MASTER_KEY = (
@@ -139,5 +142,39 @@ def make_channels(
             base_url=settings.stripe_api_base,
             policy=policy(settings),
         )
+    for name, url in named_channel_urls(settings).items():
+        from adapters.channel.remote import RemoteChannelClient
+
+        if name in channels:
+            raise ConfigurationError(f"PAYGATE_CHANNEL_URLS names {name!r}, a channel paygate "
+                                     "already has")
+        service = RemoteService.open(
+            f"channel:{name}", url, breakers, policy(settings), headers=service_headers(settings)
+        )
+        channels[name] = RemoteChannelClient(service, settings.sandbox_secret, name=name)
     resources.extend(channels.values())
     return channels
+
+
+def named_channel_urls(settings: Settings) -> dict[str, str]:
+    """`PAYGATE_CHANNEL_URLS="backup=http://10.0.0.7:8002,..."`: more remote channel
+    services (`paygate serve-channel`), each a channel of that name."""
+    named: dict[str, str] = {}
+    for item in (settings.channel_urls or "").split(","):
+        if not item.strip():
+            continue
+        name, equals, url = item.strip().partition("=")
+        if not equals or not name or not url or not name.replace("_", "").isalnum():
+            raise ConfigurationError(
+                "PAYGATE_CHANNEL_URLS must be name=url pairs separated by commas")
+        named[name] = url
+    return named
+
+
+def default_route(settings: Settings, channels: Mapping[str, object]) -> tuple[str, ...]:
+    """PAYGATE_DEFAULT_ROUTE: channel names separated by commas, each one configured."""
+    names = [name.strip() for name in settings.default_route.split(",") if name.strip()]
+    try:
+        return check_channels(names, channels, "PAYGATE_DEFAULT_ROUTE")
+    except DomainError as error:
+        raise ConfigurationError(error.message) from None

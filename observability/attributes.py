@@ -15,7 +15,8 @@ AttributeValue = str | int | float | bool
 Attributes = dict[str, AttributeValue]
 Extractor = Callable[[object], Attributes]
 
-_IDENTIFIERS: Final = ("merchant_id", "payment_no", "order_no", "refund_no", "channel")
+_IDENTIFIERS: Final = (
+    "merchant_id", "payment_no", "order_no", "refund_no", "channel", "attempt_key")
 _RESULT_FIELDS: Final = ("status", "outcome", "failure_code")
 
 

@@ -110,6 +110,7 @@ class TracedPort:
     def __init__(
         self, inner: object, span_names: Mapping[str, str], tracer: Tracer | None = None,
         after: Mapping[str, Extractor] | None = None, fixed: Collection[str] = (),
+        before: Extractor = business_attributes,
     ) -> None:
         """`fixed` names attributes the port declares once and for all (an order book's
         `shares_database`, a method it is not traced around): copied here, they are read
@@ -122,7 +123,7 @@ class TracedPort:
         for method, span_name in span_names.items():
             extract = (after or {}).get(method, business_attributes)
             setattr(self, method, _traced_method(
-                getattr(inner, method), tracer, span_name, extract))
+                getattr(inner, method), tracer, span_name, extract, before))
 
     def __getattr__(self, name: str) -> Any:
         return _delegate(self, name)
@@ -132,9 +133,10 @@ class TracedPort:
 
 
 def _traced_method(
-    method: AsyncCallable[Any], tracer: Tracer, span_name: str, after: Extractor
+    method: AsyncCallable[Any], tracer: Tracer, span_name: str, after: Extractor,
+    before: Extractor = business_attributes,
 ) -> AsyncCallable[Any]:
-    span = BusinessSpan(tracer, span_name, business_attributes, after)
+    span = BusinessSpan(tracer, span_name, before, after)
 
     def traced(*args: Any, **kwargs: Any) -> Awaitable[Any]:
         return span.call(method, args, kwargs)  # awaited by the caller

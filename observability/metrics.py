@@ -148,6 +148,11 @@ class Metrics:
             ns + "webhook_delivery_failures",
             "Webhook delivery attempts answered other than 2xx or not answered, by endpoint.",
             ("endpoint",))
+        self.failovers = agg.counter(
+            ns + "failover",
+            "Payments tried on the next channel of their route, by the channel left, the "
+            "channel tried next and why (not_sent or channel_error).",
+            ("from_channel", "to_channel", "reason"))
         self.payment_faults = agg.counter(
             ns + "payment_faults",
             "Payments answered with an outcome that is the gateway's fault, by reason.",
@@ -215,6 +220,12 @@ class Metrics:
             duration.observe(seconds, trace_id)
             if sized is not None and amount is not None:
                 sized.observe(amount)
+
+    def record_failover(self, from_channel: str, to_channel: str, reason: str) -> None:
+        """Channel names are the deployment's own (a handful), reasons a closed set."""
+        failed_over = self._counter(self.failovers, from_channel, to_channel, reason)
+        with self._aggregates.lock:
+            failed_over.inc()
 
     def record_refund(
         self, status: str, currency: str, seconds: float, amount: float | None

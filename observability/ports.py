@@ -11,7 +11,12 @@ from typing import Any, TypeVar
 
 from opentelemetry.trace import Tracer
 
-from observability.attributes import no_attributes, risk_attributes
+from observability.attributes import (
+    Attributes,
+    business_attributes,
+    no_attributes,
+    risk_attributes,
+)
 from observability.decorators import TracedPort
 from observability.metrics import Metrics
 
@@ -40,15 +45,24 @@ CHANNEL_SPANS = {
 }
 
 
-def traced_channel(inner: P, tracer: Tracer | None = None) -> P:
+def traced_channel(inner: P, tracer: Tracer | None = None, name: str | None = None) -> P:
     """`ChannelPayment` around `charge` and `authorize`, `ChannelCapture`, `ChannelVoid`,
-    and `ChannelRefund` around `refund`."""
+    and `ChannelRefund` around `refund`; each names its channel (`channel.name`), so a
+    routed payment's attempts show as one span each, on their channels, under
+    `CreatePayment` (with `attempt_key` from the second attempt on)."""
     spans = {method: name for method, name in CHANNEL_SPANS.items() if hasattr(inner, method)}
-    return _as(inner, TracedPort(inner, spans, tracer))
+    before = business_attributes
+    if name is not None:
+        channel_name = name
+
+        def before(obj: object) -> Attributes:
+            return {**business_attributes(obj), "channel.name": channel_name}
+
+    return _as(inner, TracedPort(inner, spans, tracer, before=before))
 
 
 def traced_channels(channels: Mapping[str, P], tracer: Tracer | None = None) -> dict[str, P]:
-    return {name: traced_channel(channel, tracer) for name, channel in channels.items()}
+    return {name: traced_channel(channel, tracer, name) for name, channel in channels.items()}
 
 
 class MeteredWebhookSender:

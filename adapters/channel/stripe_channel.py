@@ -48,6 +48,7 @@ from application.ports.channel import (
     VoidRequest,
 )
 from domain.card import CardDetails
+from domain.routing import payment_of_key
 
 API_BASE = "https://api.stripe.com"
 API_VERSION = "2024-06-20"  # pinned, so Stripe never changes a response shape under us
@@ -124,8 +125,10 @@ class StripeChannel:
 
     async def query_charge(self, payment_no: str, reference: str | None) -> ChargeResult:
         """Without a reference (the create timed out) the intent is found by its metadata.
-        Not found: UNKNOWN `not_found`, since Stripe's search lags writes by a little."""
-        return await self._query_intent(payment_no, reference, intent_result)
+        Not found: UNKNOWN `not_found`, since Stripe's search lags writes by a little. A
+        routed payment's attempt key (`pay_....2`) names its payment: a route lists a
+        channel once, so Stripe holds at most one intent per payment."""
+        return await self._query_intent(payment_of_key(payment_no), reference, intent_result)
 
     async def query_capture(self, payment_no: str, reference: str | None) -> ChargeResult:
         return await self._query_intent(payment_no, reference, capture_state)

@@ -64,6 +64,7 @@ class ChargeBody(msgspec.Struct, frozen=True, kw_only=True):
     card: CardBody | None = None
     token: str | None = None
     description: str | None = None
+    attempt_key: str | None = None  # a routed payment's later attempt (docs/adr/0025)
 
 
 class RefundBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,6 +121,7 @@ def charge_to_wire(request: ChargeRequest) -> ChargeBody:
         card=card_to_wire(request.card) if request.card else None,
         token=request.token,
         description=request.description,
+        attempt_key=request.attempt_key,
     )
 
 
@@ -131,6 +133,7 @@ def charge_from_wire(body: ChargeBody) -> ChargeRequest:
         card=card_from_wire(body.card) if body.card else None,
         token=body.token,
         description=body.description,
+        attempt_key=body.attempt_key,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from adapters.persistence.routing import SqlAttemptRepository, with_attempts
 from adapters.persistence.schema import LIVE_OR_PAID
 from adapters.persistence.schema import payments as t
 from adapters.persistence.sql import Repository, newest_first, page_of, utc_day
@@ -28,6 +29,8 @@ from domain.risk import RiskDecision, Verdict
 
 MUTABLE = (
     "status",
+    "channel",  # a routed payment's moves to the channel of its next attempt
+    "attempt",
     "risk_verdict",
     "risk_score",
     "risk_reasons",
@@ -84,6 +87,7 @@ def payment_to_row(p: Payment) -> dict[str, Any]:
         "cancellation_reason": p.cancellation_reason,
         "pending_move": p.pending_move.value if p.pending_move else None,
         "pending_capture": p.pending_capture,
+        "attempt": p.attempt,
     }
 
 
@@ -120,6 +124,7 @@ def payment_from_row(r: Row[Any]) -> Payment:
         cancellation_reason=r.cancellation_reason,
         pending_move=HoldMove(r.pending_move) if r.pending_move else None,
         pending_capture=r.pending_capture,
+        attempt=r.attempt,
         version=r.version,
     )
 
@@ -199,12 +204,26 @@ class SqlPaymentRepository(Repository):
     ) -> Payment | None:
         statement = _GET[merchant_id is not None, for_update]
         row = (await self._execute(statement, {"p": payment_no, "m": merchant_id})).first()
-        return payment_from_row(row) if row is not None else None
+        if row is None:
+            return None
+        payment = payment_from_row(row)
+        if payment.attempt:
+            await self._attach([payment])
+        return payment
+
+    async def _attach(self, payments: builtins.list[Payment]) -> builtins.list[Payment]:
+        """Routed payments' attempts, read on the same connection (one statement for all;
+        none for payments that named their channel)."""
+        await with_attempts(self._attempts(), payments)
+        return payments
+
+    def _attempts(self) -> SqlAttemptRepository:
+        return SqlAttemptRepository(self._conn, self._dialect, self._driver, self._writable)
 
     async def get_by_order_no(self, merchant_id: str, order_no: str) -> Payment | None:
         """The order's live or paid payment; None when every attempt ended unpaid."""
         row = (await self._execute(_BY_ORDER, {"m": merchant_id, "o": order_no})).first()
-        return payment_from_row(row) if row is not None else None
+        return None if row is None else (await self._attach([payment_from_row(row)]))[0]
 
     async def update(self, payment: Payment) -> None:
         row = payment_to_row(payment)
@@ -232,22 +251,23 @@ class SqlPaymentRepository(Repository):
         statement = newest_first(
             statement, t.c.created_at, t.c.payment_no, query.cursor, query.limit
         )
-        items = [payment_from_row(row) for row in await self._execute(statement)]
+        rows = await self._execute(statement)
+        items = await self._attach([payment_from_row(row) for row in rows])
         return page_of(items, query.limit, lambda p: Cursor(p.created_at, p.payment_no))
 
     async def list_unresolved(self, updated_before: datetime, limit: int) -> builtins.list[Payment]:
         result = await self._execute(_UNRESOLVED, {"before": updated_before, "limit": limit})
-        return [payment_from_row(row) for row in result]
+        return await self._attach([payment_from_row(row) for row in result])
 
     async def list_unanswered_moves(
         self, updated_before: datetime, limit: int
     ) -> builtins.list[Payment]:
         result = await self._execute(_MOVES_UNANSWERED, {"before": updated_before, "limit": limit})
-        return [payment_from_row(row) for row in result]
+        return await self._attach([payment_from_row(row) for row in result])
 
     async def list_expiring(self, now: datetime, limit: int) -> builtins.list[Payment]:
         result = await self._execute(_EXPIRING, {"now": now, "limit": limit})
-        return [payment_from_row(row) for row in result]
+        return await self._attach([payment_from_row(row) for row in result])
 
     async def count_unresolved(self, updated_from: datetime | None = None) -> dict[str, int]:
         since = updated_from or datetime.min.replace(tzinfo=UTC)

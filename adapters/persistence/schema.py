@@ -97,6 +97,8 @@ payments = Table(
     Column("cancellation_reason", Text),
     Column("pending_move", String(8)),  # a capture or void sent, its answer not recorded
     Column("pending_capture", BigInteger, nullable=False, server_default="0"),
+    # 0: the channel was named; n: routed, `channel` is attempt n's (payment_attempts)
+    Column("attempt", Integer, nullable=False, server_default="0"),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("refunded_amount >= 0", name="refunded_not_negative"),
     CheckConstraint("refund_reserved <= amount", name="reserved_within_amount"),
@@ -381,4 +383,27 @@ sandbox_charges = Table(
     Column("failure_message", String(255)),
     _at("capture_before", nullable=True),  # an authorization's hold
     _at("created_at"),
+)
+
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    # a merchant's rules, in order, as one JSON list: read and replaced whole (ADR 0025)
+    Column("merchant_id", String(64), ForeignKey("merchants.merchant_id"), primary_key=True),
+    Column("rules", json_type(), nullable=False),
+    _at("updated_at"),
+)
+
+payment_attempts = Table(
+    "payment_attempts",
+    metadata,
+    # a routed payment's tries, each written before its channel is called (ADR 0025); a
+    # payment that names its channel has none (its row says all there is)
+    Column("payment_no", String(64), ForeignKey("payments.payment_no"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("attempt_key", String(80), nullable=False),  # the idempotency key the channel saw
+    Column("outcome", String(16), nullable=False),
+    Column("failure_code", String(64)),
+    _at("started_at"),
 )

@@ -37,6 +37,7 @@ from adapters.persistence.orders import SqlOrderRepository
 from adapters.persistence.outbox import SqlOutboxRepository
 from adapters.persistence.payments import SqlPaymentRepository
 from adapters.persistence.refunds import SqlRefundRepository
+from adapters.persistence.routing import SqlAttemptRepository, SqlRoutingRepository
 from adapters.persistence.sandbox_charges import SqlSandboxChargeRepository
 from adapters.persistence.settlements import SqlSettlementRepository
 from adapters.persistence.signatures import SqlUsedSignatureRepository
@@ -92,6 +93,8 @@ class SqlUnitOfWork:
     orders = _Repository(SqlOrderRepository)  # the local order book's table
     used_signatures = _Repository(SqlUsedSignatureRepository)  # signed requests, once each
     sandbox_charges = _Repository(SqlSandboxChargeRepository)  # the sandbox acquirer's own
+    routing = _Repository(SqlRoutingRepository)  # merchants' routing rules
+    attempts = _Repository(SqlAttemptRepository)  # routed payments' attempts
 
     def __init__(
         self, engine: AsyncEngine, gates: Sequence[FifoGate] = (), mode: Mode = Mode(True, False)

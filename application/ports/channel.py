@@ -36,10 +36,13 @@ class ChargeRequest:
     card: CardDetails | None = None
     token: str | None = None
     description: str | None = None
+    attempt_key: str | None = None  # a routed payment's attempt (docs/adr/0025)
 
     @property
     def idempotency_key(self) -> str:
-        return self.payment_no
+        """Per attempt: the channel refuses to charge one attempt twice, and a later
+        attempt on another channel is another charge there."""
+        return self.attempt_key or self.payment_no
 
 
 @dataclass(frozen=True, slots=True)

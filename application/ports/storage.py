@@ -20,6 +20,7 @@ from domain.money import Money
 from domain.operator import AuditEntry, Operator
 from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund, RefundStatus
+from domain.routing import Attempt, RoutingRule
 from domain.settlement import Settlement
 
 T = TypeVar("T")
@@ -206,6 +207,30 @@ class AuditRepository(Protocol):
         ...
 
 
+class RoutingRepository(Protocol):
+    async def get(self, merchant_id: str) -> builtins.list[RoutingRule]:
+        """The merchant's rules in order; none set is an empty list."""
+        ...
+
+    async def put(self, merchant_id: str, rules: builtins.list[RoutingRule], now: datetime) -> None:
+        """Replace the merchant's rules, all at once."""
+        ...
+
+
+class AttemptRepository(Protocol):
+    """A routed payment's attempts; a payment that names its channel has no rows."""
+
+    async def add(self, attempt: Attempt) -> None: ...
+
+    async def update(self, attempt: Attempt) -> None:
+        """Write the attempt's outcome and failure code."""
+        ...
+
+    async def of(self, payment_nos: builtins.list[str]) -> dict[str, builtins.list[Attempt]]:
+        """Each payment's attempts, oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without `commit()` rolls everything back.
 
@@ -232,6 +257,12 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepository: ...
+
+    @property
+    def routing(self) -> RoutingRepository: ...
+
+    @property
+    def attempts(self) -> AttemptRepository: ...
 
     @property
     def outbox(self) -> OutboxRepository: ...

@@ -88,7 +88,8 @@ class ReconcilePayments:
             try:
                 result = never_charged(
                     payment,
-                    await channel.query_charge(payment.payment_no, payment.channel_reference),
+                    # the current attempt's channel, under that attempt's key
+                    await channel.query_charge(payment.current_key, payment.channel_reference),
                 )
                 counts[(await self.charges.record(payment, result)).status.value] += 1
             except Exception:

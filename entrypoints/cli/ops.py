@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
+import msgspec
 from rich.progress import Progress
 
 from application.commands import CreateMerchantCommand, SettleCommand
 from application.errors import NotFound, Unavailable
-from application.views import settlement_view
+from application.views import routing_view, settlement_view
 from domain.errors import DomainError
 from domain.money import MAX_PAYMENT_MINOR_UNITS
 from domain.operator import Action
@@ -30,6 +32,7 @@ from entrypoints.cli.common import (
 )
 from entrypoints.composition import Services
 from entrypoints.container import upgrade
+from entrypoints.http.schemas import RoutingIn
 from entrypoints.master_key import check_master_key
 from entrypoints.settings import Settings
 from entrypoints.wiring import make_vault
@@ -148,6 +151,64 @@ def _set_active(
 
     title = "merchant enabled" if active else "merchant disabled"
     emit(run(work), as_json, lambda r: record_table(title, r))
+
+
+@merchants.group("routing")
+def routing() -> None:
+    """A merchant's routing rules: which channels take a payment that names none."""
+
+
+@routing.command("show")
+@click.argument("merchant_id")
+@json_option
+def show_routing(merchant_id: str, as_json: bool) -> None:
+    """The merchant's rules in order (none: PAYGATE_DEFAULT_ROUTE routes its payments)."""
+
+    async def work(s: Services) -> dict[str, Any]:
+        return routing_view(merchant_id, await s.get_routing(merchant_id))
+
+    emit(run(work), as_json, _routing_table)
+
+
+@routing.command("set")
+@click.argument("merchant_id")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False),
+              help="A JSON file: {\"rules\": [...]}, as the admin API takes.")
+@click.option("--rules", "text", help="The same JSON, given inline.")
+@operator_option
+@json_option
+def set_routing(
+    merchant_id: str, path: str | None, text: str | None, operator_name: str, as_json: bool
+) -> None:
+    """Replace the merchant's rules, all checked first: a bad one changes nothing."""
+    if (path is None) == (text is None):
+        raise click.UsageError("give the rules with exactly one of --file or --rules")
+    raw = Path(path).read_bytes() if path is not None else (text or "").encode()
+    try:
+        rules = msgspec.json.decode(raw, type=RoutingIn).to_rules()
+    except msgspec.DecodeError as error:
+        raise click.UsageError(f"the rules are not {{\"rules\": [...]}}: {error}") from None
+
+    async def work(s: Services) -> dict[str, Any]:
+        actor = await s.identify_operator.by_name(operator_name)
+        return routing_view(merchant_id, await s.set_routing(merchant_id, rules, actor=actor))
+
+    emit(run(work), as_json, _routing_table)
+
+
+def _routing_table(view: dict[str, Any]) -> Any:
+    rows = [
+        (n, r["currency"] or "any",
+         f"[{_bound(r['min_amount'], '0')}, {_bound(r['max_amount'], 'no limit')})",
+         r["card_brand"] or "any", " > ".join(r["channels"]))
+        for n, r in enumerate(view["rules"], 1)
+    ]
+    columns = ("#", "currency", "amount", "card_brand", "channels")
+    return table_of(f"routing of {view['merchant_id']}", columns, rows)
+
+
+def _bound(value: int | None, absent: str) -> str:
+    return absent if value is None else str(value)
 
 
 def _yesterday() -> date:

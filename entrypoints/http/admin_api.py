@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from application.commands import (
@@ -20,7 +20,7 @@ from application.commands import (
 from application.errors import ValidationFailed
 from application.pagination import decode_cursor, encode_cursor
 from application.ports.storage import AuditQuery
-from application.views import audit_view, payment_view, settlement_view
+from application.views import audit_view, payment_view, routing_view, settlement_view
 from domain.operator import BOOTSTRAP, Actor
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.holds import hold_handlers
@@ -35,6 +35,8 @@ from entrypoints.http.schemas import (
     PaymentOut,
     RefundOut,
     ReviewIn,
+    RoutingIn,
+    RoutingOut,
     SettleIn,
     SettlementList,
 )
@@ -145,6 +147,28 @@ def admin_router(services: ApiServices) -> Router:
         return await run_post(request, services, idempotency_scope(actor), 200, produce)
 
     @get(
+        "/merchants/{merchant_id:str}/routing",
+        summary="A merchant's routing rules, in order",
+        responses=ERROR_RESPONSES,
+    )
+    async def get_routing(merchant_id: FromPath[str]) -> Response[RoutingOut]:
+        rules = await services.use_cases.get_routing(merchant_id)
+        return json_response(routing_view(merchant_id, rules))
+
+    @put(
+        "/merchants/{merchant_id:str}/routing",
+        status_code=200,
+        summary="Replace a merchant's routing rules (all checked, or none kept)",
+        responses=ERROR_RESPONSES,
+    )
+    async def set_routing(
+        request: Request[Any, Any, Any], merchant_id: FromPath[str], data: JSONBody[RoutingIn]
+    ) -> Response[RoutingOut]:
+        kept = await services.use_cases.set_routing(merchant_id, data.to_rules(),
+                                                     actor=operator_of(request))
+        return json_response(routing_view(merchant_id, kept))
+
+    @get(
         "/settlements",
         summary="List settlements",
         responses=ERROR_RESPONSES,
@@ -188,6 +212,8 @@ def admin_router(services: ApiServices) -> Router:
             settle,
             list_settlements,
             list_audit,
+            get_routing,
+            set_routing,
         ],
         security=[{"adminToken": []}],
     )

@@ -22,12 +22,14 @@ from entrypoints.http.errors import ApiError
 ADMIN_ROUTES: dict[str, Role] = {
     "GET /admin/v1/settlements": Role.VIEWER,
     "GET /admin/v1/audit": Role.VIEWER,
+    "GET /admin/v1/merchants/{merchant_id}/routing": Role.VIEWER,
     "POST /admin/v1/payments/{payment_no}/review": Role.OPERATOR,
     "POST /admin/v1/payments/{payment_no}/refunds": Role.OPERATOR,
     "POST /admin/v1/payments/{payment_no}/capture": Role.OPERATOR,
     "POST /admin/v1/payments/{payment_no}/cancel": Role.OPERATOR,
     "POST /admin/v1/merchants": Role.ADMIN,
     "POST /admin/v1/settlements": Role.ADMIN,
+    "PUT /admin/v1/merchants/{merchant_id}/routing": Role.ADMIN,
 }
 
 TokenLookup = Callable[[str], Awaitable[Actor | None]]

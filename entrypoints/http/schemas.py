@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from domain.routing import RoutingRule
+
 Text = Annotated[str, Meta(max_length=500)]
 Url = Annotated[str, Meta(max_length=2048, pattern=r"^https?://[^\s]+$")]
 Metadata = Annotated[
@@ -37,8 +39,8 @@ class CreatePaymentIn(_In):
     order_no: Annotated[str, Meta(min_length=1, max_length=64)]
     amount: int
     currency: Annotated[str, Meta(max_length=8)]
-    channel: Annotated[str, Meta(max_length=32)]
     payment_method: CardIn
+    channel: Annotated[str, Meta(max_length=32)] | None = None  # None: routed
     customer: CustomerIn | None = None
     description: Text | None = None
     notify_url: Url | None = None
@@ -86,6 +88,13 @@ class CardOut(Struct):
     last4: str
 
 
+class AttemptOut(Struct):
+    channel: str
+    outcome: str  # pending | succeeded | failed | unknown
+    failure_code: str | None
+    started_at: str
+
+
 class PaymentOut(Struct):
     payment_no: str
     order_no: str
@@ -106,6 +115,7 @@ class PaymentOut(Struct):
     amount_captured: int
     capture_before: str | None
     cancellation_reason: str | None
+    attempts: list[AttemptOut]
     created_at: str
     updated_at: str
 
@@ -166,6 +176,43 @@ class AuditEntryOut(Struct):
 class AuditPage(Struct):
     data: list[AuditEntryOut]
     next_cursor: str | None
+
+
+class RoutingRuleIn(_In):
+    """A rule: `null` (or absent) matches anything; amounts in minor units,
+    `min_amount` inclusive and `max_amount` exclusive."""
+
+    channels: list[Annotated[str, Meta(max_length=32)]]
+    currency: Annotated[str, Meta(max_length=8)] | None = None
+    min_amount: int | None = None
+    max_amount: int | None = None
+    card_brand: Annotated[str, Meta(max_length=16)] | None = None
+
+
+class RoutingIn(_In):
+    rules: list[RoutingRuleIn]
+
+    def to_rules(self) -> list[RoutingRule]:
+        """As the domain checks them (`SetRouting`): nothing is checked here but types."""
+        return [
+            RoutingRule(channels=tuple(r.channels), currency=r.currency,
+                        min_amount=r.min_amount, max_amount=r.max_amount,
+                        card_brand=r.card_brand)
+            for r in self.rules
+        ]
+
+
+class RoutingRuleOut(Struct):
+    currency: str | None
+    min_amount: int | None
+    max_amount: int | None
+    card_brand: str | None
+    channels: list[str]
+
+
+class RoutingOut(Struct):
+    merchant_id: str
+    rules: list[RoutingRuleOut]
 
 
 class MerchantCreatedOut(Struct):

@@ -150,6 +150,8 @@ OPERATIONS = [
     ("GET", "/admin/v1/settlements"),
     ("POST", "/admin/v1/settlements"),
     ("GET", "/admin/v1/audit"),
+    ("GET", "/admin/v1/merchants/{merchant_id}/routing"),
+    ("PUT", "/admin/v1/merchants/{merchant_id}/routing"),
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
     ("HEAD", "/health/live"),
@@ -275,7 +277,7 @@ def test_every_admin_route_in_the_document_needs_the_token(
 ) -> None:
     admin = [(m, p) for m, p in OPERATIONS if p.startswith("/admin/")]
     for method, template in admin:
-        path = template.format(payment_no="pay_x")
+        path = template.format(payment_no="pay_x", merchant_id="mch_x")
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -283,7 +285,7 @@ def test_every_admin_route_in_the_document_needs_the_token(
         response = call(target, method, path, headers, raw)
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["error"]["code"] == "unauthenticated"
-    assert len(admin) == 7
+    assert len(admin) == 9
 
 
 @pytest.mark.parametrize("digits", [13, 400, 5_000])

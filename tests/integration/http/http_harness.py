@@ -31,8 +31,10 @@ from adapters.persistence.schema import (
     operators,
     orders,
     outbox,
+    payment_attempts,
     payments,
     refunds,
+    routing_rules,
     settlements,
     webhook_deliveries,
     webhook_endpoints,
@@ -66,6 +68,8 @@ COUNTED_TABLES = {
     "webhook_deliveries": webhook_deliveries,
     "operators": operators,
     "audit_log": audit_log,
+    "payment_attempts": payment_attempts,
+    "routing_rules": routing_rules,
 }
 
 

@@ -64,6 +64,15 @@ async def _settlements(api: Api, keys: Keys, clock: FakeClock) -> Request:
     return "GET", f"/admin/v1/settlements?merchant_id={keys.merchant_id}", None
 
 
+async def _routing(api: Api, keys: Keys, clock: FakeClock) -> Request:
+    return "GET", f"/admin/v1/merchants/{keys.merchant_id}/routing", None
+
+
+async def _set_routing(api: Api, keys: Keys, clock: FakeClock) -> Request:
+    return "PUT", f"/admin/v1/merchants/{keys.merchant_id}/routing", {
+        "rules": [{"currency": "USD", "channels": ["sandbox"]}]}
+
+
 async def _audit(api: Api, keys: Keys, clock: FakeClock) -> Request:
     return "GET", "/admin/v1/audit?actor=bootstrap", None
 
@@ -73,12 +82,14 @@ async def _audit(api: Api, keys: Keys, clock: FakeClock) -> Request:
 ROUTES: dict[str, tuple[Setup, str | None]] = {
     "GET /admin/v1/settlements": (_settlements, None),
     "GET /admin/v1/audit": (_audit, None),
+    "GET /admin/v1/merchants/{merchant_id}/routing": (_routing, None),
     "POST /admin/v1/payments/{payment_no}/review": (_in_review, "payment.review"),
     "POST /admin/v1/payments/{payment_no}/refunds": (_paid, "payment.refund"),
     "POST /admin/v1/payments/{payment_no}/capture": (_capture, "payment.capture"),
     "POST /admin/v1/payments/{payment_no}/cancel": (_cancel, "payment.cancel"),
     "POST /admin/v1/merchants": (_new_merchant, "merchant.create"),
     "POST /admin/v1/settlements": (_yesterdays_business, "settlement.run"),
+    "PUT /admin/v1/merchants/{merchant_id}/routing": (_set_routing, "merchant.routing"),
 }
 
 

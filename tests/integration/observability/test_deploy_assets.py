@@ -34,6 +34,7 @@ def exported() -> tuple[frozenset[str], set[str]]:
     metrics.observe_http("GET", "/ping", 200, 0.01, 0, 10)
     metrics.record_payment("success", "sandbox", "USD", 0.1, 1.0)
     metrics.record_refund("success", "USD", 0.1, 1.0)
+    metrics.record_failover("sandbox", "backup", "not_sent")
     labels = {name for family in metrics.registry.collect() for sample in family.samples
               for name in sample.labels}
     return metrics.exported_names(), labels
@@ -87,7 +88,14 @@ def test_the_contract_alerts_and_the_feeds_have_their_threshold_duration_and_sev
         "HighHTTPErrorRate": (0.01, "5m", "critical"),
         "HighOutboxLag": (60.0, "5m", "warning"),
         "AuthorizationsExpiringUncaptured": (0.01, "10m", "warning"),
+        "PaymentFailoverRateHigh": (0.05, "10m", "warning"),
     }
+
+
+def test_the_dashboard_shows_the_channels_share_and_the_failovers() -> None:
+    queries = dashboard_queries()
+    assert any("sum by (channel) (rate(payment_gateway_payment_total" in q for q in queries)
+    assert any("payment_gateway_failover_total" in q and "from_channel" in q for q in queries)
 
 
 def test_the_dashboard_shows_captures_and_expiries() -> None:

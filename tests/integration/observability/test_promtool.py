@@ -26,7 +26,7 @@ from observability.metrics import Metrics
 def test_alert_rules_are_valid(promtool: str) -> None:
     result = run_promtool(promtool, "check", "rules", "alerts.yml", cwd=DEPLOY / "prometheus")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 6 rules found" in result.stdout
+    assert "SUCCESS: 7 rules found" in result.stdout
 
 
 def test_every_alert_fires_on_bad_traffic_and_stays_silent_on_good(promtool: str) -> None:
@@ -151,7 +151,7 @@ def test_the_alert_tests_fail_on_a_nearby_threshold_or_duration(
     and at each `for`, make alerts_test.yml fail on any of these edits of alerts.yml."""
     assert _alert_tests_pass(promtool, tmp_path / "unchanged", load_yaml("prometheus/alerts.yml"))
     mutations = _mutations()
-    assert len(mutations) == 6 * 4 + 1
+    assert len(mutations) == 7 * 4 + 1
 
     def passes(numbered: tuple[int, tuple[str, Mutation]]) -> bool:
         number, (alert, mutation) = numbered

@@ -42,6 +42,8 @@ TABLES = {
     "operators",
     "audit_log",
     "sandbox_charges",
+    "routing_rules",
+    "payment_attempts",
 }
 
 

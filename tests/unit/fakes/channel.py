@@ -175,8 +175,8 @@ class FakeChannel:
         reference = f"ch_{request.payment_no}"
         if reply is None:
             reply = ChargeResult(Outcome.SUCCEEDED, reference)
-        self.charge_truth.setdefault(
-            request.payment_no, _truth(reply, ChargeResult(Outcome.SUCCEEDED, reference))
+        self.charge_truth.setdefault(  # per attempt: what the reconciler asks by
+            request.idempotency_key, _truth(reply, ChargeResult(Outcome.SUCCEEDED, reference))
         )
         if self.before_answer is not None:
             await self.before_answer(request)

@@ -87,6 +87,8 @@ class Gateway:
     channel: FakeChannel = field(init=False)
     merchants: dict[str, NewMerchant] = field(default_factory=dict)
     trace_id: str | None = None  # what the audit trail records as the current trace
+    others: dict[str, FakeChannel] = field(default_factory=dict)  # channels besides sandbox
+    default_route: tuple[str, ...] = ("sandbox",)
     _orders: count[int] = field(default_factory=lambda: count(1))
 
     def __post_init__(self) -> None:
@@ -101,7 +103,11 @@ class Gateway:
 
     @property
     def channels(self) -> dict[str, FakeChannel]:
-        return {self.channel.name: self.channel}
+        return {self.channel.name: self.channel, **self.others}
+
+    def add_channel(self, name: str) -> FakeChannel:
+        self.others[name] = FakeChannel(name, db=self.db)
+        return self.others[name]
 
     @property
     def charge_recorder(self) -> ChargeRecorder:
@@ -133,6 +139,7 @@ class Gateway:
             destinations=self.destinations,
             idempotency_store=self.idempotency_store,
             trace_id=lambda: self.trace_id,
+            default_route=self.default_route,
         )
 
     @property

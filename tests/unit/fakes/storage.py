@@ -30,6 +30,7 @@ from application.ports.events import (
     WebhookDelivery,
 )
 from application.ports.storage import (
+    AttemptRepository,
     AuditQuery,
     AuditRepository,
     Cursor,
@@ -41,6 +42,7 @@ from application.ports.storage import (
     PaymentRepository,
     RefundQuery,
     RefundRepository,
+    RoutingRepository,
     SettlementRepository,
 )
 from domain.errors import DuplicateOrder
@@ -50,6 +52,7 @@ from domain.money import Money
 from domain.operator import AuditEntry, Operator
 from domain.payment import ENDED_UNPAID, UNRESOLVED, Payment, PaymentStatus
 from domain.refund import Refund, RefundStatus
+from domain.routing import Attempt, RoutingRule
 from domain.settlement import Settlement
 from domain.webhook_endpoint import WebhookEndpoint
 from tests.unit.fakes.events import (
@@ -65,7 +68,8 @@ LOCK_WAIT = 5.0  # seconds: longer only when a unit waits for a lock its own tas
 
 def _copy_payment(payment: Payment) -> Payment:
     """As a row would give it back: its moves were announced, or rolled back, with it."""
-    return dataclasses.replace(payment, metadata=dict(payment.metadata), unannounced=[])
+    return dataclasses.replace(payment, metadata=dict(payment.metadata), unannounced=[],
+                               attempts=[dataclasses.replace(a) for a in payment.attempts])
 
 
 def _page(rows: list[Row], key: str, cursor: Cursor | None, limit: int) -> Page[Row]:
@@ -101,6 +105,8 @@ class FakeDatabase:
     last_sequences: dict[str, int] = field(default_factory=dict)
     endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    routing: dict[str, list[RoutingRule]] = field(default_factory=dict)
+    attempts: dict[tuple[str, int], Attempt] = field(default_factory=dict)
     entries_written: int = 0  # the outbox's own id counter
     commits: int = 0
     down: bool = False
@@ -172,10 +178,13 @@ class _Staged:
         self.endpoints: dict[str, WebhookEndpoint] = {}
         self.deliveries: dict[str, WebhookDelivery] = {}
         self.deliveries_removed: set[str] = set()
+        self.routing: dict[str, list[RoutingRule]] = {}
+        self.attempts: dict[tuple[str, int], Attempt] = {}
 
     def __bool__(self) -> bool:
         staged = (self.payments, self.refunds, self.postings, self.settlements, self.merchants,
-                  self.operators, self.audit)
+                  self.operators, self.audit,
+                  self.routing, self.attempts)
         feed = (self.outbox, self.outbox_removed, self.events, self.events_removed,
                 self.last_sequences, self.endpoints, self.deliveries, self.deliveries_removed)
         return any(staged) or any(feed)
@@ -509,6 +518,44 @@ class FakeAuditRepository:
         return Page(items, Cursor(items[-1].created_at, items[-1].entry_id) if more else None)
 
 
+class FakeRoutingRepository:
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    async def get(self, merchant_id: str) -> builtins.list[RoutingRule]:
+        return list({**self._db.routing, **self._staged.routing}.get(merchant_id, []))
+
+    async def put(self, merchant_id: str, rules: builtins.list[RoutingRule], now: datetime) -> None:
+        self._staged.routing[merchant_id] = list(rules)
+
+
+class FakeAttemptRepository:
+    """Attempt rows; on commit each is copied into its payment too, as a read joins them."""
+
+    def __init__(self, db: FakeDatabase, staged: _Staged) -> None:
+        self._db, self._staged = db, staged
+
+    async def add(self, attempt: Attempt) -> None:
+        key = (attempt.payment_no, attempt.seq)
+        if key in self._db.attempts or key in self._staged.attempts:
+            raise AssertionError(f"attempt {key} inserted twice")
+        self._staged.attempts[key] = dataclasses.replace(attempt)
+
+    async def update(self, attempt: Attempt) -> None:
+        key = (attempt.payment_no, attempt.seq)
+        if key not in self._db.attempts and key not in self._staged.attempts:
+            raise AssertionError(f"attempt {key} updated before it was written")
+        self._staged.attempts[key] = dataclasses.replace(attempt)
+
+    async def of(self, payment_nos: builtins.list[str]) -> dict[str, builtins.list[Attempt]]:
+        rows = {**self._db.attempts, **self._staged.attempts}
+        found: dict[str, builtins.list[Attempt]] = {}
+        for (payment_no, _), attempt in sorted(rows.items()):
+            if payment_no in payment_nos:
+                found.setdefault(payment_no, []).append(dataclasses.replace(attempt))
+        return found
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase, *, read_only: bool) -> None:
         self._db, self.read_only = db, read_only
@@ -525,6 +572,8 @@ class FakeUnitOfWork:
         self.events: EventRepository = FakeEventRepository(db, self._staged)
         self.endpoints: EndpointRepository = FakeEndpointRepository(db, self._staged)
         self.deliveries: DeliveryRepository = FakeDeliveryRepository(db, self._staged)
+        self.routing: RoutingRepository = FakeRoutingRepository(db, self._staged)
+        self.attempts: AttemptRepository = FakeAttemptRepository(db, self._staged)
         self._joined_writes: list[Callable[[], object]] = []
 
     async def _lock(self, key: str) -> None:
@@ -584,6 +633,14 @@ class FakeUnitOfWork:
         db.merchants.update(staged.merchants)
         db.operators.update(staged.operators)
         db.audit.extend(staged.audit)
+        db.routing.update(staged.routing)
+        db.attempts.update(staged.attempts)
+        for (payment_no, seq), attempt in sorted(staged.attempts.items()):
+            held = db.payments[payment_no].attempts
+            if len(held) >= seq:
+                held[seq - 1] = dataclasses.replace(attempt)
+            else:
+                held.append(dataclasses.replace(attempt))
         for entry in staged.outbox:
             db.entries_written += 1
             db.outbox[db.entries_written] = dataclasses.replace(entry, entry_id=db.entries_written)

@@ -106,3 +106,29 @@ async def test_settlement_is_timed_and_traced(
     assert count(metrics, "payment_gateway_payment_duration_seconds_count",
                  operation="process_settlement", status="success") == 1
     assert spans.named("ProcessSettlement").attributes["settlement.count"] == len(settlements)
+
+
+async def test_a_routed_payment_shows_each_attempt_as_a_child_span_and_counts_its_failover(
+    gateway: Gateway, merchant_id: str, spans: Spans, metrics: Metrics
+) -> None:
+    from application.ports.channel import ChargeResult, Outcome
+    from domain.routing import RoutingRule
+    from entrypoints.composition import compose
+    from entrypoints.telemetry import Telemetry
+
+    gateway.add_channel("backup")
+    gateway.channel.script_charges(
+        ChargeResult(Outcome.FAILED, None, "channel_unavailable", "refused"))
+    await gateway.services.set_routing(merchant_id, [RoutingRule(channels=("sandbox", "backup"))])
+    services = compose(gateway.ports, Telemetry(metrics, spans.provider))
+
+    payment = await services.create_payment(gateway.payment_command(merchant_id, channel=None))
+
+    root = spans.named("CreatePayment")
+    attempts = [s for s in spans.finished() if s.name == "ChannelPayment"]
+    assert [s.attributes["channel.name"] for s in attempts] == ["sandbox", "backup"]
+    assert {s.parent.span_id for s in attempts} == {root.context.span_id}
+    assert attempts[1].attributes["attempt_key"] == f"{payment.payment_no}.2"
+    assert "attempt_key" not in attempts[0].attributes
+    assert count(metrics, "payment_gateway_failover_total", from_channel="sandbox",
+                 to_channel="backup", reason="not_sent") == 1.0

@@ -285,7 +285,7 @@ def test_every_admin_route_in_the_document_needs_the_token(
         response = call(target, method, path, headers, raw)
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["error"]["code"] == "unauthenticated"
-    assert len(admin) == 9
+    assert len(admin) == 10
 
 
 @pytest.mark.parametrize("digits", [13, 400, 5_000])

@@ -90,10 +90,11 @@ class ChargeRecorder:
             if not apply_charge_result(payment, result, self.clock):
                 return False
             await uow.payments.update(payment)
-            ended = payment.end_attempt(AttemptOutcome(result.outcome.value),
-                                        result.failure_code)
-            if ended is not None:  # a routed payment's attempt (docs/adr/0025)
-                await uow.attempts.update(ended)
+            if payment.attempt:  # a routed payment's attempt row (docs/adr/0025)
+                ended = payment.end_attempt(AttemptOutcome(result.outcome.value),
+                                            result.failure_code)
+                if ended is not None:
+                    await uow.attempts.update(ended)
             if payment.status is PaymentStatus.SUCCEEDED:
                 await uow.ledger.append([capture_posting(payment, payment.updated_at)])
             await announce_payment(uow, self.ids, payment, payment.updated_at)

@@ -95,7 +95,7 @@ def main() -> None:
         f"{label}{obs}": [] for obs in settings for label, _ in codes}
     for _ in range(args.repeats):
         for obs in settings:
-            for label, code in (codes if obs != "none" else codes[-1:]):
+            for label, code in codes:
                 counted = (instructions(args.db, obs, args.large, args.set, code)
                            - instructions(args.db, obs, args.small, args.set, code))
                 name = f"{label}{obs}"

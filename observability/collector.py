@@ -281,6 +281,9 @@ class SharedDirectory:
         self._own = self.path / f"{TOTALS_PREFIX}{self.pid}.db"
         self._fd: int | None = None
         self._sequence = 0
+        # each worker's totals as last read whole: a file caught mid-write (its writer
+        # descheduled between its header writes) counts these, so a counter never goes back
+        self._last_read: dict[Path, Totals] = {}
 
     def own_totals(self) -> Totals | None:
         """What an earlier process with this pid left (pids are reused), if anything."""
@@ -321,6 +324,10 @@ class SharedDirectory:
         for file in sorted(self.path.glob(f"{TOTALS_PREFIX}*.db")):
             data = read_consistent(file)
             totals = None if data is None else self._decode_totals(data)
+            if totals is None:
+                totals = self._last_read.get(file)
+            else:
+                self._last_read[file] = totals
             if totals is not None:
                 yield totals
 

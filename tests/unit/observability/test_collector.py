@@ -195,3 +195,20 @@ def test_a_write_left_half_done_is_not_read(tmp_path: Path) -> None:
     data[0] |= 1  # the sequence odd: a writer died mid-write
     own.write_bytes(bytes(data))
     assert list(SharedDirectory(str(tmp_path), 10).all_totals()) == []
+
+
+def test_a_worker_caught_mid_write_counts_what_was_last_read_from_it(tmp_path: Path) -> None:
+    """A counter never goes back: a scrape that finds another worker's file mid-write
+    (that worker descheduled between its two header writes) keeps its last totals."""
+    (first, first_dir), (second, second_dir) = worker(tmp_path, 1), worker(tmp_path, 2)
+    first.counters[0].labels("ok").inc(2)
+    second.counters[0].labels("ok").inc(3)
+    first_dir.write_totals(first)
+    registry = collected(second, second_dir)
+    assert registry.get_sample_value("c_total", {"status": "ok"}) == 5
+    own = tmp_path / "paygate_totals_1.db"
+    data = bytearray(own.read_bytes())
+    data[0] |= 1  # the first worker is between its two header writes
+    own.write_bytes(bytes(data))
+
+    assert collected(second, second_dir).get_sample_value("c_total", {"status": "ok"}) == 5

@@ -52,6 +52,21 @@ class ReadOnlyViolation(RuntimeError):
     """A statement that writes, sent through a read-only unit of work."""
 
 
+class SecondWriteRefused(RuntimeError):
+    """A second statement that writes, sent through a single-statement unit of work, whose
+    first may already have committed on its own."""
+
+
+class OneWrite:
+    """The write budget of a single-statement unit of work, shared by its repositories:
+    one statement that writes; reads before and after it are free."""
+
+    __slots__ = ("spent",)
+
+    def __init__(self) -> None:
+        self.spent = False
+
+
 class DriverResult:
     """The part of SQLAlchemy's `CursorResult` that the repositories use."""
 
@@ -72,11 +87,11 @@ class DriverResult:
 
 async def execute(
     conn: Any, dialect: Dialect, statement: Executable, params: Params = None,
-    *, writable: bool = True,
+    *, writable: bool | OneWrite = True,
 ) -> DriverResult:
     """Run `statement` on `conn` (asyncpg's connection, or the `sqlite3` one of a SQLite
     unit: `statements_on`), as `AsyncConnection.execute` would; `writable=False` refuses a
-    statement that writes before it is sent."""
+    statement that writes before it is sent, and a spent `OneWrite` a second one."""
     batch: Sequence[dict[str, Any]] | None
     first: dict[str, Any] | None
     if isinstance(params, Sequence):
@@ -84,8 +99,13 @@ async def execute(
     else:
         batch, first = None, params
     prepared = driver_statement(statement, tuple(first) if first else (), dialect)
-    if not writable and prepared.writes:
-        raise ReadOnlyViolation(f"cannot write in a read-only transaction: {prepared.verb}")
+    if prepared.writes and writable is not True:
+        if writable is False:
+            raise ReadOnlyViolation(f"cannot write in a read-only transaction: {prepared.verb}")
+        if writable.spent:
+            raise SecondWriteRefused(
+                f"a single-statement unit of work has one statement that writes: {prepared.verb}")
+        writable.spent = True
     on_sqlite = isinstance(conn, sqlite3.Connection)
     watched = type(conn) is _Watched
     if watched:
@@ -236,7 +256,9 @@ __all__ = [
     "DRIVER_ERRORS",
     "DriverResult",
     "DriverStatement",
+    "OneWrite",
     "ReadOnlyViolation",
+    "SecondWriteRefused",
     "SqliteTransaction",
     "close",
     "control",

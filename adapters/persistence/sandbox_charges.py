@@ -39,9 +39,9 @@ class SqlSandboxChargeRepository(Repository):
 
 
 class SqlSandboxCharges:
-    """The record in a unit of work of its own, on the driver connection: through
-    SQLAlchemy's autocommitted connection the same INSERT cost about twice as much (as the
-    spent signature's did, docs/adr/0023)."""
+    """The record in a single-statement unit of work on the driver connection (one round
+    trip on PostgreSQL, docs/adr/0033): through SQLAlchemy's autocommitted connection the
+    same INSERT cost about twice as much (as the spent signature's did, docs/adr/0023)."""
 
     def __init__(self, uow: SqlUnitOfWorkFactory) -> None:
         self._uow = uow
@@ -57,7 +57,7 @@ class SqlSandboxCharges:
             "capture_before": result.capture_before,
             "created_at": now,
         }
-        async with self._uow() as unit:
+        async with self._uow(single_statement=True) as unit:
             await unit.sandbox_charges.record(row)
             await unit.commit()
 

@@ -3,9 +3,10 @@
 One row per merchant and signature (its SHA-256: a signature is never stored), claimed
 with a single INSERT ... ON CONFLICT DO NOTHING that only one process can win; the row
 lives as long as the signature's timestamp is accepted and is pruned after that
-(docs/adr/0023). The claim runs in a unit of work, on the driver connection: through
-SQLAlchemy's connection (`Autocommit`) the same INSERT cost 2.5 times the instructions,
-a third of a payment's. A request that carries an
+(docs/adr/0023). The claim runs in a single-statement unit of work on the driver
+connection (one round trip on PostgreSQL, docs/adr/0033): through SQLAlchemy's connection
+(`Autocommit`) the same INSERT cost 2.5 times the instructions, a third of a payment's.
+A request that carries an
 Idempotency-Key records it: sending the same bytes with the same key again is that key's
 replay, not a new request, while the same bytes with another key (the header is not
 signed) are refused.
@@ -68,7 +69,7 @@ class SqlUsedSignatures:
             "idempotency_key": idempotency_key,
             "expires_at": expires_at,
         }
-        async with self._uow() as unit:
+        async with self._uow(single_statement=True) as unit:
             if await unit.used_signatures.claim(row):
                 await unit.commit()
                 return True

@@ -39,7 +39,7 @@ class Repository:
         conn: AsyncConnection | None,
         dialect: Dialect | None = None,
         on_driver: Any = None,
-        writable: bool = True,
+        writable: bool | driver.OneWrite = True,
     ) -> None:
         """On `conn`, or (`conn=None`) on the driver connection `on_driver` of `dialect`."""
         if conn is not None:
@@ -50,7 +50,7 @@ class Repository:
         self._driver, self._writable = on_driver, writable
 
     @classmethod
-    def on_driver(cls, dialect: Dialect, on: Any, writable: bool = True) -> Self:
+    def on_driver(cls, dialect: Dialect, on: Any, writable: bool | driver.OneWrite = True) -> Self:
         return cls(None, dialect, on, writable)
 
     @property
@@ -67,7 +67,8 @@ class Repository:
         except Exception as error:
             if is_unavailable(error):
                 raise unavailable(error, "running a statement") from error
-            if is_failure(error) and not isinstance(error, driver.ReadOnlyViolation):
+            if is_failure(error) and not isinstance(
+                    error, (driver.ReadOnlyViolation, driver.SecondWriteRefused)):
                 # not SQLAlchemy's nor the driver's error classes: the statement failed
                 # around the driver, its transaction is lost (docs/adr/0028)
                 raise as_unavailable(error, "running a statement") from error

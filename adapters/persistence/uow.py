@@ -10,7 +10,9 @@ A write unit on SQLite first queues at the process's `WriteGate`, then takes the
 database's write lock at BEGIN (docs/adr/0005); a read-only unit takes a snapshot and,
 on PostgreSQL, runs as a READ ONLY transaction. A read-only unit without a snapshot (one
 lookup) runs its statement with no BEGIN or ROLLBACK round trips. Read-only units refuse
-any statement that would write before it is sent.
+any statement that would write before it is sent. A single-statement unit writes one
+statement, which on PostgreSQL commits on its own, with no BEGIN or COMMIT round trips;
+it refuses a second write (docs/adr/0033).
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ from adapters.persistence.sql import Repository
 
 @dataclass(frozen=True, slots=True)
 class Mode:
-    transaction: bool  # False: a lookup, its statement committing on its own
+    transaction: bool  # False: each statement commits on its own (a lookup, a single write)
     read_only: bool
+    single_statement: bool = False  # one statement that writes, and no more
 
 
 R = TypeVar("R", bound=Repository)
@@ -108,15 +111,19 @@ class SqlUnitOfWork:
         self._statements_on: Any = None  # asyncpg's, or the sqlite3 one under aiosqlite's
         self._transaction: Any = None  # open: neither committed nor rolled back yet
         self._started: Any = None  # the unit's transaction, open or not, until it ends
+        # what its repositories may write: nothing, anything, or one statement in all
+        self._writable: bool | driver.OneWrite = not mode.read_only
 
     def repository(self, kind: type[R]) -> R:
         """A repository of `kind` on this open unit's connection (what its attributes
         `payments`, `refunds`... make the first time they are read)."""
         if self._pooled is None:
             raise RuntimeError(_NOT_OPEN)
-        return kind(None, self._engine.dialect, self._statements_on, not self._mode.read_only)
+        return kind(None, self._engine.dialect, self._statements_on, self._writable)
 
     async def __aenter__(self) -> Self:
+        if self._mode.single_statement:
+            self._writable = driver.OneWrite()
         try:
             for gate in self._gates:  # the writers' queue first, then a connection's turn
                 await gate.__aenter__()
@@ -254,8 +261,21 @@ class SqlUnitOfWorkFactory:
         self._reader_gates = (turns,) if turns is not None else ()
         # behind a transaction pooler a lookup has its transaction too (engine's module doc)
         self._always_transaction = transaction_setup(engine) is not None
+        self._sqlite = engine.dialect.name == "sqlite"
 
-    def __call__(self, *, read_only: bool = False, snapshot: bool = True) -> SqlUnitOfWork:
+    def __call__(
+        self, *, read_only: bool = False, snapshot: bool = True, single_statement: bool = False
+    ) -> SqlUnitOfWork:
+        """A unit that writes (the default) or reads (`read_only`, with a snapshot or, for
+        one lookup, without: `snapshot=False`); `single_statement` writes one statement,
+        committing on its own where that costs no more than its transaction: PostgreSQL,
+        not behind a transaction pooler. SQLite keeps the transaction, so that the commit
+        and its fsync run on aiosqlite's thread, not on the event loop's."""
+        if single_statement:
+            if read_only:
+                raise ValueError("a single-statement unit writes one statement")
+            return SqlUnitOfWork(self._engine, self._writer_gates, Mode(
+                self._always_transaction or self._sqlite, False, single_statement=True))
         if not (read_only or snapshot):
             raise ValueError("a unit of work that writes always has its transaction")
         gates = self._reader_gates if read_only else self._writer_gates

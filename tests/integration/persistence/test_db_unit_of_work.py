@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import engine as sqlalchemy_async_engine
 
-from adapters.persistence import SqlUnitOfWorkFactory
+from adapters.persistence import SqlUnitOfWorkFactory, driver
 from adapters.persistence.driver import ReadOnlyViolation
 from application.errors import Unavailable
 from application.ports.storage import PaymentQuery
@@ -408,3 +408,73 @@ async def test_on_postgres_the_next_unit_takes_the_connection_idle_longest(
     # firewall or proxy to drop it unnoticed (LIFO measured no faster on PostgreSQL).
     returned, taken = await _three_connections_handed_back_then_one_unit(engine, uow_factory)
     assert taken == [returned[0]]
+
+
+async def _verbs_of_a_single_statement_unit(
+    uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch, merchant_id: str,
+) -> list[str]:
+    sent: list[str] = []
+    control = driver.control
+
+    async def counted_control(conn: Any, call: Any, verb: str) -> Any:
+        sent.append(verb)
+        return await control(conn, call, verb)
+
+    monkeypatch.setattr(driver, "control", counted_control)
+    async with uow_factory(single_statement=True) as uow:
+        await uow.merchants.add(merchant(merchant_id))
+        await uow.commit()
+    monkeypatch.undo()
+    return sent
+
+
+@only_postgres
+async def test_a_single_statement_unit_on_postgres_commits_its_statement_alone(
+    uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One round trip instead of BEGIN, the statement and COMMIT (docs/adr/0033)."""
+    assert await _verbs_of_a_single_statement_unit(uow_factory, monkeypatch, "mer_1") == []
+    async with uow_factory(read_only=True) as reader:
+        assert await reader.merchants.get("mer_1") is not None
+
+
+@only_sqlite
+async def test_a_single_statement_unit_on_sqlite_keeps_its_transaction(
+    uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its COMMIT (and fsync) runs on aiosqlite's thread, not on the event loop's, as an
+    autocommitted statement would."""
+    sent = await _verbs_of_a_single_statement_unit(uow_factory, monkeypatch, "mer_1")
+    assert sent == ["BEGIN", "COMMIT"]
+    async with uow_factory(read_only=True) as reader:
+        assert await reader.merchants.get("mer_1") is not None
+
+
+async def test_a_single_statement_unit_refuses_a_second_write(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """Its first write may have committed on its own: a second would leave half of the
+    work written, so it is refused before it is sent, on both databases."""
+    async with uow_factory(single_statement=True) as uow:
+        await uow.merchants.add(merchant("mer_1"))
+        with pytest.raises(driver.SecondWriteRefused, match="one statement that writes"):
+            await uow.merchants.add(merchant("mer_2"))
+        await uow.commit()
+    async with uow_factory(read_only=True) as reader:
+        assert await reader.merchants.get("mer_2") is None
+
+
+async def test_a_single_statement_unit_may_read_after_its_write(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory(single_statement=True) as uow:
+        await uow.merchants.add(merchant("mer_1"))
+        assert await uow.merchants.get("mer_1") is not None
+        await uow.commit()
+
+
+def test_a_read_only_unit_is_not_a_single_statement_write(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    with pytest.raises(ValueError, match="writes one statement"):
+        uow_factory(read_only=True, single_statement=True)

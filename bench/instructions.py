@@ -28,7 +28,9 @@ seed is fixed, so that dict and set layouts do not move the count either.
 
 It counts work, not time: a cache miss or a system call costs one instruction like any
 other, and the PostgreSQL server is not counted. Sampling at 10 % is random, so that
-setting moves by about 1 % between runs; the others repeat within ~1.5 %.
+setting moves by about 1 % between runs (runs 250 payments apart: ~25 sampled payments
+± 5, ±1 % of a payment), unless `--random-seed N` makes every run draw the same trace
+ids; the others repeat within ~1.5 %.
 """
 
 from __future__ import annotations
@@ -50,13 +52,20 @@ DEFAULT_SETTINGS = SETTINGS[:4]  # prom+trace0 (nothing sampled) only when asked
 
 
 def instructions(db: str, obs: str, payments: int, settings: list[str],
-                 code: Path | None = None) -> int:
+                 code: Path | None = None, random_seed: int | None = None) -> int:
     """Instructions of one run of `code` (a checkout: its bench/inprocess.py, its packages
-    first on the path; this one by default)."""
+    first on the path; this one by default). With `random_seed`, the process's `random`
+    is seeded before anything runs (a `sitecustomize` first on the path), so that the
+    trace ids, and with them which requests a ratio sampler samples, repeat from run to
+    run and from one code to the other."""
     code = code or BENCH.parent
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(code)}
     script = code / "bench" / "inprocess.py"
     with tempfile.TemporaryDirectory() as out:
+        if random_seed is not None:
+            Path(out, "sitecustomize.py").write_text(
+                f"import random\nrandom.seed({random_seed})\n")
+            env["PYTHONPATH"] = f"{out}{os.pathsep}{code}"
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
              sys.executable, str(script), "--db", db, "--obs", obs,
@@ -81,6 +90,9 @@ def main() -> None:
     parser.add_argument("--before", type=Path, metavar="DIR",
                         help="also count a checkout of the code before a change, each "
                              "setting's two codes one after the other")
+    parser.add_argument("--random-seed", type=int, metavar="N",
+                        help="seed each run's `random`: the same requests sampled at 10 %% "
+                             "in every run, instead of a binomial draw per run")
     parser.add_argument("--set", action="append", default=[], metavar="PAYGATE_X=VALUE",
                         help="a setting for the gateway (PAYGATE_LOG_LEVEL=INFO to count "
                              "the canonical log lines, which the benchmark's WARNING drops)")
@@ -96,8 +108,9 @@ def main() -> None:
     for _ in range(args.repeats):
         for obs in settings:
             for label, code in codes:
-                counted = (instructions(args.db, obs, args.large, args.set, code)
-                           - instructions(args.db, obs, args.small, args.set, code))
+                counted = (
+                    instructions(args.db, obs, args.large, args.set, code, args.random_seed)
+                    - instructions(args.db, obs, args.small, args.set, code, args.random_seed))
                 name = f"{label}{obs}"
                 per_payment[name].append(counted / (args.large - args.small))
                 print(f"{name:22s} {per_payment[name][-1] / 1e6:.3f} M instructions per payment",
@@ -115,6 +128,7 @@ def main() -> None:
         "database": args.db,
         "payments": [args.small, args.large],
         "settings": args.set,
+        "random_seed": args.random_seed,
         "before": str(args.before) if args.before is not None else None,
         "instructions_per_payment": per_payment,
     }, indent=1) + "\n")

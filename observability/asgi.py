@@ -92,16 +92,18 @@ class ObservabilityMiddleware:
                 request_size = int(value)
         ids, span = self._decide(method, path, traceparent, tracestate)
         token = unsampled = sampled = exemplar = None
+        span_sampled = False
         if span is not None:
             token = otel_context.attach(trace.set_span_in_context(span))
-            trace_id = span.get_span_context().trace_id
+            span_context = span.get_span_context()
+            trace_id, span_sampled = span_context.trace_id, span_context.trace_flags.sampled
             if self._tracer is not None and not span.is_recording():
-                ids = RequestIds(trace_id, span.get_span_context().span_id)
+                ids = RequestIds(trace_id, span_context.span_id)
         if ids is not None:
             unsampled = enter_unsampled(ids)
             trace_id = ids.trace_id
         header = (b"x-trace-id", b"%032x" % trace_id)
-        if ids is None and span is not None and span.get_span_context().trace_flags.sampled:
+        if ids is None and span_sampled:
             exemplar = header[1].decode()  # a sampled request's trace id, for its buckets
             sampled = enter_sampled_request(exemplar)
         status = response_size = 0

@@ -15,16 +15,18 @@ from typing import Any
 from opentelemetry.propagate import inject
 from sqlalchemy import Row, bindparam, delete, select
 
+from adapters.persistence.engine import json_text
 from adapters.persistence.schema import outbox as t
 from adapters.persistence.sql import Repository
 from application.ports.events import Announced, OutboxEntry
 
 
 def _events_text(events: tuple[Announced, ...]) -> str:
-    return json.dumps(
-        [{"id": e.event_id, "type": e.type, "data": e.data, "notify": e.notify} for e in events],
-        separators=(",", ":"),
-        ensure_ascii=False,
+    """Compact JSON, characters as UTF-8. msgspec writes an entry (two payment views, on
+    a charge) in about a tenth of the instructions `json.dumps` took, ~75 k an entry
+    (docs/benchmarks.md); `json` reads it back the same."""
+    return json_text(
+        [{"id": e.event_id, "type": e.type, "data": e.data, "notify": e.notify} for e in events]
     )
 
 

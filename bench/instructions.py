@@ -75,6 +75,11 @@ def instructions(db: str, obs: str, payments: int, settings: list[str],
     match = re.search(r"Collected : (\d+)", run.stderr)
     if match is None:
         raise RuntimeError(f"no instruction count in callgrind's output:\n{run.stderr[-2000:]}")
+    statuses = re.search(r"payments, (\[.*?\]) statuses", run.stdout)
+    if statuses is None or statuses.group(1) != f"[(201, {payments})]":
+        # a count of refusals is no count of payments (two runs of one tree at once share
+        # its database directory: the second one's fresh database loses the first's merchant)
+        raise RuntimeError(f"not every payment was created: {run.stdout[-2000:]}")
     return int(match.group(1))
 
 

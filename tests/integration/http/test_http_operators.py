@@ -101,7 +101,11 @@ class FailingCommits:
         self.inner, self.armed = inner, False
         self.rows_seen_before_commit: list[str] = []
 
-    def __call__(self, *, read_only: bool = False, snapshot: bool = True) -> Any:
+    def __call__(
+        self, *, read_only: bool = False, snapshot: bool = True, single_statement: bool = False
+    ) -> Any:
+        if single_statement:  # a spent signature, not the change (docs/adr/0033)
+            return self.inner(single_statement=True)  # type: ignore[call-arg]
         unit = self.inner(read_only=read_only, snapshot=snapshot)
         if read_only or not self.armed:
             return unit

@@ -36,9 +36,10 @@ def _rank(nodeid: str) -> int:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest files are handed out first (docs/adr/0032): with one file per worker,
-    a long file started last keeps the run going minutes after the others are done. A
-    file's own tests keep their order (a stable sort by file rank)."""
+    """The longest files are handed out first (docs/adr/0032; tox runs xdist with
+    `--no-loadscope-reorder`, which keeps this order): with one file per worker, a long
+    file started last keeps the run going minutes after the others are done. A file's own
+    tests keep their order (a stable sort by file rank)."""
     items.sort(key=lambda item: _rank(item.nodeid))
 
 

@@ -112,7 +112,8 @@ class SqlUnitOfWork:
         self._transaction: Any = None  # open: neither committed nor rolled back yet
         self._started: Any = None  # the unit's transaction, open or not, until it ends
         # what its repositories may write: nothing, anything, or one statement in all
-        self._writable: bool | driver.OneWrite = not mode.read_only
+        self._writable: bool | driver.OneWrite = (
+            driver.OneWrite() if mode.single_statement else not mode.read_only)
 
     def repository(self, kind: type[R]) -> R:
         """A repository of `kind` on this open unit's connection (what its attributes
@@ -122,8 +123,6 @@ class SqlUnitOfWork:
         return kind(None, self._engine.dialect, self._statements_on, self._writable)
 
     async def __aenter__(self) -> Self:
-        if self._mode.single_statement:
-            self._writable = driver.OneWrite()
         try:
             for gate in self._gates:  # the writers' queue first, then a connection's turn
                 await gate.__aenter__()

@@ -126,9 +126,16 @@ Index(
     payments.c.created_at.desc(),
     payments.c.payment_no.desc(),
 )
-Index("ix_payments_unresolved", payments.c.status, payments.c.updated_at)
+UNRESOLVED_STATUS = text("status IN ('pending', 'processing')")
+"""The payments the reconciler looks for (domain `UNRESOLVED`), written as the partial
+index's predicate, so that a query naming it in these words can use the index."""
+HELD_STATUS = text("status = 'requires_capture'")
+"""The authorizations waiting for a capture, a void or their expiry, likewise."""
+Index("ix_payments_unresolved", payments.c.status, payments.c.updated_at,
+      sqlite_where=UNRESOLVED_STATUS, postgresql_where=UNRESOLVED_STATUS)
 Index("ix_payments_captured", payments.c.merchant_id, payments.c.captured_at)
-Index("ix_payments_expiring", payments.c.status, payments.c.capture_before)
+Index("ix_payments_expiring", payments.c.status, payments.c.capture_before,
+      sqlite_where=HELD_STATUS, postgresql_where=HELD_STATUS)
 
 refunds = Table(
     "refunds",

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
 
-HEAD = "0009"
+HEAD = "0010"
 TABLES = {
     "merchants",
     "payments",

@@ -1,0 +1,67 @@
+"""The payments' status indexes are partial (migration 0010): they hold the payments the
+reconciler and the expiry worker look for, and those workers' queries use them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.persistence.payments import _EXPIRING, _MOVES_UNANSWERED, _UNRESOLVED
+from adapters.persistence.schema import HELD_STATUS, UNRESOLVED_STATUS
+from domain.payment import UNRESOLVED, PaymentStatus
+
+pytestmark = pytest.mark.usefixtures("migrated_url")
+
+
+def _statuses(predicate: str) -> set[str]:
+    return set(re.findall(r"'([a-z_]+)'", predicate))
+
+
+def test_the_predicates_name_the_domains_statuses() -> None:
+    assert _statuses(str(UNRESOLVED_STATUS)) == {s.value for s in UNRESOLVED}
+    assert _statuses(str(HELD_STATUS)) == {PaymentStatus.REQUIRES_CAPTURE.value}
+
+
+@pytest.mark.parametrize(("query", "index"), [
+    (_UNRESOLVED, "ix_payments_unresolved"),
+    (_EXPIRING, "ix_payments_expiring"),
+    (_MOVES_UNANSWERED, "ix_payments_expiring"),
+])
+async def test_the_workers_queries_use_the_partial_indexes(
+    engine: AsyncEngine, query: object, index: str
+) -> None:
+    async with engine.connect() as conn:
+        compiled = query.compile(dialect=engine.dialect)  # type: ignore[attr-defined]
+        if engine.dialect.name == "sqlite":
+            sql = str(compiled).replace("?", "NULL")
+            plan = "\n".join(
+                str(row[-1]) for row in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        else:
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))
+            # an instant, then the limit
+            sql = re.sub(r"\$1", "now()", str(compiled.string)).replace("$2", "10")
+            plan = "\n".join(
+                str(row[0]) for row in await conn.execute(text(f"EXPLAIN {sql}")))
+
+    assert index in plan, plan
+
+
+@pytest.mark.parametrize(("index", "statuses"), [
+    ("ix_payments_unresolved", {"pending", "processing"}),
+    ("ix_payments_expiring", {"requires_capture"}),
+])
+async def test_the_migrated_indexes_hold_only_those_statuses(
+    engine: AsyncEngine, index: str, statuses: set[str]
+) -> None:
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            found = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+        else:
+            found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+        (definition,) = (await conn.execute(text(found), {"name": index})).one()
+
+    _, _, predicate = definition.upper().partition(" WHERE ")
+    assert _statuses(predicate.lower()) == statuses, definition

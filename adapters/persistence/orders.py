@@ -22,8 +22,10 @@ from domain.payment import ENDED_UNPAID
 
 _KEY = ("merchant_id", "order_no")
 _ATTEMPT = ("payment_no", "amount", "currency", "description", "metadata", "status", "updated_at")
-_ENDED_UNPAID = text(  # a constant: no parameter to bind on the payment path
-    f"orders.status IN ({', '.join(repr(status.value) for status in sorted(ENDED_UNPAID))})")
+_ENDED_UNPAID = text(  # a constant: no parameter to bind on the payment path; compared, not
+    # a list, which SQLite would make a temporary table of (docs/adr/0034)
+    "(" + " OR ".join(f"orders.status = {status.value!r}" for status in sorted(ENDED_UNPAID))
+    + ")")
 
 
 def _attempt(excluded: ReadOnlyColumnCollection[str, Any]) -> dict[str, Any]:

@@ -109,9 +109,12 @@ payments = Table(
         "status <> 'canceled' OR amount_captured = 0", name="canceled_captured_nothing"
     ),
 )
-LIVE_OR_PAID = text("status NOT IN ('failed', 'rejected', 'canceled')")
+LIVE_OR_PAID = text("status <> 'failed' AND status <> 'rejected' AND status <> 'canceled'")
 """The payments that hold their order: an order whose payments all ended failed, rejected
-or canceled may be paid again (docs/adr/0014)."""
+or canceled may be paid again (docs/adr/0014). Written as comparisons, not as `NOT IN`
+a list: SQLite evaluates an index's predicate at every insert and update of a row, and
+it builds a temporary table for a list of three constants or more each time
+(docs/adr/0034)."""
 Index(
     "uq_payments_live_order",
     payments.c.merchant_id,
@@ -126,7 +129,7 @@ Index(
     payments.c.created_at.desc(),
     payments.c.payment_no.desc(),
 )
-UNRESOLVED_STATUS = text("status IN ('pending', 'processing')")
+UNRESOLVED_STATUS = text("(status = 'pending' OR status = 'processing')")
 """The payments the reconciler looks for (domain `UNRESOLVED`), written as the partial
 index's predicate, so that a query naming it in these words can use the index."""
 HELD_STATUS = text("status = 'requires_capture'")

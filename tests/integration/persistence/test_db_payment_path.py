@@ -8,83 +8,20 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
+from payment_path import payment_statements, sandbox_record
 
-from adapters.persistence import driver
-from application.commands import CreateMerchantCommand, CreatePaymentCommand
-from domain.card import CardDetails
 from domain.routing import RoutingRule
-from entrypoints.container import build_container, close_container
-from entrypoints.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("migrated_url")
-
-CARD = CardDetails("4242424242424242", 12, 2030, "123")
-
-
-def sandbox_record(url: str) -> Counter[str]:
-    """One statement committing on its own on PostgreSQL; on SQLite in a transaction, whose
-    COMMIT runs on aiosqlite's thread (docs/adr/0033)."""
-    if url.startswith("postgresql"):
-        return Counter({"INSERT sandbox_charges": 1})
-    return Counter({"BEGIN": 1, "INSERT sandbox_charges": 1, "COMMIT": 1})
-
-
-_KEYS = frozenset({"b_payment_no", "b_version", "version"})
-OUTCOME_COLUMNS = frozenset({"status", "channel_reference", "captured_at", "updated_at",
-                             "amount_captured"})
-"""What the outcome of an automatic payment changes, and all its UPDATE sets besides the
-version: the other 16 mutable columns are as the insert wrote them (docs/adr/0034)."""
-
-
-async def _statements(
-    url: str, key_file: Path, monkeypatch: pytest.MonkeyPatch, channel: str | None,
-    rules: list[RoutingRule] | None = None,
-) -> tuple[Any, Counter[str]]:
-    settings = Settings(database_url=url, master_key_file=key_file,
-                        tracing=False, metrics=False, worker=False)
-    container = build_container(settings)
-    sent: Counter[str] = Counter()
-    updated: list[frozenset[str]] = []
-    execute, control = driver.execute, driver.control
-
-    async def counted_execute(conn: Any, dialect: Any, statement: Any, *args: Any,
-                              **kwargs: Any) -> Any:
-        table = getattr(statement, "table", None)
-        if table is None:  # a SELECT: its one table
-            (table,) = statement.get_final_froms()
-        sent[f"{str(statement).split(None, 1)[0]} {table.name}"] += 1
-        if str(statement).startswith("UPDATE payments"):  # the columns it sets (ADR 0034)
-            updated.append(frozenset(statement.compile(dialect=dialect).params) - _KEYS)
-        return await execute(conn, dialect, statement, *args, **kwargs)
-
-    async def counted_control(conn: Any, call: Any, verb: str) -> Any:
-        sent[verb] += 1
-        return await control(conn, call, verb)
-
-    try:
-        merchant = await container.use_cases.create_merchant()(CreateMerchantCommand(name="m"))
-        merchant_id = merchant.merchant.merchant_id
-        if rules is not None:
-            await container.use_cases.set_routing()(merchant_id, rules)
-        monkeypatch.setattr(driver, "execute", counted_execute)
-        monkeypatch.setattr(driver, "control", counted_control)
-        payment = await container.use_cases.create_payment()(CreatePaymentCommand(
-            merchant_id=merchant_id, order_no="O-1", amount=1_000,
-            currency="USD", channel=channel, card=CARD))
-    finally:
-        await close_container(container)
-    assert updated == [OUTCOME_COLUMNS] * sent["UPDATE payments"]
-    return payment, sent
 
 
 async def test_an_automatic_payment_is_seven_statements_in_two_transactions(
     migrated_url: str, master_key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A payment that names its channel: exactly what it cost before routing existed."""
-    payment, sent = await _statements(migrated_url, master_key_file, monkeypatch, "sandbox")
+    payment, sent = await payment_statements(migrated_url, master_key_file, monkeypatch, "sandbox")
 
     assert payment.status.value == "succeeded"
     assert sent == Counter({
@@ -97,7 +34,7 @@ async def test_an_automatic_payment_is_seven_statements_in_two_transactions(
 async def test_a_routed_payment_adds_its_rules_lookup_and_its_attempt_row(
     migrated_url: str, master_key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    payment, sent = await _statements(migrated_url, master_key_file, monkeypatch, None,
+    payment, sent = await payment_statements(migrated_url, master_key_file, monkeypatch, None,
                                       [RoutingRule(channels=("sandbox",))])
 
     assert payment.status.value == "succeeded"

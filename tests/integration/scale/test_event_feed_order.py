@@ -68,7 +68,10 @@ async def take_payments(urls: list[str], keys: Keys) -> dict[str, list[str]]:
     part right after its answer. The moves each payment must show in the feed, by number."""
     expected: dict[str, list[str]] = {}
     gate = asyncio.Semaphore(CONCURRENCY)
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    # a connection idle for the server's keep-alive (uvicorn's 5 s) is closed by it, and one
+    # reused just then is reset mid-request (httpx.ReadError): drop idle ones well before
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY,
+                          keepalive_expiry=1.0)
 
     async def one(client: httpx.AsyncClient, n: int) -> None:
         url = urls[n % len(urls)]

@@ -151,63 +151,6 @@ _UPDATE = (
     .where(t.c.payment_no == bindparam("b_payment_no"), t.c.version == bindparam("b_version"))
     .values({name: bindparam(name) for name in (*MUTABLE, "version")})
 )
-_UPDATES_OF: dict[tuple[str, ...], Any] = {MUTABLE: _UPDATE}
-_MOST_UPDATE_SHAPES = 256  # a payment's moves change a few dozen sets of columns in all
-
-
-def _update_of(columns: tuple[str, ...]) -> Any:
-    """The `UPDATE` of these columns (and the version), built once per set of columns, so
-    that the driver compiles it once too."""
-    statement = _UPDATES_OF.get(columns)
-    if statement is None:
-        statement = (
-            t.update()
-            .where(t.c.payment_no == bindparam("b_payment_no"),
-                   t.c.version == bindparam("b_version"))
-            .values({name: bindparam(name) for name in (*columns, "version")})
-        )
-        if len(_UPDATES_OF) < _MOST_UPDATE_SHAPES:
-            _UPDATES_OF[columns] = statement
-    return statement
-
-
-Written = tuple[int, tuple[Any, ...]]
-"""A payment's version and its `MUTABLE` columns' values at that version."""
-
-
-class WrittenPayments:
-    """The mutable columns of the payments this process wrote last, as committed, by
-    payment number: an `UPDATE` of one of them at the version it remembers sends only the
-    columns that changed (docs/adr/0034).
-
-    What a unit writes is kept only once it commits (`keep`), so a row rolled back is
-    never taken for the database's. A version says which row a memory is of: another
-    process's update advances the version, so a payment read at another version than the
-    one remembered is updated in full, as is any payment this process does not remember.
-    Bounded: the oldest memories go first, and a forgotten payment costs a full update.
-    """
-
-    __slots__ = ("_limit", "_rows")
-
-    def __init__(self, limit: int = 8192) -> None:
-        if limit < 1:
-            raise ValueError("remember at least one payment")
-        self._rows: dict[str, Written] = {}
-        self._limit = limit
-
-    def get(self, payment_no: str) -> Written | None:
-        return self._rows.get(payment_no)
-
-    def keep(self, written: dict[str, Written]) -> None:
-        rows = self._rows
-        for payment_no, memory in written.items():
-            rows.pop(payment_no, None)  # to the newest end
-            rows[payment_no] = memory
-        while len(rows) > self._limit:
-            del rows[next(iter(rows))]
-
-    def __len__(self) -> int:
-        return len(self._rows)
 _UNRESOLVED = (
     select(t)
     .where(UNRESOLVED_STATUS, t.c.updated_at < bindparam("before"))
@@ -240,25 +183,11 @@ _CAPTURED = select(t.c.amount_captured.label("amount"), t.c.currency).where(
 
 
 class SqlPaymentRepository(Repository):
-    __slots__ = ("_memory", "_written")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._memory: WrittenPayments | None = None
-        self._written: dict[str, Written] = {}
-
-    def remembering(self, memory: WrittenPayments, written: dict[str, Written]) -> None:
-        """Update from `memory`, and note in `written` what this repository's unit writes
-        (its unit hands `written` to `memory` when it commits)."""
-        self._memory, self._written = memory, written
+    __slots__ = ()
 
     async def add(self, payment: Payment) -> None:
-        row = payment_to_row(payment)
-        result = await self._execute(_INSERT[self.dialect], row)
-        if result.rowcount != 0:
-            self._written[payment.payment_no] = (
-                payment.version, tuple([row[name] for name in MUTABLE]))
-        else:
+        result = await self._execute(_INSERT[self.dialect], payment_to_row(payment))
+        if result.rowcount == 0:
             # rare, so the look-up costs nothing on the payment path: the merchant whose
             # first answer was lost learns which payment holds the order
             held = await self.get_by_order_no(payment.merchant_id, payment.order_no)
@@ -297,23 +226,14 @@ class SqlPaymentRepository(Repository):
         return None if row is None else (await self._attach([payment_from_row(row)]))[0]
 
     async def update(self, payment: Payment) -> None:
-        """Write the payment's mutable columns if its row is still at `payment.version`:
-        those that changed since this process wrote that version, or all of them."""
         row = payment_to_row(payment)
-        values = tuple([row[name] for name in MUTABLE])
-        no, version = payment.payment_no, payment.version
-        known = self._written.get(no) or (self._memory.get(no) if self._memory else None)
-        if known is not None and known[0] == version:
-            columns = tuple([name for name, new, old in zip(MUTABLE, values, known[1],
-                                                            strict=True) if new != old])
-        else:
-            columns = MUTABLE
-        params = {name: row[name] for name in columns}
-        params.update(version=version + 1, b_payment_no=no, b_version=version)
-        if (await self._execute(_update_of(columns), params)).rowcount == 0:
-            raise ConcurrentUpdate(f"payment {no} changed since it was read")
+        params = {name: row[name] for name in MUTABLE}
+        params.update(
+            version=payment.version + 1, b_payment_no=payment.payment_no, b_version=payment.version
+        )
+        if (await self._execute(_UPDATE, params)).rowcount == 0:
+            raise ConcurrentUpdate(f"payment {payment.payment_no} changed since it was read")
         payment.version += 1
-        self._written[no] = (version + 1, values)
 
     async def list(self, query: PaymentQuery) -> Page[Payment]:
         """Newest first; `created_from` is inclusive and `created_to` exclusive."""

@@ -37,7 +37,7 @@ from adapters.persistence.merchants import SqlMerchantRepository
 from adapters.persistence.operators import SqlAuditRepository, SqlOperatorRepository
 from adapters.persistence.orders import SqlOrderRepository
 from adapters.persistence.outbox import SqlOutboxRepository
-from adapters.persistence.payments import SqlPaymentRepository, Written, WrittenPayments
+from adapters.persistence.payments import SqlPaymentRepository
 from adapters.persistence.refunds import SqlRefundRepository
 from adapters.persistence.routing import SqlAttemptRepository, SqlRoutingRepository
 from adapters.persistence.sandbox_charges import SqlSandboxChargeRepository
@@ -100,14 +100,10 @@ class SqlUnitOfWork:
     attempts = _Repository(SqlAttemptRepository)  # routed payments' attempts
 
     def __init__(
-        self, engine: AsyncEngine, gates: Sequence[FifoGate] = (), mode: Mode = Mode(True, False),
-        memory: WrittenPayments | None = None,
+        self, engine: AsyncEngine, gates: Sequence[FifoGate] = (), mode: Mode = Mode(True, False)
     ) -> None:
-        """`gates` are passed in order before a connection is taken (the factory's);
-        `memory` is told the payments this unit writes once it commits (the factory's)."""
+        """`gates` are passed in order before a connection is taken (the factory's)."""
         self._engine, self._gates, self._mode = engine, gates, mode
-        self._memory = memory
-        self._written: dict[str, Written] = {}  # payments written, kept in memory at commit
         self._setup = transaction_setup(engine)  # None, unless behind a transaction pooler
         self._entered: list[FifoGate] = []
         self._pooled: PoolProxiedConnection | None = None
@@ -124,10 +120,7 @@ class SqlUnitOfWork:
         `payments`, `refunds`... make the first time they are read)."""
         if self._pooled is None:
             raise RuntimeError(_NOT_OPEN)
-        repository = kind(None, self._engine.dialect, self._statements_on, self._writable)
-        if self._memory is not None and isinstance(repository, SqlPaymentRepository):
-            repository.remembering(self._memory, self._written)
-        return repository
+        return kind(None, self._engine.dialect, self._statements_on, self._writable)
 
     async def __aenter__(self) -> Self:
         try:
@@ -218,9 +211,6 @@ class SqlUnitOfWork:
             transaction, self._transaction = self._transaction, None
             with translated("committing"):
                 await driver.control(self._driver, transaction.commit, "COMMIT")
-        if self._written and self._memory is not None:
-            self._memory.keep(self._written)
-            self._written = {}
 
     async def __aexit__(
         self,
@@ -271,7 +261,6 @@ class SqlUnitOfWorkFactory:
         # behind a transaction pooler a lookup has its transaction too (engine's module doc)
         self._always_transaction = transaction_setup(engine) is not None
         self._sqlite = engine.dialect.name == "sqlite"
-        self._payments = WrittenPayments()  # what its units committed, for their updates
 
     def __call__(
         self, *, read_only: bool = False, snapshot: bool = True, single_statement: bool = False
@@ -285,14 +274,12 @@ class SqlUnitOfWorkFactory:
             if read_only:
                 raise ValueError("a single-statement unit writes one statement")
             return SqlUnitOfWork(self._engine, self._writer_gates, Mode(
-                self._always_transaction or self._sqlite, False, single_statement=True),
-                self._payments)
+                self._always_transaction or self._sqlite, False, single_statement=True))
         if not (read_only or snapshot):
             raise ValueError("a unit of work that writes always has its transaction")
         gates = self._reader_gates if read_only else self._writer_gates
         return SqlUnitOfWork(
-            self._engine, gates, Mode(snapshot or self._always_transaction, read_only),
-            None if read_only else self._payments,
+            self._engine, gates, Mode(snapshot or self._always_transaction, read_only)
         )
 
 

@@ -188,8 +188,8 @@ def admin_router(services: ApiServices) -> Router:
     )
     async def list_audit(
         actor: FromQuery[str | None] = None,
-        object_: Annotated[str | None, QueryParameter(query="object")] = None,
-        from_: Annotated[str | None, QueryParameter(query="from")] = None,
+        object_: Annotated[str | None, QueryParameter(name="object")] = None,
+        from_: Annotated[str | None, QueryParameter(name="from")] = None,
         to: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(description="1-100")] = 20,
         cursor: FromQuery[str | None] = None,

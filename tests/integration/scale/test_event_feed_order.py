@@ -35,6 +35,12 @@ DECLINED = ["payment.pending", "payment.processing", "payment.failed"]
 REFUNDED = [*SUCCEEDED, "refund.pending", "refund.succeeded", "payment.partially_refunded"]
 
 
+NEW_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
+"""No connection is reused, as in the other scale tests: uvicorn closes a connection whose
+keep-alive ran out, and under uvloop a loop that falls behind runs that timer before it reads a
+request already sent on it, which the client sees as a reset (httpx.ReadError)."""
+
+
 @dataclass
 class Reader:
     """A merchant catching up with `after=`: the next page at once while pages come full,
@@ -48,7 +54,7 @@ class Reader:
     total: int | None = None  # known once the payments are all answered
 
     async def read(self) -> None:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(timeout=30, limits=NEW_CONNECTIONS) as client:
             while self.total is None or len(self.events) < self.total:
                 target = f"/api/v1/events?after={self.after}&limit=100"
                 response = await signed_call(client, self.base_url, self.keys, "GET", target)
@@ -68,10 +74,7 @@ async def take_payments(urls: list[str], keys: Keys) -> dict[str, list[str]]:
     part right after its answer. The moves each payment must show in the feed, by number."""
     expected: dict[str, list[str]] = {}
     gate = asyncio.Semaphore(CONCURRENCY)
-    # a connection idle for the server's keep-alive (uvicorn's 5 s) is closed by it, and one
-    # reused just then is reset mid-request (httpx.ReadError): drop idle ones well before
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY,
-                          keepalive_expiry=1.0)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)  # as above
 
     async def one(client: httpx.AsyncClient, n: int) -> None:
         url = urls[n % len(urls)]

@@ -157,16 +157,15 @@ _UNRESOLVED = (
     .order_by(t.c.updated_at, t.c.payment_no)
     .limit(bindparam("limit"))
 )
-_HELD = HELD_STATUS
 _MOVES_UNANSWERED = (
     select(t)
-    .where(_HELD, t.c.pending_move.is_not(None), t.c.updated_at < bindparam("before"))
+    .where(HELD_STATUS, t.c.pending_move.is_not(None), t.c.updated_at < bindparam("before"))
     .order_by(t.c.updated_at, t.c.payment_no)
     .limit(bindparam("limit"))
 )
 _EXPIRING = (
     select(t)
-    .where(_HELD, t.c.pending_move.is_(None), t.c.capture_before <= bindparam("now"))
+    .where(HELD_STATUS, t.c.pending_move.is_(None), t.c.capture_before <= bindparam("now"))
     .order_by(t.c.capture_before, t.c.payment_no)
     .limit(bindparam("limit"))
 )

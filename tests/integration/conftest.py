@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_schemas import create_schema, drop_schema
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -73,23 +74,14 @@ def postgres_server() -> str:
     return url
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
     schema = f"{SCHEMA_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    await _admin(postgres_server, f'CREATE SCHEMA "{schema}"')
+    await create_schema(postgres_server, schema)
     try:
         yield str(make_url(postgres_server).update_query_dict({"search_path": schema}))
     finally:
-        await _admin(postgres_server, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await drop_schema(postgres_server, schema)
 
 
 @pytest.fixture

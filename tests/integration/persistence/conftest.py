@@ -10,10 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from pg_schemas import create_schema, drop_schema
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from adapters.persistence import SqlUnitOfWorkFactory, create_engine, upgrade_database_async
 from application.ports.storage import UnitOfWorkFactory
@@ -81,14 +79,10 @@ async def _migrated(kind: str, source: str, tmp_path: Path) -> AsyncIterator[str
         yield f"sqlite+aiosqlite:///{tmp_path / 'paygate.db'}"
         return
     schema = f"paygate_contract_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(source, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    await create_schema(source, schema)
     try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = str(make_url(source).update_query_dict({"search_path": schema}))
         await upgrade_database_async(url)
         yield url
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await admin.dispose()
+        await drop_schema(source, schema)

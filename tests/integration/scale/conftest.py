@@ -15,13 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "processes"))
 
+from pg_schemas import create_schema, drop_schema
 from process_harness import Processes, running_logs
 
 
@@ -52,17 +50,8 @@ def module_postgres_url(postgres_server: str) -> Iterator[str]:
     """A schema of its own for a whole module, for drills that share one fleet of processes
     (the per-test `postgres_url` would restart them for every test)."""
     schema = f"paygate_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(postgres_server, f'CREATE SCHEMA "{schema}"'))
+    asyncio.run(create_schema(postgres_server, schema))
     try:
         yield str(make_url(postgres_server).update_query_dict({"search_path": schema}))
     finally:
-        asyncio.run(_admin(postgres_server, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
+        asyncio.run(drop_schema(postgres_server, schema))

@@ -9,11 +9,10 @@ import time
 import uuid
 
 import pytest
+from pg_schemas import create_schema, drop_schema
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
-
-from pg_schemas import create_schema, drop_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -39,7 +38,8 @@ async def test_a_session_idle_in_a_transaction_on_the_schema_does_not_hold_up_it
     try:
         await conn.execute(text(f'CREATE TABLE "{schema}".held (n int)'))
         await conn.commit()
-        await conn.execute(text(f'SELECT * FROM "{schema}".held'))  # a lock kept by an open transaction
+        # a lock that its open transaction keeps
+        await conn.execute(text(f'SELECT * FROM "{schema}".held'))
 
         started = time.monotonic()
         dropped = await asyncio.wait_for(drop_schema(postgres_server, schema), timeout=60)

@@ -137,7 +137,8 @@ def main() -> None:
         "before": str(args.before) if args.before is not None else None,
         "instructions_per_payment": per_payment,
     }, indent=1) + "\n")
-    print(f"\nwritten to {out.relative_to(BENCH.parent)}")
+    shown = out.relative_to(BENCH.parent) if out.is_relative_to(BENCH.parent) else out
+    print(f"\nwritten to {shown}")  # --out may be anywhere
 
 
 if __name__ == "__main__":

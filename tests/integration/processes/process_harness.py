@@ -3,12 +3,16 @@
 `PaygateProcess` starts one `paygate ...` command on a free port with the environment a
 deployment would export and its working directory in the test's tmp dir, waits for
 `/health/live` with a bounded timeout, and stops it with SIGTERM (SIGKILL if it hangs).
+Each process leads a process group of its own, and stopping it ends the whole group: a
+`serve --workers N` killed before its graceful shutdown finished, or a parent a test killed,
+leaves no worker running on (holding a port, a database session, the CPU) after its test.
 Everything a process prints goes to a log file; `running_logs()` hands the logs of the
 processes still running to the failure report (see conftest.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -79,7 +83,8 @@ class PaygateProcess:
             command += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
-                command, cwd=self.workdir, env=self.env, stdout=sink, stderr=subprocess.STDOUT
+                command, cwd=self.workdir, env=self.env, stdout=sink, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, which stop() ends
             )
         _running.append(self)
         return self
@@ -99,7 +104,8 @@ class PaygateProcess:
         pytest.fail(f"{self.describe()} was not live after {timeout} s")
 
     def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL after STOP_TIMEOUT; the exit code (None if never started)."""
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT; then SIGKILL to whatever of its process
+        group is left. The exit code (None if never started)."""
         if self in _running:
             _running.remove(self)
         if self.process is None:
@@ -111,6 +117,7 @@ class PaygateProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=STOP_TIMEOUT)
+        end_group(self.process.pid)
         return self.process.returncode
 
     def describe(self) -> str:
@@ -158,6 +165,12 @@ def wait_for(
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(every)
+
+
+def end_group(leader: int) -> None:
+    """SIGKILL every process left in the group `leader` led (none: nothing happens)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, signal.SIGKILL)
 
 
 def running_logs() -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,3 +58,31 @@ def test_a_killed_worker_is_a_json_warning_and_every_line_is_json(
     assert paid["status"] == "succeeded"
     assert any(e["logger"] == "paygate.access" and e.get("payment_no") == paid["payment_no"]
                for e in written)
+
+
+def _alive(pid: int) -> bool:
+    """Running, or stopped; not gone and not a zombie waiting for whoever adopted it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def test_stopping_a_killed_supervisor_ends_the_workers_it_left_behind(
+    processes: Processes, master_key: str
+) -> None:
+    """The harness's promise (docs/adr/0035): no process of a test outlives its stop."""
+    env = gateway_env(processes.workdir, master_key, PAYGATE_WORKER="off")
+    gateway = processes.start("gateway", "serve", "--workers", "2", env=env).wait_live()
+    wait_for("both workers to start", lambda: len(worker_pids(gateway)) == 2, timeout=30)
+    workers = worker_pids(gateway)
+    assert gateway.process is not None
+    gateway.process.kill()  # the supervisor dies at once; its workers serve on, orphaned
+    gateway.process.wait(timeout=10)
+    assert all(_alive(pid) for pid in workers)
+
+    gateway.stop()
+
+    wait_for("the orphaned workers to be gone",
+             lambda: not any(_alive(pid) for pid in workers), timeout=10)

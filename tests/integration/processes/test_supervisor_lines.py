@@ -31,12 +31,18 @@ def worker_pids(process: PaygateProcess) -> list[int]:
     return [int(m[1]) for e in events(process) if (m := _STARTED.match(e["message"]))]
 
 
-def test_a_killed_worker_is_a_json_warning_and_every_line_is_json(
-    processes: Processes, master_key: str
-) -> None:
+def two_workers(processes: Processes, master_key: str) -> PaygateProcess:
+    """`paygate serve --workers 2`, live, with both of its workers started."""
     env = gateway_env(processes.workdir, master_key, PAYGATE_WORKER="off")
     gateway = processes.start("gateway", "serve", "--workers", "2", env=env).wait_live()
     wait_for("both workers to start", lambda: len(worker_pids(gateway)) == 2, timeout=30)
+    return gateway
+
+
+def test_a_killed_worker_is_a_json_warning_and_every_line_is_json(
+    processes: Processes, master_key: str
+) -> None:
+    gateway = two_workers(processes, master_key)
     victim = worker_pids(gateway)[0]
 
     started = len(worker_pids(gateway))
@@ -73,9 +79,7 @@ def test_stopping_a_killed_supervisor_ends_the_workers_it_left_behind(
     processes: Processes, master_key: str
 ) -> None:
     """The harness's promise (docs/adr/0035): no process of a test outlives its stop."""
-    env = gateway_env(processes.workdir, master_key, PAYGATE_WORKER="off")
-    gateway = processes.start("gateway", "serve", "--workers", "2", env=env).wait_live()
-    wait_for("both workers to start", lambda: len(worker_pids(gateway)) == 2, timeout=30)
+    gateway = two_workers(processes, master_key)
     workers = worker_pids(gateway)
     assert gateway.process is not None
     gateway.process.kill()  # the supervisor dies at once; its workers serve on, orphaned

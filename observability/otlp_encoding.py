@@ -180,9 +180,10 @@ def _span(span: ReadableSpan) -> bytes:
     _count(parts, _SPAN_DROPPED_EVENTS, span.dropped_events)
     parts += (_field(_SPAN_LINK, _link(link)) for link in span.links)
     _count(parts, _SPAN_DROPPED_LINKS, span.dropped_links)
-    if span.status is not None:
-        parts.append(_field(_SPAN_STATUS, _status(span.status.status_code.value,
-                                                  span.status.description)))
+    status = span.status  # a property: read once
+    if status is not None:
+        parts.append(_field(_SPAN_STATUS, _status(status.status_code.value,
+                                                  status.description)))
     parts.append(_REMOTE_FLAGS if parent and parent.is_remote else _LOCAL_FLAGS)
     return b"".join(parts)
 
@@ -231,12 +232,25 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     if not attributes:
         return b""
     parts: list[bytes] = []
-    for key, value in attributes.items():
+    for key, value in _plain(attributes).items():
         try:
             parts += (tag, _sized_key_value(key, value))
         except Exception as error:  # what the SDK's encoder does too
             _log.exception("Failed to encode key %s: %s", key, error)
     return b"".join(parts)
+
+
+def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The attributes as a dict to iterate at C speed. A finished span's are a read-only
+    view of the SDK's `BoundedAttributes`, whose iteration is Python's generic one: a
+    locked copy of the keys, then a lookup per key. The view's public `copy()` asks the
+    mapping under it for its own, which `BoundedAttributes` answers with a plain dict.
+    Any other mapping is iterated as it is."""
+    try:
+        plain = attributes.copy()  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):  # a mapping without a copy() of that shape
+        return attributes
+    return plain if type(plain) is dict else attributes
 
 
 def _sized_key_value(key: str, value: Any) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pytest
 from opentelemetry import trace
@@ -176,3 +176,39 @@ def test_a_value_that_cannot_be_encoded_is_left_out_and_logged(
     [span] = request.resource_spans[0].scope_spans[0].spans
     assert [attribute.key for attribute in span.attributes] == ["before", "after"]
     assert "too.big" in caplog.text
+
+
+class Attributes(Mapping[str, object]):
+    """A mapping of attributes that is neither a dict nor the SDK's, without a `copy()`."""
+
+    def __init__(self, items: dict[str, object]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> object:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class CopiesToItself(Attributes):
+    """One whose `copy()` hands back another mapping of its kind, not a dict."""
+
+    def copy(self) -> CopiesToItself:
+        return CopiesToItself(dict(self._items))
+
+
+@pytest.mark.parametrize("kind", [dict, Attributes, CopiesToItself])
+def test_attributes_in_any_mapping_encode_as_the_sdk_encodes_them(
+    kind: Callable[[dict[str, object]], Mapping[str, object]],
+) -> None:
+    items: dict[str, object] = {"merchant_id": "m_1", "amount": 1000, "ok": True, "r": 0.5}
+    span = ReadableSpan(
+        "CreatePayment", context=SpanContext(0xABC, 0xDEF, is_remote=False),
+        attributes=kind(items),  # type: ignore[arg-type]
+        resource=Resource.create({"service.name": "paygate"}), start_time=1, end_time=2)
+
+    assert_same_bytes([span])

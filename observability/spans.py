@@ -8,6 +8,8 @@ sampled: what an unsampled call costs is most of what tracing costs. So
   the log lines still carry. The traced callable then hands back the call's own
   coroutine, so no frame of the tracing code sits above it: such a frame would be resumed
   at every await below it (a payment's use case awaits the database about ten times);
+- under a request the edge sampled, no call looks its parent up either: a sampled trace's
+  children are sampled (one context-variable read says so);
 - attributes are only built for a recorded span, and set once, when the call returns;
 - the span is made current by hand rather than by `start_as_current_span`, whose
   generator-based context managers cost more than the span itself when it is not recorded.
@@ -25,6 +27,7 @@ from opentelemetry.trace import Span, Status, StatusCode, Tracer
 from observability.attributes import Attributes, Extractor
 from observability.edge_sampling import current_unsampled, enter_unsampled, leave_unsampled
 from observability.edge_sampling import drops_children_of_unsampled as sampler_drops_children
+from observability.trace_ids import sampled_trace_id
 
 R = TypeVar("R")
 AsyncCallable = Callable[..., Awaitable[R]]
@@ -108,7 +111,9 @@ class BusinessSpan:
         """`call(*args, **kwargs)` inside this span, to be awaited at once; under an
         unsampled parent whose children are never sampled, `call`'s own awaitable."""
         if self._skip_under_unsampled and (
-                current_unsampled() is not None or under_unsampled_parent()):
+                current_unsampled() is not None  # the edge said: not sampled
+                or (sampled_trace_id() is None  # nor sampled (outside a request)
+                    and under_unsampled_parent())):
             return call(*args, **kwargs)
         return self._run(call, args, kwargs)
 

@@ -241,6 +241,19 @@ class TestSampledPayment:
             assert spans.named(name).parent.span_id == create.context.span_id, name
         assert len(spans.finished()) == 5
 
+    async def test_the_business_calls_do_not_look_up_whether_the_parent_is_sampled(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The server span already said the trace is sampled: a sampled trace's children
+        are never under an unsampled parent, so no business call looks that up."""
+        looked_up: list[object] = []
+        monkeypatch.setattr(spans_module, "under_unsampled_parent",
+                            lambda: looked_up.append(1) or False)
+        spans = spans_with_rate(1.0)
+        await pay(payment_app(spans, Seen()))
+        assert looked_up == []
+        assert len(spans.finished()) == 5
+
     async def test_each_call_runs_in_its_own_span(self) -> None:
         spans, seen = spans_with_rate(1.0), Seen()
         await pay(payment_app(spans, seen))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,6 @@ from adapters.platform.vault import create_key_file
 
 POSTGRES_ENV = "PAYGATE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-SCHEMA_PREFIX = "paygate_test_"
 
 
 async def _probe(url: str) -> str | None:
@@ -76,8 +74,7 @@ def postgres_server() -> str:
 
 @pytest.fixture
 async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
-    schema = f"{SCHEMA_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    await create_schema(postgres_server, schema)
+    schema = await create_schema(postgres_server)
     try:
         yield str(make_url(postgres_server).update_query_dict({"search_path": schema}))
     finally:

@@ -13,13 +13,16 @@ the end it leaves the schema behind with a warning rather than hang the suite.
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 import warnings
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+PREFIX = "paygate_test_"
 LOCK_WAIT = "5s"
 TRIES = 4
 
@@ -31,23 +34,26 @@ _HOLDERS = text("""
 """)
 
 
-async def admin(url: str, statement: str) -> None:
-    """One statement on its own connection, outside any transaction."""
-    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+def _outside_transactions(url: str) -> AsyncEngine:
+    """An engine of one connection at a time whose statements each commit on their own."""
+    return create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+
+
+async def create_schema(url: str, prefix: str = PREFIX) -> str:
+    """A new empty schema named `prefix`, this process's id and a random part; its name."""
+    schema = f"{prefix}{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    engine = _outside_transactions(url)
     try:
         async with engine.connect() as conn:
-            await conn.execute(text(statement))
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     finally:
         await engine.dispose()
-
-
-async def create_schema(url: str, schema: str) -> None:
-    await admin(url, f'CREATE SCHEMA "{schema}"')
+    return schema
 
 
 async def drop_schema(url: str, schema: str) -> bool:
     """Drop `schema` and all in it; False (and a warning) when it could not be dropped."""
-    engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    engine = _outside_transactions(url)
     try:
         async with engine.connect() as conn:
             await conn.execute(text(f"SET lock_timeout = '{LOCK_WAIT}'"))

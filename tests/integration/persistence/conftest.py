@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -78,8 +76,7 @@ async def _migrated(kind: str, source: str, tmp_path: Path) -> AsyncIterator[str
         shutil.copyfile(source, tmp_path / "paygate.db")
         yield f"sqlite+aiosqlite:///{tmp_path / 'paygate.db'}"
         return
-    schema = f"paygate_contract_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    await create_schema(source, schema)
+    schema = await create_schema(source, prefix="paygate_contract_")
     try:
         url = str(make_url(source).update_query_dict({"search_path": schema}))
         await upgrade_database_async(url)

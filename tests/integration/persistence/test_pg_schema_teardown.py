@@ -4,9 +4,7 @@ table of it (tests/integration/pg_schemas.py): the suite ends instead of waiting
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 
 import pytest
 from pg_schemas import create_schema, drop_schema
@@ -31,8 +29,7 @@ async def _schema_exists(url: str, schema: str) -> bool:
 async def test_a_session_idle_in_a_transaction_on_the_schema_does_not_hold_up_its_drop(
     postgres_server: str,
 ) -> None:
-    schema = f"paygate_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    await create_schema(postgres_server, schema)
+    schema = await create_schema(postgres_server)
     holder = create_async_engine(postgres_server, poolclass=NullPool)
     conn = await holder.connect()
     try:
@@ -55,8 +52,7 @@ async def test_a_session_idle_in_a_transaction_on_the_schema_does_not_hold_up_it
 
 
 async def test_an_unheld_schema_is_dropped_at_once(postgres_server: str) -> None:
-    schema = f"paygate_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    await create_schema(postgres_server, schema)
+    schema = await create_schema(postgres_server)
 
     started = time.monotonic()
     assert await drop_schema(postgres_server, schema) is True

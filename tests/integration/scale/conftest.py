@@ -10,7 +10,6 @@ import asyncio
 import base64
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,8 +48,7 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 def module_postgres_url(postgres_server: str) -> Iterator[str]:
     """A schema of its own for a whole module, for drills that share one fleet of processes
     (the per-test `postgres_url` would restart them for every test)."""
-    schema = f"paygate_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    asyncio.run(create_schema(postgres_server, schema))
+    schema = asyncio.run(create_schema(postgres_server))
     try:
         yield str(make_url(postgres_server).update_query_dict({"search_path": schema}))
     finally:

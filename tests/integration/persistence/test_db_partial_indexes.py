@@ -60,7 +60,9 @@ async def test_the_migrated_indexes_hold_only_those_statuses(
         if engine.dialect.name == "sqlite":
             found = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
         else:
-            found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+            # other tests' schemas hold an index of the same name while they run
+            found = ("SELECT indexdef FROM pg_indexes"
+                     " WHERE indexname = :name AND schemaname = current_schema()")
         (definition,) = (await conn.execute(text(found), {"name": index})).one()
 
     _, _, predicate = definition.upper().partition(" WHERE ")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from application.errors import ConcurrentUpdate, NotFound
 from application.following import follow_after, follow_within
-from application.outbox import announce_payment
+from application.outbox import payment_entry
 from application.ports.channel import ChannelPort, ChargeRequest, ChargeResult, Outcome
 from application.ports.external import OrderPort
 from application.ports.platform import Clock, IdGenerator
@@ -89,15 +89,16 @@ class ChargeRecorder:
         async with self.uow() as uow:
             if not apply_charge_result(payment, result, self.clock):
                 return False
-            await uow.payments.update(payment)
+            ended = None
             if payment.attempt:  # a routed payment's attempt row (docs/adr/0025)
                 ended = payment.end_attempt(AttemptOutcome(result.outcome.value),
                                             result.failure_code)
-                if ended is not None:
-                    await uow.attempts.update(ended)
+            await uow.payments.update(
+                payment, announce=payment_entry(self.ids, payment, payment.updated_at))
+            if ended is not None:
+                await uow.attempts.update(ended)
             if payment.status is PaymentStatus.SUCCEEDED:
                 await uow.ledger.append([capture_posting(payment, payment.updated_at)])
-            await announce_payment(uow, self.ids, payment, payment.updated_at)
             await follow_within(self.orders, uow, payment)
             await uow.commit()
             return True

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from application.errors import NotFound, Unavailable
 from application.following import follow_after, follow_within
-from application.outbox import announce_payment
+from application.outbox import payment_entry
 from application.ports.channel import (
     NOT_CAPTURED,
     NOT_SENT,
@@ -125,10 +125,10 @@ class MoveRecorder:
                 raise NotFound(f"payment {payment_no} does not exist")
             if not apply_move_result(payment, move, result, self.clock):
                 return payment
-            await uow.payments.update(payment)
+            await uow.payments.update(
+                payment, announce=payment_entry(self.ids, payment, payment.updated_at))
             if payment.status is PaymentStatus.SUCCEEDED:
                 await uow.ledger.append([capture_posting(payment, payment.updated_at)])
-            await announce_payment(uow, self.ids, payment, payment.updated_at)
             await follow_within(self.orders, uow, payment)
             await uow.commit()
         await follow_after(self.orders, payment)

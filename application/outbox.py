@@ -2,9 +2,12 @@
 
 Every move of a payment or a refund is one event, named after the status it reached and
 carrying the object as the API returns it after that move. A transaction writes all its
-events as one outbox entry, after the payment's row is written or locked, so an entry of
-a later move of the same payment is always written after the entry of an earlier one.
-The publisher gives them their sequence later, off the payment path (docs/adr/0020).
+events as one outbox entry, in the statement that writes the payment's row
+(`payments.add` or `payments.update` with `announce=`): an entry of a later move of the
+same payment is always written after the entry of an earlier one, and announcing costs
+no row of its own. The publisher gives them their sequence later, off the payment path
+(docs/adr/0020, 0036). An entry is made once the transaction's moves are all made, as it
+takes them from the payment.
 
 The events the contract announces to a payment's `notify_url` (final states) are marked
 for it; that delivery is made from the entry too, as every other.
@@ -16,7 +19,6 @@ from datetime import datetime
 
 from application.ports.events import Announced, OutboxEntry
 from application.ports.platform import IdGenerator
-from application.ports.storage import UnitOfWork
 from application.views import payment_view, refund_view
 from domain.events import payment_event, refund_event
 from domain.payment import Payment, PaymentStatus
@@ -56,36 +58,27 @@ def _refund_event(ids: IdGenerator, payment: Payment, refund: Refund) -> Announc
     )
 
 
-async def _write(
-    uow: UnitOfWork, payment: Payment, events: list[Announced], now: datetime
-) -> None:
-    await uow.outbox.add(
-        OutboxEntry(payment.merchant_id, tuple(events), now, payment.notify_url)
-    )
+def _entry(payment: Payment, events: list[Announced], now: datetime) -> OutboxEntry:
+    return OutboxEntry(payment.merchant_id, tuple(events), now, payment.notify_url)
 
 
-async def announce_created(
-    uow: UnitOfWork, ids: IdGenerator, payment: Payment, now: datetime
-) -> None:
+def created_entry(ids: IdGenerator, payment: Payment, now: datetime) -> OutboxEntry:
     """A new payment: the state it was created in, then each move it has made since."""
     states = payment.take_moves() or [payment]
-    await _write(uow, payment, _payment_events(ids, payment, states), now)
+    return _entry(payment, _payment_events(ids, payment, states), now)
 
 
-async def announce_payment(
-    uow: UnitOfWork, ids: IdGenerator, payment: Payment, now: datetime
-) -> None:
+def payment_entry(ids: IdGenerator, payment: Payment, now: datetime) -> OutboxEntry | None:
     """Each move the payment made in this transaction, and nothing when it made none (a
     claim released, a void the channel refused): an event is a change, never a repeat."""
     states = payment.take_moves()
-    if states:
-        await _write(uow, payment, _payment_events(ids, payment, states), now)
+    return _entry(payment, _payment_events(ids, payment, states), now) if states else None
 
 
-async def announce_refund(
-    uow: UnitOfWork, ids: IdGenerator, payment: Payment, refund: Refund, now: datetime
-) -> None:
+def refund_entry(
+    ids: IdGenerator, payment: Payment, refund: Refund, now: datetime
+) -> OutboxEntry:
     """The refund's move, then each move it caused its payment to make (refunded)."""
     events = [_refund_event(ids, payment, refund)]
     events += _payment_events(ids, payment, payment.take_moves())
-    await _write(uow, payment, events, now)
+    return _entry(payment, events, now)

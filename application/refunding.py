@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from application.errors import NotFound
-from application.outbox import announce_refund
+from application.outbox import refund_entry
 from application.ports.channel import ChannelPort, Outcome, RefundRequest, RefundResult
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
@@ -58,7 +58,7 @@ class RefundRecorder:
                 refund.fail(now, result.failure_code or "processing_error", result.failure_message)
                 payment.release_refund(refund, now)
             await uow.refunds.update(refund)
-            await uow.payments.update(payment)
-            await announce_refund(uow, self.ids, payment, refund, now)
+            await uow.payments.update(
+                payment, announce=refund_entry(self.ids, payment, refund, now))
             await uow.commit()
             return RefundOutcome(refund, payment)

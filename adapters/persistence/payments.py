@@ -10,15 +10,18 @@ import builtins
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from adapters.persistence.outbox import entry_line
 from adapters.persistence.routing import SqlAttemptRepository, with_attempts
 from adapters.persistence.schema import HELD_STATUS, LIVE_OR_PAID, UNRESOLVED_STATUS
 from adapters.persistence.schema import payments as t
 from adapters.persistence.sql import Repository, newest_first, page_of, utc_day
+from adapters.persistence.types import UtcDateTime
 from application.errors import ConcurrentUpdate
+from application.ports.events import OutboxEntry
 from application.ports.storage import Cursor, Page, PaymentQuery
 from domain.authorization import CaptureMethod, HoldMove
 from domain.card import CardSummary
@@ -136,14 +139,17 @@ _INSERT = {  # a conflict on the order's live or paid payment inserts nothing (r
     "postgresql": pg_insert(t).on_conflict_do_nothing(
         index_elements=_ORDER, index_where=LIVE_OR_PAID),
 }
-_BY_NO = select(t).where(t.c.payment_no == bindparam("p"))
+# a payment as the repository reads it: every column but its unpublished events, which
+# only the outbox reads (adapters/persistence/outbox.py)
+_PAYMENT = select(*(c for c in t.c if c.name not in ("unpublished", "unpublished_since")))
+_BY_NO = _PAYMENT.where(t.c.payment_no == bindparam("p"))
 _GET = {
     (False, False): _BY_NO,
     (True, False): _BY_NO.where(t.c.merchant_id == bindparam("m")),
     (False, True): _BY_NO.with_for_update(),
     (True, True): _BY_NO.where(t.c.merchant_id == bindparam("m")).with_for_update(),
 }
-_BY_ORDER = select(t).where(
+_BY_ORDER = _PAYMENT.where(
     t.c.merchant_id == bindparam("m"), t.c.order_no == bindparam("o"), LIVE_OR_PAID
 )
 _UPDATE = (
@@ -151,20 +157,25 @@ _UPDATE = (
     .where(t.c.payment_no == bindparam("b_payment_no"), t.c.version == bindparam("b_version"))
     .values({name: bindparam(name) for name in (*MUTABLE, "version")})
 )
+_UPDATE_ANNOUNCING = _UPDATE.values(  # the transaction's events appended to the outbox
+    unpublished=func.coalesce(t.c.unpublished, "") + bindparam("announce", type_=Text),
+    unpublished_since=func.coalesce(
+        t.c.unpublished_since, bindparam("announce_at", type_=UtcDateTime)),
+)
 _UNRESOLVED = (
-    select(t)
+    _PAYMENT
     .where(UNRESOLVED_STATUS, t.c.updated_at < bindparam("before"))
     .order_by(t.c.updated_at, t.c.payment_no)
     .limit(bindparam("limit"))
 )
 _MOVES_UNANSWERED = (
-    select(t)
+    _PAYMENT
     .where(HELD_STATUS, t.c.pending_move.is_not(None), t.c.updated_at < bindparam("before"))
     .order_by(t.c.updated_at, t.c.payment_no)
     .limit(bindparam("limit"))
 )
 _EXPIRING = (
-    select(t)
+    _PAYMENT
     .where(HELD_STATUS, t.c.pending_move.is_(None), t.c.capture_before <= bindparam("now"))
     .order_by(t.c.capture_before, t.c.payment_no)
     .limit(bindparam("limit"))
@@ -184,8 +195,11 @@ _CAPTURED = select(t.c.amount_captured.label("amount"), t.c.currency).where(
 class SqlPaymentRepository(Repository):
     __slots__ = ()
 
-    async def add(self, payment: Payment) -> None:
-        result = await self._execute(_INSERT[self.dialect], payment_to_row(payment))
+    async def add(self, payment: Payment, announce: OutboxEntry | None = None) -> None:
+        row = payment_to_row(payment)
+        if announce is not None:
+            row.update(unpublished=entry_line(announce), unpublished_since=announce.created_at)
+        result = await self._execute(_INSERT[self.dialect], row)
         if result.rowcount == 0:
             # rare, so the look-up costs nothing on the payment path: the merchant whose
             # first answer was lost learns which payment holds the order
@@ -224,19 +238,23 @@ class SqlPaymentRepository(Repository):
         row = (await self._execute(_BY_ORDER, {"m": merchant_id, "o": order_no})).first()
         return None if row is None else (await self._attach([payment_from_row(row)]))[0]
 
-    async def update(self, payment: Payment) -> None:
+    async def update(self, payment: Payment, announce: OutboxEntry | None = None) -> None:
         row = payment_to_row(payment)
         params = {name: row[name] for name in MUTABLE}
         params.update(
             version=payment.version + 1, b_payment_no=payment.payment_no, b_version=payment.version
         )
-        if (await self._execute(_UPDATE, params)).rowcount == 0:
+        statement = _UPDATE
+        if announce is not None:
+            statement = _UPDATE_ANNOUNCING
+            params.update(announce=entry_line(announce), announce_at=announce.created_at)
+        if (await self._execute(statement, params)).rowcount == 0:
             raise ConcurrentUpdate(f"payment {payment.payment_no} changed since it was read")
         payment.version += 1
 
     async def list(self, query: PaymentQuery) -> Page[Payment]:
         """Newest first; `created_from` is inclusive and `created_to` exclusive."""
-        statement = select(t)
+        statement = _PAYMENT
         if query.merchant_id is not None:
             statement = statement.where(t.c.merchant_id == query.merchant_id)
         if query.status is not None:

@@ -99,6 +99,11 @@ payments = Table(
     Column("pending_capture", BigInteger, nullable=False, server_default="0"),
     # 0: the channel was named; n: routed, `channel` is attempt n's (payment_attempts)
     Column("attempt", Integer, nullable=False, server_default="0"),
+    # the events of the payment's committed moves that the publisher has not taken yet:
+    # one JSON line per transaction, appended by the statement that writes the move, so
+    # a move writes no row of its own for its events (docs/adr/0036)
+    Column("unpublished", Text),
+    _at("unpublished_since", nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("refunded_amount >= 0", name="refunded_not_negative"),
     CheckConstraint("refund_reserved <= amount", name="reserved_within_amount"),
@@ -137,6 +142,10 @@ HELD_STATUS = text("status = 'requires_capture'")
 Index("ix_payments_unresolved", payments.c.status, payments.c.updated_at,
       sqlite_where=UNRESOLVED_STATUS, postgresql_where=UNRESOLVED_STATUS)
 Index("ix_payments_captured", payments.c.merchant_id, payments.c.captured_at)
+UNPUBLISHED = text("unpublished_since IS NOT NULL")
+"""The payments whose events wait for the publisher: its index holds only those."""
+Index("ix_payments_unpublished", payments.c.unpublished_since,
+      sqlite_where=UNPUBLISHED, postgresql_where=UNPUBLISHED)
 Index("ix_payments_expiring", payments.c.status, payments.c.capture_before,
       sqlite_where=HELD_STATUS, postgresql_where=HELD_STATUS)
 
@@ -237,18 +246,6 @@ orders = Table(
 )
 
 # -- the event feed (docs/adr/0020) ---------------------------------------------------
-outbox = Table(
-    "outbox",
-    metadata,
-    Column("entry_id", bigint_id(), primary_key=True, autoincrement=True),
-    Column("merchant_id", String(64), nullable=False),
-    Column("events", Text, nullable=False),  # JSON: the transaction's events, in order
-    Column("notify_url", Text),
-    _at("created_at"),
-    Column("traceparent", String(64)),
-    sqlite_autoincrement=True,  # an id is never given twice, even after its row is gone
-)
-
 events = Table(
     "events",
     metadata,

@@ -1,10 +1,10 @@
 """The event feed's storage: the outbox, published events, webhook endpoints, deliveries.
 
 A change writes its events to the outbox in its own transaction (one entry per
-transaction, however many events). The publisher, one at a time, moves committed entries
-into the feed, giving each event its merchant's next `sequence`, and fans them out to
-deliveries. Only the publisher writes events and sequences; the payment path only inserts
-outbox entries (docs/adr/0020).
+transaction, however many events), in the statement that writes its payment's row. The
+publisher, one at a time, moves committed entries into the feed, giving each event its
+merchant's next `sequence`, and fans them out to deliveries. Only the publisher writes
+events and sequences; the payment path only appends outbox entries (docs/adr/0020, 0036).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ class OutboxEntry:
     created_at: datetime
     notify_url: str | None = None
     traceparent: str | None = None  # the trace that wrote it; its deliveries continue it
-    entry_id: int | None = None  # given by the database, in the order entries are written
+    # where the storage keeps it, given when it is read: its payment, and the length of
+    # that payment's unpublished entries up to this one's end
+    position: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,19 +89,22 @@ class WebhookDelivery:
 
 
 class OutboxRepository(Protocol):
-    async def add(self, entry: OutboxEntry) -> None:
-        """Written with the trace it is written in (unless it names one already)."""
-        ...
+    """The publisher's side of the outbox. Entries are written with the payment they are
+    about (`PaymentRepository.add` and `update`, `announce=`), in its statement."""
 
     async def oldest(self, limit: int) -> list[OutboxEntry]:
-        """Committed entries in the order they were written."""
+        """The committed entries of the `limit` payments whose entries have waited
+        longest, each payment's in the order they were written."""
         ...
 
     async def oldest_created_at(self) -> datetime | None:
         """When the oldest entry not yet published was written; None when there is none."""
         ...
 
-    async def remove(self, entry_ids: builtins.list[int]) -> None: ...
+    async def remove(self, entries: builtins.list[OutboxEntry]) -> None:
+        """Takes these entries (as `oldest` read them) out of the outbox; entries written
+        since they were read stay."""
+        ...
 
 
 class EventRepository(Protocol):

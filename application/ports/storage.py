@@ -12,6 +12,7 @@ from application.ports.events import (
     DeliveryRepository,
     EndpointRepository,
     EventRepository,
+    OutboxEntry,
     OutboxRepository,
 )
 from domain.ledger import Posting
@@ -61,10 +62,11 @@ class RefundQuery:
 
 
 class PaymentRepository(Protocol):
-    async def add(self, payment: Payment) -> None:
+    async def add(self, payment: Payment, announce: OutboxEntry | None = None) -> None:
         """Insert; raises `DuplicateOrder` naming the payment that holds the order_no: one
         that is live (pending, processing, requires_review, requires_capture) or paid. An
-        order whose payments all ended failed, rejected or canceled takes another."""
+        order whose payments all ended failed, rejected or canceled takes another.
+        `announce`: this transaction's events, written to the outbox with the payment."""
         ...
 
     async def get(
@@ -77,8 +79,9 @@ class PaymentRepository(Protocol):
         """The payment that holds the order (live or paid), as `add` would name it."""
         ...
 
-    async def update(self, payment: Payment) -> None:
-        """Write back; raises `ConcurrentUpdate` when `payment.version` is stale."""
+    async def update(self, payment: Payment, announce: OutboxEntry | None = None) -> None:
+        """Write back; raises `ConcurrentUpdate` when `payment.version` is stale.
+        `announce`: this transaction's events, added to the outbox with the payment."""
         ...
 
     async def list(self, query: PaymentQuery) -> Page[Payment]: ...

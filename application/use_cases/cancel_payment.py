@@ -9,7 +9,7 @@ from application.commands import CancelPaymentCommand
 from application.errors import NotFound
 from application.following import follow_after, follow_within
 from application.holding import MoveRecorder, channel_of
-from application.outbox import announce_payment
+from application.outbox import payment_entry
 from application.ports.channel import Channels
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWork, UnitOfWorkFactory
@@ -63,8 +63,8 @@ class CancelPayment:
                                 payment.status, command.reason)
 
     async def _end(self, uow: UnitOfWork, payment: Payment) -> None:
-        await uow.payments.update(payment)
-        await announce_payment(uow, self.ids, payment, payment.updated_at)
+        await uow.payments.update(
+            payment, announce=payment_entry(self.ids, payment, payment.updated_at))
         await follow_within(self.recorder.orders, uow, payment)
         await uow.commit()
         await follow_after(self.recorder.orders, payment)

@@ -10,7 +10,7 @@ from application.charging import ChargeRecorder, charge_safely
 from application.commands import CreatePaymentCommand
 from application.errors import Unavailable
 from application.following import follow_after, follow_within
-from application.outbox import announce_created
+from application.outbox import created_entry
 from application.ports.channel import ChannelPort, Channels, ChargeRequest, ChargeResult
 from application.ports.external import OrderPort, OrderRequest, RiskPort, RiskRequest
 from application.ports.platform import Clock, IdGenerator
@@ -88,13 +88,13 @@ class CreatePayment:
         elif route_ and payment.status is PaymentStatus.PENDING:
             payment.begin_attempt(first, payment.created_at)
         async with self.uow() as uow:
-            await uow.payments.add(payment)
+            await uow.payments.add(
+                payment, announce=created_entry(self.ids, payment, payment.updated_at))
             if payment.routed:
                 await uow.attempts.add(payment.attempts[-1])
             if joined:
                 await self.orders.create_order(order, within=uow)
                 await follow_within(self.orders, uow, payment)  # rejected by risk
-            await announce_created(uow, self.ids, payment, payment.updated_at)
             await uow.commit()
         if payment.status is not PaymentStatus.PENDING:
             await follow_after(self.orders, payment)  # logs its own failure

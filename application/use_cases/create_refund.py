@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from application.auditing import AuditObject, AuditTrail
 from application.commands import CreateRefundCommand
 from application.errors import NotFound, Unavailable
-from application.outbox import announce_refund
+from application.outbox import refund_entry
 from application.ports.channel import Channels, Outcome, RefundRequest, RefundResult
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
@@ -53,9 +53,9 @@ class CreateRefund:
                 self.ids.new_id("ref"), command.amount, self.clock.now(), command.reason
             )
             refund.request_key = command.request_key
-            await uow.payments.update(payment)
+            await uow.payments.update(
+                payment, announce=refund_entry(self.ids, payment, refund, refund.created_at))
             await uow.refunds.add(refund)
-            await announce_refund(uow, self.ids, payment, refund, refund.created_at)
             await self.trail.record(
                 uow, command.actor, Action.PAYMENT_REFUND, AuditObject("refund", refund.refund_no),
                 None, refund.status,

@@ -5,8 +5,8 @@ the order they were written, gives every event its merchant's next sequence, and
 the events, the merchants' last sequences, the deliveries and the removal of the entries
 in one transaction. A reader that saw sequence n can therefore never later find an event
 below n it has not seen, whatever the concurrency of the payments that wrote them; and a
-payment's events keep the order of its moves, because the entry of a move is written
-after the entry of the move before it committed (docs/adr/0020).
+payment's events keep the order of its moves, because the entries of a payment are kept
+on its row in the order they committed (docs/adr/0020, 0036).
 """
 
 from __future__ import annotations
@@ -84,5 +84,5 @@ class PublishEvents:
         await uow.events.add(events)
         await uow.events.set_last_sequences({m: last[m] for m in merchants})
         await uow.deliveries.add(fan_out.deliveries)
-        await uow.outbox.remove([e.entry_id for e in entries if e.entry_id is not None])
+        await uow.outbox.remove(entries)
         return len(entries), len(events), len(fan_out.deliveries)

@@ -9,7 +9,7 @@ from application.charging import ChargeRecorder, charge_safely
 from application.commands import ReviewPaymentCommand
 from application.errors import NotFound, ValidationFailed
 from application.following import follow_after, follow_within
-from application.outbox import announce_payment
+from application.outbox import payment_entry
 from application.ports.channel import Channels, ChargeRequest
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWorkFactory
@@ -47,8 +47,8 @@ class ReviewPayment:
                     raise InvalidChannel(f"channel {payment.channel!r} is no longer configured")
             else:
                 payment.reject_review(self.clock.now(), command.note)
-            await uow.payments.update(payment)
-            await announce_payment(uow, self.ids, payment, payment.updated_at)
+            await uow.payments.update(
+                payment, announce=payment_entry(self.ids, payment, payment.updated_at))
             await follow_within(self.recorder.orders, uow, payment)
             await self.trail.record(uow, command.actor, Action.PAYMENT_REVIEW,
                                     AuditObject("payment", payment.payment_no), before,

@@ -24,7 +24,7 @@ class TestDatabase:
         assert again.exit_code == 0, again.output
         assert "newest schema" in first.stdout
         assert fresh.json("db", "upgrade") == {
-            "database": fresh.env["PAYGATE_DATABASE_URL"], "revision": "0010"}
+            "database": fresh.env["PAYGATE_DATABASE_URL"], "revision": "0011"}
         assert fresh.counts() == {
             "payments": 0,
             "refunds": 0,

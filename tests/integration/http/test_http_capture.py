@@ -3,16 +3,14 @@ and PostgreSQL; every bad request gets its 4xx and changes nothing."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from dependency_injector import providers
 from http_harness import CARD_OK, CARD_REVIEW, Api, ApiFactory, FakeClock, Keys, assert_error
-from sqlalchemy import select
 
-from adapters.persistence.schema import outbox
+from adapters.persistence import SqlUnitOfWorkFactory
 
 PAYMENTS = "/api/v1/payments"
 HOLD_FIELDS = ("capture_method", "amount_capturable", "amount_captured", "capture_before",
@@ -181,10 +179,10 @@ class TestExpiry:
         assert done == {"authorizations_expired": 1}
         expired = await read(api, keys, held["payment_no"])
         assert (expired["status"], expired["cancellation_reason"]) == ("canceled", "expired")
-        async with api._engine.connect() as conn:
-            entries = (await conn.execute(select(outbox.c.events, outbox.c.notify_url))).all()
-        types = [e["type"] for events, url in entries if url
-                 for e in json.loads(events) if e["notify"]]
+        async with SqlUnitOfWorkFactory(api._engine)(read_only=True) as uow:
+            entries = await uow.outbox.oldest(100)
+        types = [e.type for entry in entries if entry.notify_url
+                 for e in entry.events if e.notify]
         assert sorted(types) == ["payment.canceled", "payment.requires_capture"]
         late = await capture(api, keys, held["payment_no"])
         assert_error(late, 409, "authorization_expired")

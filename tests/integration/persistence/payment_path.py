@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.pool import NullPool
 
-from adapters.persistence import driver
+from adapters.persistence import SqlUnitOfWorkFactory, create_engine, driver
 from application.commands import CreateMerchantCommand, CreatePaymentCommand
+from application.ports.events import OutboxEntry
 from domain.card import CardDetails
 from domain.routing import RoutingRule
 from entrypoints.container import build_container, close_container
@@ -65,3 +67,13 @@ async def payment_statements(
     finally:
         await close_container(container)
     return payment, sent
+
+
+async def waiting_entries(url: str) -> list[OutboxEntry]:
+    """The outbox entries waiting for the publisher, as it would read them."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with SqlUnitOfWorkFactory(engine)(read_only=True) as uow:
+            return await uow.outbox.oldest(100)
+    finally:
+        await engine.dispose()

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from db_builders import T0, delivery, later, merchant, only_postgres
+from db_builders import T0, delivery, later, merchant, only_postgres, payment
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -47,41 +47,87 @@ def endpoint(endpoint_id: str, merchant_id: str = "mer_1", at: float = 0) -> Web
 
 
 class TestOutbox:
-    async def test_entries_come_back_whole_in_the_order_written_and_go(
+    """Entries travel on their payment's row (docs/adr/0036)."""
+
+    async def test_entries_come_back_whole_oldest_payment_first_and_go(
         self, uow_factory: SqlUnitOfWorkFactory
     ) -> None:
+        first, second = payment("mer_1", notify_url="https://m.example/h"), payment("mer_2")
         async with uow_factory() as uow:
-            await uow.outbox.add(entry(2, "mer_1", "payment.processing", "payment.succeeded"))
-            await uow.outbox.add(entry(1, "mer_2"))
+            await uow.merchants.add(merchant("mer_1"))
+            await uow.merchants.add(merchant("mer_2"))
+            await uow.payments.add(
+                first, announce=entry(2, "mer_1", "payment.processing", "payment.succeeded"))
+            await uow.payments.add(second, announce=entry(1, "mer_2"))
+            await uow.payments.add(payment("mer_1"))  # announcing nothing
             await uow.commit()
 
         async with uow_factory(read_only=True) as uow:
-            first, second = await uow.outbox.oldest(10)
-            assert await uow.outbox.oldest_created_at() == later(2)
-        assert first.events == (
+            waited_longest, then = await uow.outbox.oldest(10)
+            assert await uow.outbox.oldest_created_at() == later(1)
+        assert (waited_longest.merchant_id, waited_longest.notify_url) == ("mer_2", None)
+        assert then.events == (
             Announced("evt_2_0", "payment.processing", {"n": 2, "é": "ü"}, True),
             Announced("evt_2_1", "payment.succeeded", {"n": 2, "é": "ü"}, False),
         )
-        assert (first.merchant_id, first.created_at, first.notify_url) == (
+        # the merchant and the notify_url are the payment's own
+        assert (then.merchant_id, then.created_at, then.notify_url) == (
             "mer_1", later(2), "https://m.example/h"
         )
-        assert second.merchant_id == "mer_2"
-        assert (first.entry_id or 0) < (second.entry_id or 0)
+        assert then.position is not None
+        assert then.position[0] == first.payment_no
 
         async with uow_factory() as uow:
-            await uow.outbox.remove([first.entry_id])
+            await uow.outbox.remove([waited_longest])
             await uow.commit()
         async with uow_factory(read_only=True) as uow:
-            assert [e.entry_id for e in await uow.outbox.oldest(10)] == [second.entry_id]
+            assert [e.events for e in await uow.outbox.oldest(10)] == [then.events]
+            assert await uow.outbox.oldest_created_at() == later(2)
+
+    async def test_a_payments_entries_keep_their_order_and_what_came_after_a_read_stays(
+        self, uow_factory: SqlUnitOfWorkFactory
+    ) -> None:
+        p = payment("mer_1")
+        async with uow_factory() as uow:
+            await uow.merchants.add(merchant("mer_1"))
+            await uow.payments.add(p, announce=entry(1))
+            await uow.commit()
+        async with uow_factory() as uow:
+            await uow.payments.update(p, announce=entry(2, "mer_1", "payment.succeeded"))
+            await uow.commit()
+        async with uow_factory(read_only=True) as uow:
+            read = await uow.outbox.oldest(10)
+        assert [e.events[0].event_id for e in read] == ["evt_1_0", "evt_2_0"]
+
+        async with uow_factory() as uow:  # a move commits after the publisher read
+            await uow.payments.update(p, announce=entry(3, "mer_1", "payment.refunded"))
+            await uow.commit()
+        async with uow_factory() as uow:
+            await uow.outbox.remove(read)
+            await uow.commit()
+        async with uow_factory(read_only=True) as uow:
+            (left,) = await uow.outbox.oldest(10)
+            # it keeps the place of the payment's first unpublished entry in the queue
+            assert await uow.outbox.oldest_created_at() == later(1)
+            assert (await uow.payments.get(p.payment_no)) == p
+        assert left.events[0].event_id == "evt_3_0"
+
+        async with uow_factory() as uow:
+            await uow.outbox.remove([left])
+            await uow.commit()
+        async with uow_factory(read_only=True) as uow:
+            assert await uow.outbox.oldest(10) == []
+            assert await uow.outbox.oldest_created_at() is None
 
     async def test_an_entry_is_written_with_the_trace_it_is_written_in(
         self, uow_factory: SqlUnitOfWorkFactory
     ) -> None:
         tracer = TracerProvider().get_tracer("test")
         async with uow_factory() as uow:
+            await uow.merchants.add(merchant("mer_1"))
             with tracer.start_as_current_span("CreatePayment") as span:
-                await uow.outbox.add(entry(1))
-            await uow.outbox.add(entry(2))
+                await uow.payments.add(payment(), announce=entry(1))
+            await uow.payments.add(payment(), announce=entry(2))
             await uow.commit()
 
         context = span.get_span_context()
@@ -222,14 +268,22 @@ class TestPublisher:
         publishers = [PublishEvents(f, clock, ids, batch=25) for f in factories[:2]]
         done = asyncio.Event()
         seen: list[Event] = []
+        async with writers() as uow:
+            await uow.merchants.add(merchant("mer_1"))
+            await uow.commit()
 
         async def pay(first: int) -> None:
             """Payments one after another, each move in a transaction of its own."""
             for n in range(first, 40, 8):
+                made = payment("mer_1")
                 for move in ("payment.pending", "payment.succeeded"):
+                    announce = OutboxEntry(
+                        "mer_1", (Announced(f"evt_{n}_{move}", move, {"n": n}),), T0)
                     async with writers() as uow:
-                        await uow.outbox.add(OutboxEntry(
-                            "mer_1", (Announced(f"evt_{n}_{move}", move, {"n": n}),), T0))
+                        if move == "payment.pending":
+                            await uow.payments.add(made, announce=announce)
+                        else:
+                            await uow.payments.update(made, announce=announce)
                         await uow.commit()
 
         async def publish(publisher: PublishEvents) -> None:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from sqlalchemy.pool import NullPool
 
 from adapters.persistence import create_engine, metadata, upgrade_database, upgrade_database_async
 from adapters.persistence.migrate import MIGRATIONS, alembic_config, run_in_write_transaction
+from adapters.persistence.uow import SqlUnitOfWorkFactory
+from application.ports.events import Announced
 
-HEAD = "0010"
+HEAD = "0011"
 TABLES = {
     "merchants",
     "payments",
@@ -31,7 +34,6 @@ TABLES = {
     "settlements",
     "idempotency_keys",
     "orders",
-    "outbox",
     "events",
     "event_streams",
     "event_publisher",
@@ -334,3 +336,89 @@ async def test_payments_made_before_the_card_lifecycle_were_captured_at_once(
     refunds = await _on(database_url, lambda c: c.execute(
         text("SELECT refund_no, payment_no, amount FROM refunds")).all())
     assert [tuple(r) for r in refunds] == [("ref_1", "pay_1", 400)]
+
+
+async def _downgrade_to(url: str, revision: str) -> None:
+    def downgrade(conn: Connection) -> None:
+        config = alembic_config(url)
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        await run_in_write_transaction(engine, downgrade)
+    finally:
+        await engine.dispose()
+
+
+async def test_waiting_outbox_rows_move_onto_their_payments_in_order_and_back(
+    database_url: str,
+) -> None:
+    """0011: each waiting outbox row becomes a line of its payment's unpublished entries
+    (a refund's events name their payment), read back by the publisher's repository in
+    the order written; downgraded, they are outbox rows again, and no index lost its
+    predicate on the way."""
+    await upgrade_database_async(database_url, revision="0010")
+    indexes_before = await _on(database_url, _index_definitions)
+    sqlite = database_url.startswith("sqlite")
+    first, second = (("2026-11-20 10:00:00.000000", "2026-11-20 10:05:00.000000") if sqlite
+                     else ("2026-11-20 10:00:00+00", "2026-11-20 10:05:00+00"))
+    written = [  # in the order written: (payment, time, events, traceparent)
+        ("pay_1", first, '[{"id":"evt_1","type":"payment.succeeded","data":{"payment_no":'
+         '"pay_1"},"notify":true}]', "00-aa-bb-01"),
+        ("pay_2", first, '[{"id":"evt_2","type":"payment.failed","data":{"payment_no":'
+         '"pay_2"},"notify":false}]', None),
+        ("pay_1", second, '[{"id":"evt_3","type":"refund.succeeded","data":{"refund_no":'
+         '"ref_1","payment_no":"pay_1"},"notify":false}]', None),
+    ]
+
+    def seed(conn: Connection) -> None:
+        conn.execute(text(
+            "INSERT INTO merchants (merchant_id, name, api_key, api_secret_sealed,"
+            " webhook_secret_sealed, fee_basis_points, fee_fixed, active, created_at)"
+            f" VALUES ('mch_1', 'Shop', 'key_1', 's', 'w', 0, 0, true, '{first}')"))
+        for payment_no, notify_url in (("pay_1", "'https://m.example/h'"), ("pay_2", "NULL"),
+                                       ("pay_3", "NULL")):
+            conn.execute(text(
+                "INSERT INTO payments (payment_no, merchant_id, order_no, amount, currency,"
+                " channel, status, refunded_amount, refund_reserved, metadata, notify_url,"
+                f" created_at, updated_at, version) VALUES ('{payment_no}', 'mch_1',"
+                f" 'O-{payment_no}', 1000, 'USD', 'sandbox', 'succeeded', 0, 0, '{{}}',"
+                f" {notify_url}, '{first}', '{first}', 1)"))
+        for _, at, events, traceparent in written:
+            conn.execute(text(
+                "INSERT INTO outbox (merchant_id, events, notify_url, created_at, traceparent)"
+                f" VALUES ('mch_1', :events, NULL, '{at}', :traceparent)"),
+                {"events": events, "traceparent": traceparent})
+        conn.commit()
+
+    await _on(database_url, seed)
+    await upgrade_database_async(database_url)
+
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        async with SqlUnitOfWorkFactory(engine)(read_only=True) as uow:
+            entries = await uow.outbox.oldest(10)
+            since = await uow.outbox.oldest_created_at()
+    finally:
+        await engine.dispose()
+    assert [(e.position[0] if e.position else None, [a.event_id for a in e.events],
+             e.traceparent, e.notify_url) for e in entries] == [
+        ("pay_1", ["evt_1"], "00-aa-bb-01", "https://m.example/h"),
+        ("pay_1", ["evt_3"], None, "https://m.example/h"),
+        ("pay_2", ["evt_2"], None, None),
+    ]
+    assert entries[0].events[0] == Announced("evt_1", "payment.succeeded",
+                                             {"payment_no": "pay_1"}, True)
+    assert [e.created_at for e in entries] == [
+        datetime(2026, 11, 20, 10, 0, tzinfo=UTC), datetime(2026, 11, 20, 10, 5, tzinfo=UTC),
+        datetime(2026, 11, 20, 10, 0, tzinfo=UTC)]
+    assert since == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+    await _downgrade_to(database_url, "0010")
+    rows = await _on(database_url, lambda c: c.execute(text(
+        "SELECT merchant_id, events, traceparent FROM outbox ORDER BY entry_id")).all())
+    assert sorted(tuple(r) for r in rows) == sorted(("mch_1", e, t) for _, _, e, t in written)
+    assert await _on(database_url, _index_definitions) == indexes_before
+    await upgrade_database_async(database_url)
+    assert await _on(database_url, _revision) == HEAD

@@ -164,3 +164,11 @@ class Rows:
 
     def count(self, table: str) -> int:
         return int(self.one(f"SELECT count(*) FROM {table}")[0])
+
+    def waiting_entries(self, merchant_id: str | None = None) -> int:
+        """Outbox entries not yet published: one line each on their payment's row."""
+        lines = "length(unpublished) - length(replace(unpublished, char(10), ''))"
+        where = "" if merchant_id is None else " WHERE merchant_id = ?"
+        params = () if merchant_id is None else (merchant_id,)
+        return int(self.one(f"SELECT coalesce(sum({lines}), 0) FROM payments{where}",
+                            *params)[0])

@@ -54,7 +54,7 @@ class Scene:
         return (
             self.gateway.api.payment(self.keys, self.payment_no),
             rows.count("ledger_entries"),
-            rows.count("outbox") + rows.count("events"),
+            rows.waiting_entries() + rows.count("events"),
         )
 
 

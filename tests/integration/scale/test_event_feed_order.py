@@ -162,7 +162,7 @@ async def test_two_gateways_on_postgresql_feed_a_reader_every_event_once_in_orde
         assert sorted(d.event["id"] for d in receiver.delivered()) == sorted(refunds)
         assert receiver.refused == []
     rows = PgRows(postgres_url)
-    assert await rows.value("SELECT count(*) FROM outbox") == 0
+    assert await rows.value("SELECT count(*) FROM payments WHERE unpublished IS NOT NULL") == 0
     assert await rows.value("SELECT count(*) FROM events") == len(reader.events)
 
 

@@ -29,9 +29,6 @@ class FakeOutboxRepository:
         removed = self._staged.outbox_removed
         return [e for i, e in sorted(self._db.outbox.items()) if i not in removed]
 
-    async def add(self, entry: OutboxEntry) -> None:
-        self._staged.outbox.append(entry)
-
     async def oldest(self, limit: int) -> list[OutboxEntry]:
         return self._committed()[:limit]
 
@@ -39,8 +36,8 @@ class FakeOutboxRepository:
         entries = self._committed()
         return min(e.created_at for e in entries) if entries else None
 
-    async def remove(self, entry_ids: builtins.list[int]) -> None:
-        self._staged.outbox_removed.update(entry_ids)
+    async def remove(self, entries: builtins.list[OutboxEntry]) -> None:
+        self._staged.outbox_removed.update(e.position[1] for e in entries if e.position)
 
 
 class FakeEventRepository:

@@ -107,7 +107,7 @@ class FakeDatabase:
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     routing: dict[str, list[RoutingRule]] = field(default_factory=dict)
     attempts: dict[tuple[str, int], Attempt] = field(default_factory=dict)
-    entries_written: int = 0  # the outbox's own id counter
+    entries_written: int = 0  # the outbox's own counter: an entry's place in it
     commits: int = 0
     down: bool = False
     open_units: int = 0  # units of work entered and not yet left
@@ -208,7 +208,11 @@ class FakePaymentRepository:
                 return other
         return None
 
-    async def add(self, payment: Payment) -> None:
+    def _announce(self, payment: Payment, entry: OutboxEntry | None) -> None:
+        if entry is not None:  # its place in the outbox is given at commit
+            self._staged.outbox.append(dataclasses.replace(entry, position=(payment.payment_no, 0)))
+
+    async def add(self, payment: Payment, announce: OutboxEntry | None = None) -> None:
         other = self._holder(payment.merchant_id, payment.order_no)
         if other is not None:
             raise DuplicateOrder(f"order_no {payment.order_no!r} was already used",
@@ -217,6 +221,7 @@ class FakePaymentRepository:
             raise AssertionError(f"payment {payment.payment_no} inserted twice")
         self._staged.payments[payment.payment_no] = _copy_payment(payment)
         self._staged.payment_bases[payment.payment_no] = -1
+        self._announce(payment, announce)
 
     async def get(
         self, payment_no: str, merchant_id: str | None = None, *, for_update: bool = False
@@ -232,7 +237,7 @@ class FakePaymentRepository:
         holder = self._holder(merchant_id, order_no)
         return None if holder is None else _copy_payment(holder)
 
-    async def update(self, payment: Payment) -> None:
+    async def update(self, payment: Payment, announce: OutboxEntry | None = None) -> None:
         current = self._all().get(payment.payment_no)
         if current is None:  # deleted meanwhile: a conditional UPDATE matches no row
             raise ConcurrentUpdate(f"payment {payment.payment_no} is gone")
@@ -244,6 +249,7 @@ class FakePaymentRepository:
         self._staged.payment_bases.setdefault(payment.payment_no, current.version)
         payment.version += 1
         self._staged.payments[payment.payment_no] = _copy_payment(payment)
+        self._announce(payment, announce)
 
     async def list(self, query: PaymentQuery) -> Page[Payment]:
         rows = [
@@ -643,7 +649,9 @@ class FakeUnitOfWork:
                 held.append(dataclasses.replace(attempt))
         for entry in staged.outbox:
             db.entries_written += 1
-            db.outbox[db.entries_written] = dataclasses.replace(entry, entry_id=db.entries_written)
+            payment_no = entry.position[0] if entry.position else ""
+            db.outbox[db.entries_written] = dataclasses.replace(
+                entry, position=(payment_no, db.entries_written))
         for entry_id in staged.outbox_removed:
             del db.outbox[entry_id]
         db.events.update(staged.events)

@@ -1,5 +1,6 @@
 """The payments' status indexes are partial (migration 0010): they hold the payments the
-reconciler and the expiry worker look for, and those workers' queries use them."""
+reconciler and the expiry worker look for, and those workers' queries use them; so does
+the publisher's, on the payments whose events wait (migration 0011)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.persistence.outbox import _FIRST_WAITING, _WAITING
 from adapters.persistence.payments import _EXPIRING, _MOVES_UNANSWERED, _UNRESOLVED
 from adapters.persistence.schema import HELD_STATUS, UNRESOLVED_STATUS
 from domain.payment import UNRESOLVED, PaymentStatus
@@ -29,6 +31,8 @@ def test_the_predicates_name_the_domains_statuses() -> None:
     (_UNRESOLVED, "ix_payments_unresolved"),
     (_EXPIRING, "ix_payments_expiring"),
     (_MOVES_UNANSWERED, "ix_payments_expiring"),
+    (_WAITING, "ix_payments_unpublished"),  # the publisher, every 0.2 s
+    (_FIRST_WAITING, "ix_payments_unpublished"),  # the outbox lag, at every scrape
 ])
 async def test_the_workers_queries_use_the_partial_indexes(
     engine: AsyncEngine, query: object, index: str
@@ -41,8 +45,11 @@ async def test_the_workers_queries_use_the_partial_indexes(
                 str(row[-1]) for row in await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
         else:
             await conn.execute(text("SET LOCAL enable_seqscan = off"))
-            # an instant, then the limit
-            sql = re.sub(r"\$1", "now()", str(compiled.string)).replace("$2", "10")
+            # each parameter by its name: a limit (named, or a literal one) is 10, any other
+            # an instant
+            sql = str(compiled.string)
+            for n, name in reversed(list(enumerate(compiled.positiontup, 1))):
+                sql = sql.replace(f"${n}", "10" if name.startswith(("limit", "param")) else "now()")
             plan = "\n".join(
                 str(row[0]) for row in await conn.execute(text(f"EXPLAIN {sql}")))
 

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import asyncpg
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench  # bench/run.py: the benchmark database
+
+BENCH = bench.BENCH
 
 COUNTERS = """
 SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables

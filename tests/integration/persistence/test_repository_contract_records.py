@@ -1,5 +1,6 @@
 """The contract of the other repositories (refunds, ledger, settlements, merchants,
-webhook deliveries), on the fakes, SQLite and PostgreSQL alike (`units`, conftest.py)."""
+webhook deliveries, the outbox), on the fakes, SQLite and PostgreSQL alike (`units`,
+conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from db_builders import T0, captured, delivery, later, merchant, payment
 from sqlalchemy.exc import IntegrityError
 
 from application.errors import AlreadySettled, ConcurrentUpdate
-from application.ports.events import DeliveryStatus, WebhookDelivery
+from application.ports.events import Announced, DeliveryStatus, OutboxEntry, WebhookDelivery
 from application.ports.storage import RefundQuery, UnitOfWorkFactory
 from domain.ledger import ACQUIRER_RECEIVABLE, capture_posting, merchant_balance
 from domain.payment import Payment
@@ -197,3 +198,41 @@ async def test_deliveries_are_listed_newest_first_filtered_and_limited(
 
     assert [d.delivery_id for d in newest] == ["dlv_0004", "dlv_0003", "dlv_0002"]
     assert [d.delivery_id for d in mine] == ["dlv_0002", "dlv_0001"]
+
+
+def _announcing(n: int, *types: str) -> OutboxEntry:
+    return OutboxEntry("mer_1", tuple(Announced(f"evt_{n}_{t}", t, {"n": n}) for t in types),
+                       later(n))
+
+
+async def test_a_payments_entries_come_back_in_order_and_those_written_after_a_read_stay(
+    units: UnitOfWorkFactory,
+) -> None:
+    """The outbox's contract (docs/adr/0036): an entry is written with its payment's own
+    write, read in the order written, and taking what was read leaves what came since."""
+    p = payment()
+    async with units() as uow:
+        await uow.merchants.add(merchant())
+        await uow.payments.add(p, announce=_announcing(1, "payment.pending"))
+        await uow.commit()
+    async with units() as uow:
+        await uow.payments.update(p)  # a write that announces nothing
+        await uow.payments.update(p, announce=_announcing(2, "payment.processing",
+                                                          "payment.succeeded"))
+        await uow.commit()
+    async with units(read_only=True) as uow:
+        read = await uow.outbox.oldest(100)
+        assert await uow.outbox.oldest_created_at() == later(1)
+    assert [[e.type for e in entry.events] for entry in read] == [
+        ["payment.pending"], ["payment.processing", "payment.succeeded"]]
+
+    async with units() as uow:
+        await uow.payments.update(p, announce=_announcing(3, "payment.refunded"))
+        await uow.commit()
+    async with units() as uow:
+        await uow.outbox.remove(read)
+        await uow.commit()
+    async with units(read_only=True) as uow:
+        (left,) = await uow.outbox.oldest(100)
+    assert [e.event_id for e in left.events] == ["evt_3_payment.refunded"]
+    assert (left.merchant_id, left.created_at) == ("mer_1", later(3))

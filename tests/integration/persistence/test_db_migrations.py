@@ -369,7 +369,7 @@ async def test_waiting_outbox_rows_move_onto_their_payments_in_order_and_back(
         ("pay_2", first, '[{"id":"evt_2","type":"payment.failed","data":{"payment_no":'
          '"pay_2"},"notify":false}]', None),
         ("pay_1", second, '[{"id":"evt_3","type":"refund.succeeded","data":{"refund_no":'
-         '"ref_1","payment_no":"pay_1"},"notify":false}]', None),
+         '"ref_1","payment_no":"pay_1","reason":"one\u2028two"},"notify":false}]', None),
     ]
 
     def seed(conn: Connection) -> None:

@@ -100,7 +100,7 @@ def downgrade() -> None:
     entries = []
     waiting = sa.select(payments).where(sa.text(UNPUBLISHED))
     for row in bind.execute(waiting.order_by(payments.c.unpublished_since)):
-        for line in row.unpublished.splitlines():
+        for line in row.unpublished.split("\n")[:-1]:  # not splitlines: U+2028 is no end
             entry = json.loads(line)
             entries.append({
                 "merchant_id": row.merchant_id,

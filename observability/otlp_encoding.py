@@ -23,7 +23,7 @@ from typing import Any, cast
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanContext
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 from opentelemetry.trace.span import TraceState
 
 _log = logging.getLogger(__name__)
@@ -158,39 +158,74 @@ def _scope(scope: InstrumentationScope | None) -> bytes:
 
 
 def _span(span: ReadableSpan) -> bytes:
+    """One Span message. Called for every span of every batch, so written flat: each
+    property of a finished span is read once, and the fields a service's spans share
+    (a name with its kind, an unset status) are kept encoded."""
     context = cast(SpanContext, span.get_span_context())  # a finished span always has one
     parent = span.parent
     parts = [_SPAN_TRACE_ID, context.trace_id.to_bytes(16, "big"),
              _SPAN_ID, context.span_id.to_bytes(8, "big")]
-    trace_state = _trace_state(context.trace_state)
+    trace_state = context.trace_state
     if trace_state:
-        parts.append(_field(_SPAN_TRACE_STATE, trace_state.encode()))
+        parts.append(_field(_SPAN_TRACE_STATE, _trace_state(trace_state).encode()))
     if parent:
         parts += (_SPAN_PARENT_ID, parent.span_id.to_bytes(8, "big"))
-    if span.name:
-        parts.append(_field(_SPAN_NAME, span.name.encode()))
-    parts.append(_KINDS[span.kind.value])
-    if span.start_time:
-        parts += (_SPAN_START, _pack_fixed64(span.start_time))
-    if span.end_time:
-        parts += (_SPAN_END, _pack_fixed64(span.end_time))
-    parts.append(_attributes(_SPAN_ATTRIBUTE, span.attributes))
-    _count(parts, _SPAN_DROPPED_ATTRIBUTES, span.dropped_attributes)
-    parts += (_field(_SPAN_EVENT, _event(event)) for event in span.events)
-    _count(parts, _SPAN_DROPPED_EVENTS, span.dropped_events)
-    parts += (_field(_SPAN_LINK, _link(link)) for link in span.links)
-    _count(parts, _SPAN_DROPPED_LINKS, span.dropped_links)
+    parts.append(_name_and_kind(span.name, span.kind))
+    start, end = span.start_time, span.end_time
+    if start:
+        parts += (_SPAN_START, _pack_fixed64(start))
+    if end:
+        parts += (_SPAN_END, _pack_fixed64(end))
+    attributes = span.attributes
+    if attributes:
+        _add_attributes(parts, _SPAN_ATTRIBUTE, attributes)
+    dropped = span.dropped_attributes
+    if dropped:
+        parts += (_SPAN_DROPPED_ATTRIBUTES, _varint(dropped))
+    events = span.events
+    if events:
+        parts += (_field(_SPAN_EVENT, _event(event)) for event in events)
+    dropped = span.dropped_events
+    if dropped:
+        parts += (_SPAN_DROPPED_EVENTS, _varint(dropped))
+    links = span.links
+    if links:
+        parts += (_field(_SPAN_LINK, _link(link)) for link in links)
+    dropped = span.dropped_links
+    if dropped:
+        parts += (_SPAN_DROPPED_LINKS, _varint(dropped))
     status = span.status  # a property: read once
     if status is not None:
-        parts.append(_field(_SPAN_STATUS, _status(status.status_code.value,
-                                                  status.description)))
+        parts.append(_span_status(status))
     parts.append(_REMOTE_FLAGS if parent and parent.is_remote else _LOCAL_FLAGS)
     return b"".join(parts)
 
 
-def _trace_state(trace_state: TraceState | None) -> str | None:
-    if trace_state is None:
-        return None
+_span_heads: dict[tuple[str, SpanKind], bytes] = {}
+
+
+def _name_and_kind(name: str, kind: SpanKind) -> bytes:
+    """The name and kind fields. A service has few span names: they are kept encoded."""
+    head = _span_heads.get((name, kind))
+    if head is None:
+        head = (_field(_SPAN_NAME, name.encode()) if name else b"") + _KINDS[kind.value]
+        if len(_span_heads) >= _PAIR_CACHE_SIZE:  # names made of raw paths would churn it
+            _span_heads.clear()
+        _span_heads[name, kind] = head
+    return head
+
+
+_UNSET_STATUS = _field(_SPAN_STATUS, b"")
+
+
+def _span_status(status: Status) -> bytes:
+    code, description = status.status_code, status.description
+    if code is StatusCode.UNSET and not description:
+        return _UNSET_STATUS
+    return _field(_SPAN_STATUS, _status(code.value, description))
+
+
+def _trace_state(trace_state: TraceState) -> str:
     return ",".join([f"{key}={value}" for key, value in trace_state.items()])
 
 
@@ -227,17 +262,32 @@ def _link(link: Link) -> bytes:
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Each attribute as a KeyValue field; one that cannot be encoded is left out and
-    logged, as the SDK does."""
     if not attributes:
         return b""
     parts: list[bytes] = []
+    _add_attributes(parts, tag, attributes)
+    return b"".join(parts)
+
+
+def _add_attributes(parts: list[bytes], tag: bytes, attributes: Mapping[str, Any]) -> None:
+    """Each attribute as a KeyValue field; one that cannot be encoded is left out and
+    logged, as the SDK does. Most attributes repeat from span to span (a route, a status,
+    a currency, a merchant): the last few thousand strings, ints and bools are kept
+    encoded. (Not floats: 0.0 == -0.0, yet they encode differently.)"""
+    pairs = _encoded_pairs
     for key, value in _plain(attributes).items():
+        kind = type(value)
         try:
-            parts += (tag, _sized_key_value(key, value))
+            if kind is str or kind is int or kind is bool:
+                encoded = pairs.get((key, kind, value))
+                if encoded is None:
+                    encoded = _remembered(key, kind, value)
+            else:
+                encoded = _sized(_key_value(key, value))
         except Exception as error:  # what the SDK's encoder does too
             _log.exception("Failed to encode key %s: %s", key, error)
-    return b"".join(parts)
+            continue
+        parts += (tag, encoded)
 
 
 def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -253,20 +303,12 @@ def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
     return plain if type(plain) is dict else attributes
 
 
-def _sized_key_value(key: str, value: Any) -> bytes:
-    """A KeyValue, its length in front. Most attributes repeat from span to span (a route, a
-    status, a currency, a merchant): the last few thousand strings, ints and bools are kept
-    encoded. (Not floats: 0.0 == -0.0, yet they encode differently.)"""
-    kind = type(value)
-    if kind is not str and kind is not int and kind is not bool:
-        return _sized(_key_value(key, value))
-    cache_key = (key, kind, value)
-    encoded = _encoded_pairs.get(cache_key)
-    if encoded is None:
-        encoded = _sized(_key_value(key, value))
-        if len(_encoded_pairs) >= _PAIR_CACHE_SIZE:  # unique values (payment_no) churn it
-            _encoded_pairs.clear()
-        _encoded_pairs[cache_key] = encoded
+def _remembered(key: str, kind: type, value: Any) -> bytes:
+    """A KeyValue, its length in front, kept for the next span that carries it."""
+    encoded = _sized(_key_value(key, value))
+    if len(_encoded_pairs) >= _PAIR_CACHE_SIZE:  # unique values (payment_no) churn it
+        _encoded_pairs.clear()
+    _encoded_pairs[key, kind, value] = encoded
     return encoded
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from observability.outcomes import currency_of, minor_units
-
 AttributeValue = str | int | float | bool
 Attributes = dict[str, AttributeValue]
 Extractor = Callable[[object], Attributes]
@@ -21,7 +19,10 @@ _RESULT_FIELDS: Final = ("status", "outcome", "failure_code")
 
 
 def business_attributes(obj: object) -> Attributes:
-    """merchant_id, payment_no, order_no, refund_no, channel, amount, currency, status..."""
+    """merchant_id, payment_no, order_no, refund_no, channel, amount, currency, status...
+
+    Read for every recorded business span, before and after its call: written flat, with
+    no call for what `obj` does not have (a command has no risk, a result no actor)."""
     attributes: Attributes = {}
     if obj is None:
         return attributes
@@ -29,18 +30,25 @@ def business_attributes(obj: object) -> Attributes:
         value = getattr(obj, name, None)
         if isinstance(value, str):
             attributes[name] = value
-    amount = minor_units(getattr(obj, "amount", None))
-    if amount is not None:
-        attributes["amount"] = amount
-    currency = currency_of(obj)
+    amount = getattr(obj, "amount", None)
+    minor = getattr(amount, "amount", amount)  # a Money, or an int amount (minor_units)
+    if isinstance(minor, int) and not isinstance(minor, bool):
+        attributes["amount"] = minor
+    currency = getattr(obj, "currency", None)  # currency_of: the object's, else its Money's
+    if currency is None:
+        currency = getattr(amount, "currency", None)
     if isinstance(currency, str):
         attributes["currency"] = currency
     for name in _RESULT_FIELDS:
         value = getattr(obj, name, None)
         if isinstance(value, str):  # StrEnum included
             attributes[name] = str(value)
-    attributes.update(risk_attributes(getattr(obj, "risk", None)))
-    attributes.update(operator_attributes(getattr(obj, "actor", None)))
+    risk = getattr(obj, "risk", None)
+    if risk is not None:
+        attributes.update(risk_attributes(risk))
+    actor = getattr(obj, "actor", None)
+    if actor is not None:
+        attributes.update(operator_attributes(actor))
     return attributes
 
 

@@ -18,6 +18,8 @@ sampled: what an unsampled call costs is most of what tracing costs. So
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
 from opentelemetry import context as otel_context
@@ -81,6 +83,21 @@ def under_unsampled_parent() -> bool:
     return parent.is_valid and not parent.trace_flags.sampled
 
 
+# What the business spans enclosing the current call were called with: a child span leaves
+# out an attribute its business parent carries with the same value (docs/adr/0037).
+_NOTHING: Final[Mapping[str, object]] = MappingProxyType({})
+_ENCLOSING: ContextVar[Mapping[str, object]] = ContextVar(
+    "paygate_enclosing_span_attributes", default=_NOTHING)
+
+
+def not_said_by(attributes: Attributes, enclosing: Mapping[str, object]) -> Attributes:
+    """`attributes` less those an enclosing business span already carries, equal."""
+    if not enclosing:
+        return attributes
+    return {key: value for key, value in attributes.items()
+            if key not in enclosing or enclosing[key] != value}
+
+
 def merged(first: Attributes, then: Attributes) -> Attributes:
     """`first` updated by `then`, keys in the order two `set_attributes` calls leave them
     (a key set again moves to the end)."""
@@ -138,15 +155,19 @@ class BusinessSpan:
         self, span: Span, call: AsyncCallable[R], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> R:
         before = self._before(first_argument(args, kwargs))
+        enclosing = _ENCLOSING.get()
+        token = _ENCLOSING.set({**enclosing, **before} if enclosing else before)
         try:
             result = await call(*args, **kwargs)
         except BaseException as exc:  # cancelled too: the span still says what was asked
-            span.set_attributes(before)
+            span.set_attributes(not_said_by(before, enclosing))
             if isinstance(exc, Exception):
                 record_error(span, exc)
             raise
+        finally:
+            _ENCLOSING.reset(token)
         attributes = merged(before, self._after(result))
-        span.set_attributes(attributes)
+        span.set_attributes(not_said_by(attributes, enclosing))
         fault = fault_of(attributes)
         if fault is not None:
             record_fault(span, fault)

@@ -19,13 +19,13 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
-    ParentBased,
     Sampler,
     TraceIdRatioBased,
 )
 
 from observability.edge_sampling import EdgeIdGenerator
 from observability.jaeger_compat import otlp_endpoint_from_jaeger, sampling_rate
+from observability.sampling import ParentBasedShortcut
 
 DEFAULT_SERVICE_NAME = "paygate"
 DEFAULT_SAMPLER = "parentbased_traceidratio"
@@ -67,14 +67,16 @@ class TracingSettings:
 
 
 def build_sampler(name: str, rate: float) -> Sampler:
-    """The `OTEL_TRACES_SAMPLER` names; the default follows an incoming sampled parent."""
+    """The `OTEL_TRACES_SAMPLER` names; the default follows an incoming sampled parent.
+    The `parentbased_*` ones are the SDK's `ParentBased`, deciding a sampled local
+    parent's child in one step (`ParentBasedShortcut`, docs/adr/0038)."""
     samplers: dict[str, Sampler] = {
         "always_on": ALWAYS_ON,
         "always_off": ALWAYS_OFF,
         "traceidratio": TraceIdRatioBased(rate),
-        "parentbased_always_on": ParentBased(ALWAYS_ON),
-        "parentbased_always_off": ParentBased(ALWAYS_OFF),
-        "parentbased_traceidratio": ParentBased(TraceIdRatioBased(rate)),
+        "parentbased_always_on": ParentBasedShortcut(ALWAYS_ON),
+        "parentbased_always_off": ParentBasedShortcut(ALWAYS_OFF),
+        "parentbased_traceidratio": ParentBasedShortcut(TraceIdRatioBased(rate)),
     }
     if name not in samplers:
         _log.warning("unknown OTEL_TRACES_SAMPLER %r: using parentbased_traceidratio", name)

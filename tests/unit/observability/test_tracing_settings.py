@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from observability.jaeger_compat import otlp_endpoint_from_jaeger
+from observability.sampling import ParentBasedShortcut
 from observability.tracing import TracingSettings, build_sampler, build_tracer_provider
 
 SAMPLED_PARENT = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7,
@@ -88,9 +89,11 @@ def test_service_name_comes_from_otel_service_name() -> None:
 
 def test_default_sampler_follows_the_parent_then_the_ratio() -> None:
     sampler = build_sampler("parentbased_traceidratio", 0.5)
-    assert isinstance(sampler, ParentBased)
+    assert isinstance(sampler, ParentBasedShortcut)  # a ParentBased (docs/adr/0038)
     assert "TraceIdRatioBased{0.5}" in sampler.get_description()
-    assert isinstance(build_sampler("no-such-sampler", 0.5), ParentBased)
+    assert isinstance(build_sampler("no-such-sampler", 0.5), ParentBasedShortcut)
+    for name in ("parentbased_always_on", "parentbased_always_off"):
+        assert isinstance(build_sampler(name, 0.5), ParentBasedShortcut), name
     assert isinstance(build_sampler("traceidratio", 0.5), TraceIdRatioBased)
 
 

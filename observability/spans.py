@@ -11,6 +11,8 @@ sampled: what an unsampled call costs is most of what tracing costs. So
 - under a request the edge sampled, no call looks its parent up either: a sampled trace's
   children are sampled (one context-variable read says so);
 - attributes are only built for a recorded span, and set once, when the call returns;
+- a span inside another business span leaves out the attributes that span was called
+  with, equal (docs/adr/0037);
 - the span is made current by hand rather than by `start_as_current_span`, whose
   generator-based context managers cost more than the span itself when it is not recorded.
 """

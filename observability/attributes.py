@@ -16,6 +16,7 @@ Extractor = Callable[[object], Attributes]
 _IDENTIFIERS: Final = (
     "merchant_id", "payment_no", "order_no", "refund_no", "channel", "attempt_key")
 _RESULT_FIELDS: Final = ("status", "outcome", "failure_code")
+_INT64: Final = range(-(2**63), 2**63)  # what an OTLP attribute's int holds
 
 
 def business_attributes(obj: object) -> Attributes:
@@ -32,8 +33,8 @@ def business_attributes(obj: object) -> Attributes:
             attributes[name] = value
     amount = getattr(obj, "amount", None)
     minor = getattr(amount, "amount", amount)  # a Money, or an int amount (minor_units)
-    if isinstance(minor, int) and not isinstance(minor, bool):
-        attributes["amount"] = minor
+    if isinstance(minor, int) and not isinstance(minor, bool) and minor in _INT64:
+        attributes["amount"] = minor  # beyond int64 (refused input) a span cannot carry it
     currency = getattr(obj, "currency", None)  # currency_of: the object's, else its Money's
     if currency is None:
         currency = getattr(amount, "currency", None)

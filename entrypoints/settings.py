@@ -36,6 +36,9 @@ def _flag(text: str) -> bool:
     raise ValueError(f"expected on/off, got {text!r}")
 
 
+MIN_SANDBOX_SECRET = 16
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -47,7 +50,8 @@ class Settings:
     master_key_file: Path | None = None
     previous_master_key: str | None = field(default=None, repr=False)  # while rotating
     previous_master_key_file: Path | None = None
-    sandbox_secret: str = field(default="sandbox-secret", repr=False)
+    # signs the sandbox's notifications; None: no one can, every one is refused (ADR 0039)
+    sandbox_secret: str | None = field(default=None, repr=False)
     sandbox_latency_ms: int = 0
     sandbox_authorization_ttl: float = 7 * 24 * 3600.0  # seconds a sandbox hold lasts
     stripe_api_key: str | None = field(default=None, repr=False)
@@ -86,6 +90,10 @@ class Settings:
             raise ConfigurationError(problem)
         if self.event_retention_days < 1:
             raise ConfigurationError("PAYGATE_EVENT_RETENTION_DAYS must be 1 or more (days)")
+        if self.sandbox_secret is not None and len(self.sandbox_secret) < MIN_SANDBOX_SECRET:
+            raise ConfigurationError(
+                f"PAYGATE_SANDBOX_SECRET must be at least {MIN_SANDBOX_SECRET} characters "
+                "(e.g. `openssl rand -hex 32`): whoever knows it can settle sandbox payments")
         if not self.sandbox_authorization_ttl > 0:
             raise ConfigurationError(
                 "PAYGATE_SANDBOX_AUTHORIZATION_TTL must be a number of seconds above 0")

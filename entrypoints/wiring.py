@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -103,6 +104,13 @@ def make_orders(settings: Settings, engine: Any, breakers: Breakers) -> OrderPor
     return LocalOrderBook(engine)
 
 
+def notification_secret(settings: Settings) -> str:
+    """The secret the sandbox's notifications are signed with. Unset, a random one that no
+    sender knows: every notification is then refused (400), and the reconciler settles
+    what a notification would have (docs/adr/0039). Never a default anyone could read."""
+    return settings.sandbox_secret or secrets.token_hex(32)
+
+
 def make_sandbox(settings: Settings, uow: SqlUnitOfWorkFactory | None = None) -> Any:
     """The sandbox acquirer, in the gateway (its charges kept in the gateway's database,
     through `uow`) or behind `paygate serve-channel` (in memory)."""
@@ -110,7 +118,7 @@ def make_sandbox(settings: Settings, uow: SqlUnitOfWorkFactory | None = None) ->
     from adapters.persistence.sandbox_charges import SqlSandboxCharges
 
     return SandboxChannel(
-        secret=settings.sandbox_secret,
+        secret=notification_secret(settings),
         latency=settings.sandbox_latency_ms / 1000,
         authorization_ttl=timedelta(seconds=settings.sandbox_authorization_ttl),
         book=SqlSandboxCharges(uow) if uow is not None else None,
@@ -129,7 +137,7 @@ def make_channels(
             "channel:sandbox", settings.channel_url, breakers, policy(settings),
             headers=service_headers(settings),
         )
-        channels["sandbox"] = RemoteChannelClient(service, settings.sandbox_secret)
+        channels["sandbox"] = RemoteChannelClient(service, notification_secret(settings))
     else:
         channels["sandbox"] = make_sandbox(settings, uow)
     if settings.stripe_api_key:
@@ -151,7 +159,7 @@ def make_channels(
         service = RemoteService.open(
             f"channel:{name}", url, breakers, policy(settings), headers=service_headers(settings)
         )
-        channels[name] = RemoteChannelClient(service, settings.sandbox_secret, name=name)
+        channels[name] = RemoteChannelClient(service, notification_secret(settings), name=name)
     resources.extend(channels.values())
     return channels
 

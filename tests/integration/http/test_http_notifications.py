@@ -234,3 +234,25 @@ async def test_a_signed_refund_success_completes_a_pending_refund(
     paid = (await api.call(keys, "GET", f"/api/v1/payments/{payment['payment_no']}")).json()
     assert now["status"] == "succeeded"
     assert (paid["status"], paid["refunded_amount"]) == ("partially_refunded", 1_000)
+
+
+PUBLIC_SECRETS = ["sandbox-secret", "change-me-sandbox-secret", ""]
+
+
+@pytest.mark.parametrize("guess", PUBLIC_SECRETS)
+async def test_without_a_sandbox_secret_no_notification_is_accepted(
+    open_api: ApiFactory, http_sqlite_url: str, guess: str
+) -> None:
+    """Unset, the secret is one nobody knows (ADR 0039): not the public value it once
+    defaulted to, so no one can settle a payment by guessing it."""
+    api = await open_api(http_sqlite_url, sandbox_secret=None)
+    keys = await api.new_merchant("No Secret Ltd")
+    payment = await api.pay(keys, card=CARD_UNKNOWN, amount=4_000)
+    assert payment["status"] == "processing"
+    before = await snapshot(api, keys, payment["payment_no"])
+
+    response = await notify(api, *signed(
+        "charge.failed", payment["payment_no"], failure_code="card_declined", secret=guess))
+
+    assert_error(response, 400, "malformed_request")
+    assert await snapshot(api, keys, payment["payment_no"]) == before

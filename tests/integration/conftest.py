@@ -5,7 +5,10 @@ Fixtures, reusable by the HTTP and CLI suites:
 - `postgres_url`: an empty schema of its own (`...?search_path=paygate_test_...`), dropped
   after the test; every paygate process given this URL works inside that schema;
 - `database_url`: either of the two (tests using it run once per dialect);
-- `migrated_url`: `database_url` upgraded to head;
+- `migrated_url`: `database_url` at head: a copy of a migrated SQLite file, or the
+  statements the migrations sent to a PostgreSQL schema once per worker, sent again
+  (`pg_template`; `test_db_migrations.py` shows both equal to migrating);
+- `postgres_migration_statements`: those statements, for fixtures of other suites;
 - `engine` / `uow_factory`: an engine and a `SqlUnitOfWorkFactory` on `migrated_url`;
 - `engine_factory`: more engines on `migrated_url` (disposed afterwards), for tests that
   need connections of their own, as separate processes would have;
@@ -28,6 +31,7 @@ from typing import Any
 
 import pytest
 from pg_schemas import create_schema, drop_schema
+from pg_template import Statement, recorded_once, replay
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -37,7 +41,6 @@ from adapters.persistence import (
     SqlUnitOfWorkFactory,
     create_engine,
     upgrade_database,
-    upgrade_database_async,
 )
 from adapters.platform.vault import create_key_file
 
@@ -100,13 +103,22 @@ def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_migration_statements(postgres_server: str) -> list[Statement]:
+    """What the migrations send to take an empty PostgreSQL schema to head, recorded once
+    per worker; `replay` sends them to a test's own schema."""
+    return recorded_once(postgres_server)
+
+
 @pytest.fixture
-async def migrated_url(database_url: str, _migrated_sqlite_template: Path) -> str:
+async def migrated_url(
+    database_url: str, _migrated_sqlite_template: Path, request: pytest.FixtureRequest
+) -> str:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         shutil.copyfile(_migrated_sqlite_template, url.database)
     else:
-        await upgrade_database_async(database_url)
+        await replay(database_url, request.getfixturevalue("postgres_migration_statements"))
     return database_url
 
 

@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 import pytest
 from http_harness import ADMIN_TOKEN, BASE_URL, SANDBOX_SECRET, Api, ApiFactory, Keys
+from pg_template import replay
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from adapters.persistence import create_engine, upgrade_database, upgrade_database_async
+from adapters.persistence import create_engine, upgrade_database
 from entrypoints.container import Container, build_container, close_container
 from entrypoints.http.factory import build_http_app
 from entrypoints.settings import Settings
@@ -45,11 +46,13 @@ def http_sqlite_url(sqlite_url: str, migrated_sqlite_template: Path) -> str:
 
 
 @pytest.fixture
-async def any_db_url(database_url: str, migrated_sqlite_template: Path) -> str:
+async def any_db_url(
+    database_url: str, migrated_sqlite_template: Path, request: pytest.FixtureRequest
+) -> str:
     """The shared `database_url` (SQLite, then PostgreSQL), at the newest schema."""
     if make_url(database_url).get_backend_name() == "sqlite":
         return _copy_template(database_url, migrated_sqlite_template)
-    await upgrade_database_async(database_url)
+    await replay(database_url, request.getfixturevalue("postgres_migration_statements"))
     return database_url
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -37,7 +39,44 @@ from entrypoints.wiring import make_vault
 from observability.logging import json_handler
 
 T = TypeVar("T")
-console = Console()
+
+# What a terminal obeys rather than shows: C0 (ESC starts CSI and OSC sequences), DEL, C1
+# (U+009B is a one-character CSI), and the line separators and bidi overrides that make text
+# read other than it is. A merchant chooses descriptions and reasons; an operator reads them.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE_IN_JSON = re.compile(  # json.dumps has \u-escaped C0 already
+    "[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """`text` with each character a terminal would obey shown as its escape (`\\x1b`,
+    `\\u009b`, `\\n`), so that what the operator reads is what was stored."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+class _PlainConsole(Console):
+    """The console every command's human-readable output goes through: each string it renders
+    (a table's cells and title, a line) is shown as it is, control characters escaped and
+    never read as markup (a merchant's `[link=...]` is no hyperlink)."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(printable(text), **options)
+
+
+console: Console = _PlainConsole()
 errors = Console(stderr=True)
 UPGRADE = "paygate db upgrade"
 MIGRATION_LOGGER = "alembic.runtime.migration"
@@ -96,7 +135,8 @@ def say_error(code: str, message: str) -> None:
     if _speaking_json[0]:
         _refusals.error("%s", message, extra={"error_code": code})
     else:
-        errors.print(f"[red]error[/red] ({code}): {message}", highlight=False, soft_wrap=True)
+        line = Text.assemble(("error", "red"), f" ({code}): {printable(message)}")
+        errors.print(line, highlight=False, soft_wrap=True)
 
 
 def fail(error: DomainError | Unavailable) -> NoReturn:
@@ -172,10 +212,18 @@ def _quiet(name: str) -> Iterator[None]:
 
 
 def emit(value: Any, as_json: bool, table: Callable[[Any], Table] | None = None) -> None:
+    """A command's result: JSON for scripts (every control character \\u-escaped, DEL and
+    C1 too, which `json.dumps` leaves raw), else the table, on the console that escapes."""
     if as_json or table is None:
-        click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        click.echo(_UNPRINTABLE_IN_JSON.sub(_json_escaped, text))  # only in strings: valid
     else:
         console.print(table(value))
+
+
+def say(line: str) -> None:
+    """One line for people (`more: --cursor ...`), through the console that escapes."""
+    console.print(line, soft_wrap=True)
 
 
 def table_of(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:

@@ -17,6 +17,7 @@ from entrypoints.cli.common import (
     operator_option,
     record_table,
     run,
+    say,
     short_text,
     table_of,
 )
@@ -113,4 +114,4 @@ def list_audit(actor: str | None, object_id: str | None, created_from: datetime 
     emit(result, as_json, lambda r: table_of(
         "audit trail", AUDIT_COLUMNS, ([e[k] for k in AUDIT_COLUMNS] for e in r["data"])))
     if not as_json and result["next_cursor"]:
-        click.echo(f"more: --cursor {result['next_cursor']}")
+        say(f"more: --cursor {result['next_cursor']}")

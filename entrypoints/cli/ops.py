@@ -26,6 +26,7 @@ from entrypoints.cli.common import (
     operator_option,
     record_table,
     run,
+    say,
     short_text,
     shown_url,
     table_of,
@@ -71,7 +72,7 @@ def db_upgrade(as_json: bool) -> None:
     if as_json:
         emit({"database": database, "revision": newest_revision()}, as_json)
     else:
-        click.echo(f"database is at the newest schema: {database}")
+        say(f"database is at the newest schema: {database}")
 
 
 @click.group()
@@ -318,4 +319,4 @@ def retry_webhook(event_id: str, reason: str | None, operator_name: str, as_json
     if as_json:
         emit(queued, as_json)
     else:
-        click.echo(f"{queued['event_id']} queued for delivery")
+        say(f"{queued['event_id']} queued for delivery")

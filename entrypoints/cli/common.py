@@ -34,7 +34,7 @@ from domain.errors import DomainError
 from entrypoints.composition import Services
 from entrypoints.container import build_container, close_container, services_of
 from entrypoints.master_key import check_master_key
-from entrypoints.settings import Settings
+from entrypoints.settings import ConfigurationError, Settings
 from entrypoints.wiring import make_vault
 from observability.logging import json_handler
 
@@ -174,6 +174,39 @@ async def check_schema(url: str, pooler: str = "none") -> None:
     missing = await asyncio.to_thread(_missing_sqlite_file, url)
     if missing is not None:
         raise Unavailable(f"no database at {missing}; create it with `{UPGRADE}`")
+    current = await schema_revision(url, pooler)
+    if current is None:
+        raise Unavailable(f"the database has no paygate schema; create it with `{UPGRADE}`")
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = newest_revision(scripts)
+    if current != head and current in known_revisions(scripts):  # an unknown one is newer
+        raise Unavailable(
+            f"the database schema is at revision {current}, this paygate needs {head};"
+            f" run `{UPGRADE}`"
+        )
+
+
+def known_revisions(scripts: ScriptDirectory | None = None) -> set[str]:
+    """Every schema revision this paygate's migrations know."""
+    scripts = scripts or ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in scripts.walk_revisions()}
+
+
+async def check_not_newer(url: str, pooler: str = "none") -> None:
+    """Before `db upgrade`: refuse, in one line (exit 2), a database at a revision this
+    paygate does not know (a later release's, met when rolling back); alembic would stop
+    with a traceback. A database that does not exist yet is fine: the upgrade makes it."""
+    if await asyncio.to_thread(_missing_sqlite_file, url) is not None:
+        return
+    current = await schema_revision(url, pooler)
+    if current is not None and current not in known_revisions():
+        raise ConfigurationError(
+            f"the database is at revision {current}, which this paygate does not know"
+            f" (newest: {newest_revision()}); nothing upgraded")
+
+
+async def schema_revision(url: str, pooler: str = "none") -> str | None:
+    """The database's schema revision, None when it has no paygate schema."""
     engine = create_engine(url, poolclass=NullPool, pooler=pooler)
     try:
         with translated("reading the schema version"), _quiet(MIGRATION_LOGGER):
@@ -186,16 +219,7 @@ async def check_schema(url: str, pooler: str = "none") -> None:
         raise Unavailable(f"cannot open the database: {''.join(detail)}") from error
     finally:
         await engine.dispose()
-    if current is None:
-        raise Unavailable(f"the database has no paygate schema; create it with `{UPGRADE}`")
-    scripts = ScriptDirectory.from_config(alembic_config())
-    head = newest_revision(scripts)
-    known = {revision.revision for revision in scripts.walk_revisions()}
-    if current != head and current in known:  # an unknown one is newer: a later release's
-        raise Unavailable(
-            f"the database schema is at revision {current}, this paygate needs {head};"
-            f" run `{UPGRADE}`"
-        )
+    return None if current is None else str(current)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from domain.errors import DomainError
 from domain.money import MAX_PAYMENT_MINOR_UNITS
 from domain.operator import Action
 from entrypoints.cli.common import (
+    check_not_newer,
     emit,
     errors,
     fail,
@@ -64,6 +65,7 @@ def db_upgrade(as_json: bool) -> None:
     settings = Settings.from_env()
     make_vault(settings)
     try:
+        asyncio.run(check_not_newer(settings.database_url, settings.database_pooler))
         upgrade(settings)
         asyncio.run(check_master_key(settings))
     except (DomainError, Unavailable) as error:  # the database cannot be reached

@@ -13,7 +13,7 @@ from rich.progress import Progress
 
 from application.commands import CreateMerchantCommand, SettleCommand
 from application.errors import NotFound, Unavailable
-from application.views import routing_view, settlement_view
+from application.views import rfc3339, routing_view, settlement_view
 from domain.errors import DomainError
 from domain.money import MAX_PAYMENT_MINOR_UNITS
 from domain.operator import Action
@@ -113,6 +113,27 @@ def create_merchant(
         }
 
     emit(run(work), as_json, lambda r: record_table("new merchant (secrets shown once)", r))
+
+
+MERCHANT_COLUMNS = ("merchant_id", "name", "active", "created_at")  # --json: key and fees too
+
+
+@merchants.command("list")
+@json_option
+def list_merchants(as_json: bool) -> None:
+    """Every merchant, oldest first: its id, name, API key (never its secrets), whether it is
+    enabled, and its fees."""
+
+    async def work(s: Services) -> list[dict[str, Any]]:
+        return [
+            {"merchant_id": m.merchant_id, "name": m.name, "api_key": m.api_key,
+             "active": m.active, "fee_basis_points": m.fees.basis_points,
+             "fee_fixed": m.fees.fixed, "created_at": rfc3339(m.created_at)}
+            for m in await s.list_merchants()
+        ]
+
+    emit(run(work), as_json, lambda rows: table_of(
+        "merchants", MERCHANT_COLUMNS, ([r[k] for k in MERCHANT_COLUMNS] for r in rows)))
 
 
 @merchants.command("disable")

@@ -139,6 +139,11 @@ def say_error(code: str, message: str) -> None:
         errors.print(line, highlight=False, soft_wrap=True)
 
 
+def say_note(message: str) -> None:
+    """One line on stderr beside a command's result (stdout stays the table or the JSON)."""
+    errors.print(Text(f"note: {printable(message)}"), highlight=False, soft_wrap=True)
+
+
 def fail(error: DomainError | Unavailable) -> NoReturn:
     """One line with the error's code on stderr, exit 1."""
     say_error(error.code, error.message)

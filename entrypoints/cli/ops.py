@@ -14,7 +14,7 @@ from rich.progress import Progress
 from application.commands import CreateMerchantCommand, SettleCommand
 from application.errors import NotFound, Unavailable
 from application.views import rfc3339, routing_view, settlement_view
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidChannel
 from domain.money import MAX_PAYMENT_MINOR_UNITS
 from domain.operator import Action
 from entrypoints.cli.common import (
@@ -28,6 +28,7 @@ from entrypoints.cli.common import (
     record_table,
     run,
     say,
+    say_note,
     short_text,
     shown_url,
     table_of,
@@ -204,7 +205,13 @@ def show_routing(merchant_id: str, as_json: bool) -> None:
 def set_routing(
     merchant_id: str, path: str | None, text: str | None, operator_name: str, as_json: bool
 ) -> None:
-    """Replace the merchant's rules, all checked first: a bad one changes nothing."""
+    """Replace the merchant's rules, all checked first: a bad one changes nothing.
+
+    The channels a rule names are checked against the channels THIS shell's settings make
+    (sandbox, PAYGATE_STRIPE_API_KEY's stripe, PAYGATE_CHANNEL_URLS' names), not the serving
+    gateway's, which the database does not know: run it with the deployment's settings
+    (e.g. inside the gateway's pod or container). It says which channels it checked.
+    """
     if (path is None) == (text is None):
         raise click.UsageError("give the rules with exactly one of --file or --rules")
     raw = Path(path).read_bytes() if path is not None else (text or "").encode()
@@ -213,11 +220,25 @@ def set_routing(
     except msgspec.DecodeError as error:
         raise click.UsageError(f"the rules are not {{\"rules\": [...]}}: {error}") from None
 
+    checked_against: list[str] = []
+
     async def work(s: Services) -> dict[str, Any]:
+        checked_against.extend(s.set_routing.channels)
         actor = await s.identify_operator.by_name(operator_name)
-        return routing_view(merchant_id, await s.set_routing(merchant_id, rules, actor=actor))
+        try:
+            return routing_view(
+                merchant_id, await s.set_routing(merchant_id, rules, actor=actor))
+        except InvalidChannel as error:  # in the same line: which channels these were
+            raise InvalidChannel(f"{error.message}; {_checked(checked_against)}") from None
 
     emit(run(work), as_json, _routing_table)
+    say_note(_checked(checked_against))
+
+
+def _checked(channels: list[str]) -> str:
+    return (f"checked against this shell's channels: {', '.join(channels)} "
+            "(PAYGATE_CHANNEL_URLS, PAYGATE_STRIPE_API_KEY, PAYGATE_CHANNEL_URL); the serving "
+            "gateway must have them too: run this with the deployment's settings")
 
 
 def _routing_table(view: dict[str, Any]) -> Any:

@@ -133,8 +133,17 @@ def list_merchants(as_json: bool) -> None:
             for m in await s.list_merchants()
         ]
 
-    emit(run(work), as_json, lambda rows: table_of(
-        "merchants", MERCHANT_COLUMNS, ([r[k] for k in MERCHANT_COLUMNS] for r in rows)))
+    emit(run(work), as_json, _merchants_table)
+
+
+def _merchants_table(rows: list[dict[str, Any]]) -> Any:
+    table = table_of(
+        "merchants", MERCHANT_COLUMNS, ([r[k] for k in MERCHANT_COLUMNS] for r in rows))
+    ids = table.columns[0]  # what the operator copies: whole, the other columns give way
+    ids.no_wrap = True
+    ids.min_width = max((len(r["merchant_id"]) for r in rows), default=0)
+    table.columns[-1].overflow = "fold"  # an instant cut short is none either
+    return table
 
 
 @merchants.command("disable")

@@ -33,3 +33,15 @@ def test_merchants_list_names_every_merchant_oldest_first_without_secrets(
 def test_merchants_list_of_no_merchant_is_empty(paygate: Paygate) -> None:
     assert paygate.json("merchants", "list") == []
     assert paygate("merchants", "list").exit_code == 0
+
+
+def test_merchants_list_never_cuts_an_id_short_however_long_the_names(
+    paygate: Paygate,
+) -> None:
+    """The id is what an operator copies from here: an ellipsis in it is no id."""
+    made = paygate.json("merchants", "create", "--name", "The Very Long Trading Name Ltd " * 3)
+
+    table = paygate("merchants", "list")
+
+    assert table.exit_code == 0, table.output
+    assert made["merchant_id"] in table.stdout

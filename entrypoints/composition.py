@@ -68,7 +68,7 @@ from application.use_cases.identify_operator import IdentifyOperator
 from application.use_cases.list_audit import ListAudit
 from application.use_cases.list_event_deliveries import ListEventDeliveries
 from application.use_cases.list_events import ListEvents
-from application.use_cases.list_merchants import ListMerchantIds
+from application.use_cases.list_merchants import ListMerchantIds, ListMerchants
 from application.use_cases.list_payments import ListPayments
 from application.use_cases.list_refunds import ListRefunds
 from application.use_cases.list_settlements import ListSettlements
@@ -132,6 +132,7 @@ class Services:
     list_settlements: ListSettlements
     create_merchant: CreateMerchant
     list_merchant_ids: ListMerchantIds
+    list_merchants: ListMerchants
     set_merchant_active: SetMerchantActive
     deliver_webhooks: DeliverWebhooks
     retry_webhook: RetryWebhook
@@ -289,6 +290,7 @@ def compose(
         list_settlements=ListSettlements(uow),
         create_merchant=CreateMerchant(uow, clock, ids, vault, trail),
         list_merchant_ids=ListMerchantIds(uow),
+        list_merchants=ListMerchants(uow),
         set_merchant_active=SetMerchantActive(uow, trail),
         get_routing=GetRouting(uow),
         set_routing=SetRouting(uow, clock, tuple(ports.channels), trail),

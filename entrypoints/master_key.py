@@ -22,6 +22,7 @@ from adapters.persistence.sealing import SEALED_COLUMNS, KeyRecord, SealedColumn
 from adapters.platform.ids import RandomIds
 from adapters.platform.vault import AesGcmVault, UnknownSealingKey
 from application.use_cases.identify_operator import IdentifyOperator
+from domain.errors import DomainError
 from domain.operator import Action, Actor, AuditEntry
 from entrypoints.readiness import ReadinessCheck
 from entrypoints.settings import ConfigurationError, Settings
@@ -106,10 +107,20 @@ def _rotation_row(actor: Actor, was: str, to: str, now: datetime) -> AuditEntry:
                       created_at=now)
 
 
+class NothingToRotate(DomainError):
+    """`keys rotate` with the key the database already has and no key it moved from: the
+    new key was not given (or the two were swapped), so nothing would change."""
+
+    code = "nothing_to_rotate"
+
+
 async def rotate(
     store: SqlSealingKey, vault: AesGcmVault, actor: Actor | None = None
 ) -> dict[str, Any]:
     """Record this vault's key and re-seal under it every value sealed under another.
+
+    Refused (`NothingToRotate`) when the database already has this key and the vault does
+    not hold the key it was rotated from: that is no rotation, nor the re-run of one.
 
     Runs beside live gateways that hold both keys: each value is replaced only if it is
     unchanged since it was read. Values no key of this process opens are counted, not
@@ -118,6 +129,15 @@ async def rotate(
     if actor is not None:
         actor.require(Action.KEYS_ROTATE)
     record = await checked_record(store, vault)
+    if record.fingerprint == vault.fingerprint and (
+        record.previous_fingerprint is None
+        or record.previous_fingerprint not in vault.fingerprints[1:]
+    ):
+        raise NothingToRotate(
+            f"nothing to rotate: the database's secrets are already sealed with this "
+            f"process's key {short(vault.fingerprint)}, and it holds no key they were "
+            "rotated from; to rotate, give every process the new key as PAYGATE_MASTER_KEY "
+            "and the current one as PAYGATE_PREVIOUS_MASTER_KEY, then run this again")
     now = datetime.now(UTC)
     audit = None if actor is None else _rotation_row(
         actor, record.fingerprint, vault.fingerprint, now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -32,12 +34,49 @@ from domain.errors import DomainError
 from entrypoints.composition import Services
 from entrypoints.container import build_container, close_container, services_of
 from entrypoints.master_key import check_master_key
-from entrypoints.settings import Settings
+from entrypoints.settings import ConfigurationError, Settings
 from entrypoints.wiring import make_vault
 from observability.logging import json_handler
 
 T = TypeVar("T")
-console = Console()
+
+# What a terminal obeys rather than shows: C0 (ESC starts CSI and OSC sequences), DEL, C1
+# (U+009B is a one-character CSI), and the line separators and bidi overrides that make text
+# read other than it is. A merchant chooses descriptions and reasons; an operator reads them.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE_IN_JSON = re.compile(  # json.dumps has \u-escaped C0 already
+    "[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """`text` with each character a terminal would obey shown as its escape (`\\x1b`,
+    `\\u009b`, `\\n`), so that what the operator reads is what was stored."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+class _PlainConsole(Console):
+    """The console every command's human-readable output goes through: each string it renders
+    (a table's cells and title, a line) is shown as it is, control characters escaped and
+    never read as markup (a merchant's `[link=...]` is no hyperlink)."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(printable(text), **options)
+
+
+console: Console = _PlainConsole()
 errors = Console(stderr=True)
 UPGRADE = "paygate db upgrade"
 MIGRATION_LOGGER = "alembic.runtime.migration"
@@ -96,7 +135,13 @@ def say_error(code: str, message: str) -> None:
     if _speaking_json[0]:
         _refusals.error("%s", message, extra={"error_code": code})
     else:
-        errors.print(f"[red]error[/red] ({code}): {message}", highlight=False, soft_wrap=True)
+        line = Text.assemble(("error", "red"), f" ({code}): {printable(message)}")
+        errors.print(line, highlight=False, soft_wrap=True)
+
+
+def say_note(message: str) -> None:
+    """One line on stderr beside a command's result (stdout stays the table or the JSON)."""
+    errors.print(Text(f"note: {printable(message)}"), highlight=False, soft_wrap=True)
 
 
 def fail(error: DomainError | Unavailable) -> NoReturn:
@@ -134,6 +179,39 @@ async def check_schema(url: str, pooler: str = "none") -> None:
     missing = await asyncio.to_thread(_missing_sqlite_file, url)
     if missing is not None:
         raise Unavailable(f"no database at {missing}; create it with `{UPGRADE}`")
+    current = await schema_revision(url, pooler)
+    if current is None:
+        raise Unavailable(f"the database has no paygate schema; create it with `{UPGRADE}`")
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = newest_revision(scripts)
+    if current != head and current in known_revisions(scripts):  # an unknown one is newer
+        raise Unavailable(
+            f"the database schema is at revision {current}, this paygate needs {head};"
+            f" run `{UPGRADE}`"
+        )
+
+
+def known_revisions(scripts: ScriptDirectory | None = None) -> set[str]:
+    """Every schema revision this paygate's migrations know."""
+    scripts = scripts or ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in scripts.walk_revisions()}
+
+
+async def check_not_newer(url: str, pooler: str = "none") -> None:
+    """Before `db upgrade`: refuse, in one line (exit 2), a database at a revision this
+    paygate does not know (a later release's, met when rolling back); alembic would stop
+    with a traceback. A database that does not exist yet is fine: the upgrade makes it."""
+    if await asyncio.to_thread(_missing_sqlite_file, url) is not None:
+        return
+    current = await schema_revision(url, pooler)
+    if current is not None and current not in known_revisions():
+        raise ConfigurationError(
+            f"the database is at revision {current}, which this paygate does not know"
+            f" (newest: {newest_revision()}); nothing upgraded")
+
+
+async def schema_revision(url: str, pooler: str = "none") -> str | None:
+    """The database's schema revision, None when it has no paygate schema."""
     engine = create_engine(url, poolclass=NullPool, pooler=pooler)
     try:
         with translated("reading the schema version"), _quiet(MIGRATION_LOGGER):
@@ -146,16 +224,7 @@ async def check_schema(url: str, pooler: str = "none") -> None:
         raise Unavailable(f"cannot open the database: {''.join(detail)}") from error
     finally:
         await engine.dispose()
-    if current is None:
-        raise Unavailable(f"the database has no paygate schema; create it with `{UPGRADE}`")
-    scripts = ScriptDirectory.from_config(alembic_config())
-    head = newest_revision(scripts)
-    known = {revision.revision for revision in scripts.walk_revisions()}
-    if current != head and current in known:  # an unknown one is newer: a later release's
-        raise Unavailable(
-            f"the database schema is at revision {current}, this paygate needs {head};"
-            f" run `{UPGRADE}`"
-        )
+    return None if current is None else str(current)
 
 
 @contextmanager
@@ -172,10 +241,18 @@ def _quiet(name: str) -> Iterator[None]:
 
 
 def emit(value: Any, as_json: bool, table: Callable[[Any], Table] | None = None) -> None:
+    """A command's result: JSON for scripts (every control character \\u-escaped, DEL and
+    C1 too, which `json.dumps` leaves raw), else the table, on the console that escapes."""
     if as_json or table is None:
-        click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        click.echo(_UNPRINTABLE_IN_JSON.sub(_json_escaped, text))  # only in strings: valid
     else:
         console.print(table(value))
+
+
+def say(line: str) -> None:
+    """One line for people (`more: --cursor ...`), through the console that escapes."""
+    console.print(line, soft_wrap=True)
 
 
 def table_of(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:

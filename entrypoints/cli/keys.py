@@ -14,11 +14,11 @@ from domain.errors import DomainError
 from entrypoints.cli.common import (
     check_schema,
     emit,
-    errors,
     fail,
     json_option,
     operator_option,
     record_table,
+    say_error,
 )
 from entrypoints.master_key import check_master_key, rotate_master_key, short
 from entrypoints.settings import Settings
@@ -60,9 +60,8 @@ def rotate(operator_name: str, as_json: bool) -> None:
     done = _run(lambda s: rotate_master_key(s, operator_name), settings)
     emit(done, as_json, lambda r: record_table("master key rotated", _flat(r)))
     if done["not_opened"]:
-        errors.print(f"[red]error[/red] (not_opened): {done['not_opened']} values are sealed "
-                     "under a key this process lacks; they were left as they are",
-                     highlight=False, soft_wrap=True)
+        say_error("not_opened", f"{done['not_opened']} values are sealed under a key this "
+                  "process lacks; they were left as they are")
         sys.exit(1)
 
 

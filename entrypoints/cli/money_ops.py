@@ -18,6 +18,7 @@ from entrypoints.cli.common import (
     operator_option,
     record_table,
     run,
+    say,
     short_text,
     table_of,
 )
@@ -80,7 +81,7 @@ def list_payments(
         ),
     )
     if not as_json and result["next_cursor"]:
-        click.echo(f"more: --cursor {result['next_cursor']}")
+        say(f"more: --cursor {result['next_cursor']}")
 
 
 @payments.command("show")

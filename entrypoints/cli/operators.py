@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from entrypoints.cli.common import (
     operator_option,
     record_table,
     run,
+    say,
     short_text,
     table_of,
 )
@@ -83,17 +85,43 @@ def audit() -> None:
     """The audit trail: every operator action, who, what, when. It cannot be changed."""
 
 
-def _instant(_ctx: click.Context, param: click.Parameter, value: datetime | None) -> Any:
-    return None if value is None else value.replace(tzinfo=UTC)
+_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}"  # a day, midnight
+    r"(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"  # a second, maybe a fraction of one
+    r"(?:[Zz]|[+-]\d{2}:\d{2})?)?")  # UTC or an offset: none is UTC too
+
+
+class Instant(click.ParamType[datetime]):
+    """An instant as every output prints it (RFC 3339: `2026-12-07T14:06:44.019Z`, or an
+    offset), or the naive forms (a day, a second) taken as UTC."""
+
+    name = "instant"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            moment = value
+        else:
+            text = str(value).strip()
+            try:
+                if not _INSTANT.fullmatch(text):
+                    raise ValueError(text)
+                moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+            except ValueError:
+                self.fail(f"{value!r} is not an instant: give RFC 3339 such as "
+                          "2026-12-07T14:06:44.019Z or 2026-12-07T16:06:44+02:00, or a UTC "
+                          "day or second such as 2026-12-07 or 2026-12-07T14:06:44",
+                          param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @audit.command("list")
 @click.option("--actor", help="Only this operator's actions.")
 @click.option("--object", "object_id", help="Only actions on this payment, refund, merchant...")
-@click.option("--from", "created_from", type=click.DateTime(), callback=_instant,
-              help="From this UTC instant (inclusive).")
-@click.option("--to", "created_to", type=click.DateTime(), callback=_instant,
-              help="Up to this UTC instant (exclusive).")
+@click.option("--from", "created_from", type=Instant(),
+              help="From this instant (inclusive); RFC 3339, or a day or second in UTC.")
+@click.option("--to", "created_to", type=Instant(),
+              help="Up to this instant (exclusive); RFC 3339, or a day or second in UTC.")
 @click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
 @click.option("--cursor", help="The next page, as the previous one said.")
 @json_option
@@ -113,4 +141,4 @@ def list_audit(actor: str | None, object_id: str | None, created_from: datetime 
     emit(result, as_json, lambda r: table_of(
         "audit trail", AUDIT_COLUMNS, ([e[k] for k in AUDIT_COLUMNS] for e in r["data"])))
     if not as_json and result["next_cursor"]:
-        click.echo(f"more: --cursor {result['next_cursor']}")
+        say(f"more: --cursor {result['next_cursor']}")

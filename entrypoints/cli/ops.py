@@ -13,11 +13,12 @@ from rich.progress import Progress
 
 from application.commands import CreateMerchantCommand, SettleCommand
 from application.errors import NotFound, Unavailable
-from application.views import routing_view, settlement_view
-from domain.errors import DomainError
+from application.views import rfc3339, routing_view, settlement_view
+from domain.errors import DomainError, InvalidChannel
 from domain.money import MAX_PAYMENT_MINOR_UNITS
 from domain.operator import Action
 from entrypoints.cli.common import (
+    check_not_newer,
     emit,
     errors,
     fail,
@@ -26,6 +27,8 @@ from entrypoints.cli.common import (
     operator_option,
     record_table,
     run,
+    say,
+    say_note,
     short_text,
     shown_url,
     table_of,
@@ -63,6 +66,7 @@ def db_upgrade(as_json: bool) -> None:
     settings = Settings.from_env()
     make_vault(settings)
     try:
+        asyncio.run(check_not_newer(settings.database_url, settings.database_pooler))
         upgrade(settings)
         asyncio.run(check_master_key(settings))
     except (DomainError, Unavailable) as error:  # the database cannot be reached
@@ -71,7 +75,7 @@ def db_upgrade(as_json: bool) -> None:
     if as_json:
         emit({"database": database, "revision": newest_revision()}, as_json)
     else:
-        click.echo(f"database is at the newest schema: {database}")
+        say(f"database is at the newest schema: {database}")
 
 
 @click.group()
@@ -110,6 +114,36 @@ def create_merchant(
         }
 
     emit(run(work), as_json, lambda r: record_table("new merchant (secrets shown once)", r))
+
+
+MERCHANT_COLUMNS = ("merchant_id", "name", "active", "created_at")  # --json: key and fees too
+
+
+@merchants.command("list")
+@json_option
+def list_merchants(as_json: bool) -> None:
+    """Every merchant, oldest first: its id, name, API key (never its secrets), whether it is
+    enabled, and its fees."""
+
+    async def work(s: Services) -> list[dict[str, Any]]:
+        return [
+            {"merchant_id": m.merchant_id, "name": m.name, "api_key": m.api_key,
+             "active": m.active, "fee_basis_points": m.fees.basis_points,
+             "fee_fixed": m.fees.fixed, "created_at": rfc3339(m.created_at)}
+            for m in await s.list_merchants()
+        ]
+
+    emit(run(work), as_json, _merchants_table)
+
+
+def _merchants_table(rows: list[dict[str, Any]]) -> Any:
+    table = table_of(
+        "merchants", MERCHANT_COLUMNS, ([r[k] for k in MERCHANT_COLUMNS] for r in rows))
+    ids = table.columns[0]  # what the operator copies: whole, the other columns give way
+    ids.no_wrap = True
+    ids.min_width = max((len(r["merchant_id"]) for r in rows), default=0)
+    table.columns[-1].overflow = "fold"  # an instant cut short is none either
+    return table
 
 
 @merchants.command("disable")
@@ -180,7 +214,13 @@ def show_routing(merchant_id: str, as_json: bool) -> None:
 def set_routing(
     merchant_id: str, path: str | None, text: str | None, operator_name: str, as_json: bool
 ) -> None:
-    """Replace the merchant's rules, all checked first: a bad one changes nothing."""
+    """Replace the merchant's rules, all checked first: a bad one changes nothing.
+
+    The channels a rule names are checked against the channels THIS shell's settings make
+    (sandbox, PAYGATE_STRIPE_API_KEY's stripe, PAYGATE_CHANNEL_URLS' names), not the serving
+    gateway's, which the database does not know: run it with the deployment's settings
+    (e.g. inside the gateway's pod or container). It says which channels it checked.
+    """
     if (path is None) == (text is None):
         raise click.UsageError("give the rules with exactly one of --file or --rules")
     raw = Path(path).read_bytes() if path is not None else (text or "").encode()
@@ -189,11 +229,25 @@ def set_routing(
     except msgspec.DecodeError as error:
         raise click.UsageError(f"the rules are not {{\"rules\": [...]}}: {error}") from None
 
+    checked_against: list[str] = []
+
     async def work(s: Services) -> dict[str, Any]:
+        checked_against.extend(s.set_routing.channels)
         actor = await s.identify_operator.by_name(operator_name)
-        return routing_view(merchant_id, await s.set_routing(merchant_id, rules, actor=actor))
+        try:
+            return routing_view(
+                merchant_id, await s.set_routing(merchant_id, rules, actor=actor))
+        except InvalidChannel as error:  # in the same line: which channels these were
+            raise InvalidChannel(f"{error.message}; {_checked(checked_against)}") from None
 
     emit(run(work), as_json, _routing_table)
+    say_note(_checked(checked_against))
+
+
+def _checked(channels: list[str]) -> str:
+    return (f"checked against this shell's channels: {', '.join(channels)} "
+            "(PAYGATE_CHANNEL_URLS, PAYGATE_STRIPE_API_KEY, PAYGATE_CHANNEL_URL); the serving "
+            "gateway must have them too: run this with the deployment's settings")
 
 
 def _routing_table(view: dict[str, Any]) -> Any:
@@ -318,4 +372,4 @@ def retry_webhook(event_id: str, reason: str | None, operator_name: str, as_json
     if as_json:
         emit(queued, as_json)
     else:
-        click.echo(f"{queued['event_id']} queued for delivery")
+        say(f"{queued['event_id']} queued for delivery")

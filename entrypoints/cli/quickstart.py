@@ -9,15 +9,16 @@ import os
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from adapters.platform.vault import create_key_file
-from entrypoints.cli.common import console
 from entrypoints.cli.serving import host_option, port_option, prepare_database, serve_gateway
 from entrypoints.cli.signing import curl_command
 from entrypoints.container import ensure_demo_merchant
 from entrypoints.settings import Settings
 
 DEFAULT_KEY_FILE = "paygate.key"
+console = Console()  # its own banner, with markup: nothing in it comes from a merchant
 
 
 def quickstart_key(settings: Settings) -> Settings:

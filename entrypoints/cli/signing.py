@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
+from urllib.parse import quote
 
 import click
 
 from entrypoints.http.auth import signature
+
+# RFC 3986: what a path and a query may hold as they are (unreserved, sub-delims, ':' '@',
+# and '/' '?' in a query); '%' only as the start of an existing %XX.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_LONE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
+
+
+def encoded_target(target: str) -> str:
+    """`target` as a URL may carry it: each other character (non-ASCII as UTF-8, a space, a
+    `#`) percent-encoded, a valid one and an existing %XX kept. curl sends this, so it is
+    what is signed."""
+    path, question, query = target.partition("?")
+    if not query:  # a bare `?` never reaches the server, so it is neither sent nor signed
+        question = ""
+
+    def encode(part: str, safe: str) -> str:
+        return quote(_LONE_PERCENT.sub("%25", part), safe=safe)
+
+    return encode(path, _PATH_SAFE) + question + encode(query, _QUERY_SAFE)
 
 
 def signed_headers(
@@ -24,6 +46,7 @@ def signed_headers(
 def curl_command(
     base_url: str, api_key: str, secret: str, method: str, target: str, body: str = ""
 ) -> str:
+    target = encoded_target(target)
     headers = signed_headers(api_key, secret, method, target, body.encode())
     parts = ["curl", "-sS", "-X", method.upper(), base_url.rstrip("/") + target]
     for name, value in headers.items():
@@ -44,7 +67,8 @@ def sign(method: str, target: str, api_key: str, secret: str, body: str, base_ur
     """Print a curl command for METHOD TARGET (e.g. POST /api/v1/payments), signed now.
 
     The signature covers the timestamp, so run the printed command within 5 minutes; a
-    POST is accepted once (sign it again to send it again).
+    POST is accepted once (sign it again to send it again). TARGET may hold any character:
+    what a URL cannot carry is percent-encoded (UTF-8), and that encoded target is signed.
     """
     if not target.startswith("/"):
         raise click.BadParameter("TARGET is a path such as /api/v1/payments", param_hint="TARGET")

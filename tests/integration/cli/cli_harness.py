@@ -74,6 +74,7 @@ class Paygate:
         currency: str = "USD",
         at: datetime | None = None,
         capture_method: CaptureMethod = CaptureMethod.AUTOMATIC,
+        description: str | None = None,
     ) -> dict[str, Any]:
         """A payment made through the use case, as the API makes it; `at` fixes the clock."""
         command = CreatePaymentCommand(
@@ -84,6 +85,7 @@ class Paygate:
             channel="sandbox",
             card=CardDetails(card, 12, 2030, "123"),
             capture_method=capture_method,
+            description=description,
         )
 
         async def take(container: Container) -> dict[str, Any]:
@@ -91,9 +93,13 @@ class Paygate:
 
         return self._use(take, at)
 
-    def refund_at(self, payment_no: str, amount: int, at: datetime) -> dict[str, Any]:
-        """A refund made through the use case at the moment `at`."""
-        command = CreateRefundCommand(payment_no=payment_no, merchant_id=None, amount=amount)
+    def refund_at(
+        self, payment_no: str, amount: int, at: datetime | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """A refund made through the use case (as the API makes one) at the moment `at`."""
+        command = CreateRefundCommand(
+            payment_no=payment_no, merchant_id=None, amount=amount, reason=reason)
 
         async def refund(container: Container) -> dict[str, Any]:
             return refund_view((await container.use_cases.create_refund()(command)).refund)

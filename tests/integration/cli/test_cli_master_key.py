@@ -137,3 +137,45 @@ def test_keys_rotate_reseals_every_merchant_then_only_the_new_key_is_accepted(
     assert shown["this_process_holds"] == [AesGcmVault.from_base64(NEW).fingerprint[:16]]
     assert new_only("payments", "list").exit_code == 0
     assert_clean_failure(paygate("payments", "list"), 2, "not the key")
+
+
+@pytest.mark.parametrize("env", [
+    {},  # the key the database has, and no other: the new one was never given
+    {"PAYGATE_PREVIOUS_MASTER_KEY": NEW},  # the two swapped: the new one given as previous
+], ids=["current-key-only", "keys-swapped"])
+def test_keys_rotate_with_nothing_to_rotate_says_so_and_exits_1(
+    paygate: Paygate, merchant: dict[str, Any], tmp_path: Path, env: dict[str, str]
+) -> None:
+    """It said "master key rotated", exit 0, and an operator who had forgotten to give the
+    new key believed the rotation done."""
+    old = (tmp_path / "paygate.key").read_text().strip()
+    same = Paygate({**paygate.env, **env})
+
+    result = same("keys", "rotate")
+    as_json = same("keys", "rotate", "--json")
+
+    for refused in (result, as_json):
+        assert_clean_failure(
+            refused, 1, "nothing_to_rotate", AesGcmVault.from_base64(old).fingerprint[:16],
+            "PAYGATE_MASTER_KEY", "PAYGATE_PREVIOUS_MASTER_KEY")
+        assert "rotated" not in refused.stdout
+    assert paygate.json("audit", "list")["data"][0]["action"] != "keys.rotate"
+    assert paygate.json("keys", "show")["database_sealed_with"] == (
+        AesGcmVault.from_base64(old).fingerprint[:16])
+
+
+def test_keys_rotate_run_again_with_both_keys_still_reseals_what_is_left(
+    paygate: Paygate, merchant: dict[str, Any], tmp_path: Path
+) -> None:
+    old = (tmp_path / "paygate.key").read_text().strip()
+    both = Paygate({**paygate.env, "PAYGATE_MASTER_KEY": NEW, "PAYGATE_PREVIOUS_MASTER_KEY": old})
+    new_only = Paygate({**paygate.env, "PAYGATE_MASTER_KEY": NEW})
+
+    first = both("keys", "rotate")
+    again = both("keys", "rotate")
+    after_dropping_the_old_key = new_only("keys", "rotate")
+
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert "master key rotated" in again.stdout
+    assert_clean_failure(after_dropping_the_old_key, 1, "nothing_to_rotate")

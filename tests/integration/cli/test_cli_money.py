@@ -101,6 +101,26 @@ class TestDatabase:
 
         assert_clean_failure(result, 1, "unavailable", "paygate db upgrade")
 
+    def test_db_upgrade_of_a_database_from_a_newer_release_says_so_in_one_line(
+        self, paygate: Paygate
+    ) -> None:
+        """What a rolled-back release meets: it printed alembic's 117-line traceback."""
+        database = str(make_url(paygate.env["PAYGATE_DATABASE_URL"]).database)
+        with sqlite3.connect(database) as conn:
+            conn.execute("update alembic_version set version_num = '9999_future'")
+        conn.close()
+
+        result = paygate("db", "upgrade")
+
+        assert_clean_failure(
+            result, 2, "the database is at revision 9999_future, which this paygate does not "
+            "know (newest: 0011); nothing upgraded")
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        with sqlite3.connect(database) as conn:
+            assert conn.execute("select version_num from alembic_version").fetchall() == [
+                ("9999_future",)]
+        conn.close()
+
     @pytest.mark.postgres
     def test_a_postgresql_database_without_the_schema_fails_cleanly(
         self, postgres_url: str, master_key_file: Path

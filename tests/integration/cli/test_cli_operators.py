@@ -8,7 +8,7 @@ import asyncio
 import base64
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +265,37 @@ def test_keys_rotate_is_an_admins_and_its_row_commits_with_the_new_fingerprint(
     assert (row.actor, row.object_type) == ("bootstrap", "master_key")
     assert row.after_status == rotated["sealed_with"] == again["sealed_with"]
     assert row.before_status != row.after_status
+
+
+def test_audit_list_takes_rfc3339_instants_as_every_output_prints_them(
+    paygate: Paygate,
+) -> None:
+    """`--from` refused a `created_at` pasted from `audit list --json`."""
+    paygate.json("merchants", "create", "--name", "Acme")
+    paygate.json("merchants", "create", "--name", "Bolt")
+    newest, oldest = paygate.json("audit", "list")["data"]
+    second = datetime.fromisoformat(newest["created_at"])
+    in_paris = second.astimezone(timezone(timedelta(hours=2))).isoformat()  # +02:00, .ffffff
+
+    from_newest = paygate.json("audit", "list", "--from", newest["created_at"])
+    to_newest = paygate.json("audit", "list", "--to", in_paris)
+    naive_day = paygate.json("audit", "list", "--from", second.strftime("%Y-%m-%d"))
+    naive_second = paygate.json(
+        "audit", "list", "--to", (second + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    lowercase = paygate.json("audit", "list", "--from", newest["created_at"].lower())
+
+    assert from_newest["data"] == [newest]
+    assert to_newest["data"] == ([oldest] if oldest["created_at"] < newest["created_at"] else [])
+    assert naive_day["data"] == [newest, oldest]
+    assert naive_second["data"] == [newest, oldest]
+    assert lowercase["data"] == [newest]
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-12-02T00:00", "2026-12-02Z",
+                                   "2026-12-02T00:00:00+2", "2026-13-02T00:00:00Z"])
+def test_audit_list_refuses_what_is_no_instant_in_one_line(
+    paygate: Paygate, value: str
+) -> None:
+    result = paygate("audit", "list", "--from", value)
+
+    assert_clean_failure(result, 2, "--from", "RFC 3339")

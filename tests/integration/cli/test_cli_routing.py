@@ -65,3 +65,29 @@ def test_bad_rules_fail_cleanly_and_change_nothing(
 
 def test_an_unknown_merchant_fails_cleanly(paygate: Paygate) -> None:
     assert_clean_failure(paygate("merchants", "routing", "show", "mch_nobody"), 1, "mch_nobody")
+
+
+def test_set_names_the_channels_it_checked_against_this_shell_s_own(
+    paygate: Paygate, merchant: dict[str, Any]
+) -> None:
+    """The CLI checks the rules against the channels its own settings make, which may not be
+    the serving deployment's: it says which ones, so an operator can tell."""
+    mid = merchant["merchant_id"]
+    shell = Paygate({**paygate.env, "PAYGATE_CHANNEL_URLS": "backup=http://127.0.0.1:9"})
+    rules = {"rules": [{"currency": "EUR", "channels": ["backup"]}]}
+
+    done = shell("merchants", "routing", "set", mid, "--rules", json.dumps(rules), "--json")
+    table = shell("merchants", "routing", "set", mid, "--rules", json.dumps(rules))
+    refused = paygate("merchants", "routing", "set", mid, "--rules", json.dumps(rules))
+    helped = paygate("merchants", "routing", "set", "--help")
+
+    note = "checked against this shell's channels: sandbox, backup (PAYGATE_CHANNEL_URLS"
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["rules"][0]["channels"] == ["backup"]
+    assert note in done.stderr
+    assert table.exit_code == 0, table.output
+    assert note in table.stderr
+    assert_clean_failure(refused, 1, "invalid_channel", "'backup'",
+                         "checked against this shell's channels: sandbox")
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "deployment's settings" in " ".join(helped.output.split())

@@ -155,6 +155,49 @@ class TestSign:
         assert listed.status_code == 200, listed.text
         assert [p["order_no"] for p in listed.json()["data"]] == ["ORDER-SIGNED"]
 
+    @pytest.mark.parametrize(("target", "encoded"), [
+        ("/api/v1/payments?order_no=\u00fcn\u00ef-\U0001f600 #1",
+         "/api/v1/payments?order_no=%C3%BCn%C3%AF-%F0%9F%98%80%20%231"),
+        ("/api/v1/payments?order_no=%C3%BC&limit=5", "/api/v1/payments?order_no=%C3%BC&limit=5"),
+        ("/api/v1/payments/p\u00e4y?x=50%", "/api/v1/payments/p%C3%A4y?x=50%25"),
+        ("/api/v1/payments?", "/api/v1/payments"),
+        *[(valid, valid) for valid in ["/api/v1/events?after=1&x=a/b?c:d@e!$'()*+,;=~"]],
+    ])
+    def test_a_target_is_percent_encoded_and_signed_as_sent(
+        self, paygate: Paygate, merchant: dict[str, Any], target: str, encoded: str
+    ) -> None:
+        """A non-ASCII target was printed raw: curl sent it, uvicorn answered 400."""
+        parts = self.curl(paygate, merchant, "GET", target)
+
+        headers = self.headers_of(parts)
+        assert parts[4] == "http://127.0.0.1:8000" + encoded
+        signed = f"{headers['X-Timestamp']}\nGET\n{encoded}\n".encode()
+        expected = hmac.new(merchant["api_secret"].encode(), signed, hashlib.sha256).hexdigest()
+        assert headers["X-Signature"] == expected
+
+    def test_the_gateway_accepts_a_signed_target_with_non_ascii_characters(
+        self, paygate: Paygate, merchant: dict[str, Any]
+    ) -> None:
+        order_no = "\u00fcn\u00ef c\u00f8d\u00e9-\U0001f600"
+        paygate.take_payment(merchant["merchant_id"], order_no)
+        get = self.curl(paygate, merchant, "GET", f"/api/v1/payments?order_no={order_no}")
+        sent = get[4].removeprefix("http://127.0.0.1:8000")
+
+        async def send() -> httpx.Response:
+            container = build_container(paygate.settings())
+            transport = httpx.ASGITransport(app=build_http_app(container))
+            try:
+                async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+                    return await client.get(sent, headers=self.headers_of(get))
+            finally:
+                await close_container(container)
+
+        listed = asyncio.run(send())
+
+        assert sent.isascii()
+        assert listed.status_code == 200, listed.text
+        assert [p["order_no"] for p in listed.json()["data"]] == [order_no]
+
     def test_a_target_that_is_not_a_path_is_a_usage_error(
         self, paygate: Paygate, merchant: dict[str, Any]
     ) -> None:

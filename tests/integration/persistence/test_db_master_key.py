@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence import SqlIdempotencyStore, SqlUnitOfWorkFactory
 from adapters.persistence.schema import idempotency_keys, merchants
-from adapters.persistence.sealing import SqlSealingKey
+from adapters.persistence.sealing import KeyRecord, SqlSealingKey
 from adapters.platform.vault import AesGcmVault, key_fingerprint
 from application.ports.storage import StoredResponse
-from entrypoints.master_key import checked_record, master_key_check, rotate
+from entrypoints.master_key import NothingToRotate, checked_record, master_key_check, rotate
 from entrypoints.settings import ConfigurationError
 
 pytestmark = pytest.mark.usefixtures("migrated_url")
@@ -158,6 +158,23 @@ async def test_rotating_again_reseals_nothing_and_keeps_the_record(
 
     assert set(again["resealed"].values()) == {0}
     assert (await store.recorded()).fingerprint == key_fingerprint(NEW)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("vault", [AesGcmVault(OLD), AesGcmVault(OLD, NEW)],
+                         ids=["only-the-recorded-key", "new-key-given-as-previous"])
+async def test_rotating_to_the_recorded_key_from_no_key_it_moved_from_is_refused(
+    store: SqlSealingKey, uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine,
+    vault: AesGcmVault,
+) -> None:
+    await checked_record(store, AesGcmVault(OLD))
+    await _merchants_sealed_by(uow_factory, AesGcmVault(OLD), 2)
+    before = await _sealed_values(engine)
+
+    with pytest.raises(NothingToRotate, match="PAYGATE_PREVIOUS_MASTER_KEY"):
+        await rotate(store, vault)
+
+    assert await _sealed_values(engine) == before
+    assert await store.recorded() == KeyRecord(key_fingerprint(OLD))
 
 
 async def test_a_value_no_key_opens_is_counted_and_left_as_it_is(

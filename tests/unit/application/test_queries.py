@@ -8,7 +8,7 @@ from application.commands import SettleCommand
 from application.errors import NotFound, ValidationFailed
 from application.ports.events import DeliveryStatus
 from application.ports.storage import PaymentQuery, RefundQuery
-from application.use_cases.list_merchants import ListMerchantIds
+from application.use_cases.list_merchants import ListMerchantIds, ListMerchants
 from application.use_cases.list_settlements import ListSettlements
 from application.use_cases.list_webhooks import ListWebhooks
 from domain.payment import PaymentStatus
@@ -216,3 +216,17 @@ class TestListMerchantIds:
         gateway.clock.advance(seconds=1)
         second = await gateway.onboard("B")
         assert await ListMerchantIds(gateway.uow)() == [first, second]
+
+
+class TestListMerchants:
+    async def test_every_merchant_itself_oldest_first(self, gateway: Gateway) -> None:
+        first = await gateway.onboard("A")
+        gateway.clock.advance(seconds=1)
+        second = await gateway.onboard("B")
+
+        listed = await ListMerchants(gateway.uow)()
+
+        assert [(m.merchant_id, m.name) for m in listed] == [(first, "A"), (second, "B")]
+
+    async def test_no_merchant_is_an_empty_list(self, gateway: Gateway) -> None:
+        assert await ListMerchants(gateway.uow)() == []

@@ -5,7 +5,6 @@ One function per object, so an API response and a webhook body can never disagre
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from domain.operator import AuditEntry
@@ -13,10 +12,7 @@ from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund
 from domain.routing import AttemptOutcome, RoutingRule
 from domain.settlement import Settlement
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from domain.timestamps import rfc3339
 
 
 def payment_view(payment: Payment) -> dict[str, Any]:

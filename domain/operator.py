@@ -139,7 +139,12 @@ class Operator:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
-    """One operator action, written with the change it made and never altered."""
+    """One operator action, written with the change it made and never altered.
+
+    `after` is the status the action left when the row was written, in the action's own
+    transaction, not the final outcome: a capture or a void records its claim of the hold
+    (`requires_capture`), a refund its reservation (`pending`).
+    """
 
     entry_id: str
     actor: str

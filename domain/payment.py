@@ -35,6 +35,7 @@ from domain.money import Money, check_minor_units
 from domain.refund import Refund
 from domain.risk import RiskDecision, Verdict
 from domain.routing import Attempt, AttemptOutcome, attempt_key
+from domain.timestamps import rfc3339
 
 
 class PaymentStatus(StrEnum):
@@ -265,8 +266,8 @@ class Payment:
             self.status is PaymentStatus.REQUIRES_CAPTURE and self.is_expired(now)
         ):
             raise AuthorizationExpired(
-                f"payment {self.payment_no}'s authorization expired at {self.capture_before}",
-                capture_before=str(self.capture_before))
+                f"payment {self.payment_no}'s authorization expired at {self._held_until}",
+                capture_before=self._held_until)
         self._check_open(PaymentStatus.REQUIRES_CAPTURE, "captured")
         claimed = amount_to_capture(amount, self.amount_capturable, self.currency)
         self._claim(HoldMove.CAPTURE, claimed, now)
@@ -285,6 +286,12 @@ class Payment:
         self.cancellation_reason = CAPTURE_DECLINED
         self._failure(code, message or code.replace("_", " "))
 
+    @property
+    def _held_until(self) -> str | None:
+        """`capture_before` as the payment view writes it (null when none was recorded),
+        for errors: a client compares the two byte for byte."""
+        return None if self.capture_before is None else rfc3339(self.capture_before)
+
     def begin_void(self, now: datetime, reason: str | None = None) -> None:
         """Claim the hold for the void that cancels it, before the channel is asked."""
         self._check_open(PaymentStatus.REQUIRES_CAPTURE, "canceled")
@@ -295,7 +302,7 @@ class Payment:
         """Claim a lapsed hold for the void that ends it, `cancellation_reason` expired."""
         self._check_open(PaymentStatus.REQUIRES_CAPTURE, "expired")
         if not self.is_expired(now):
-            raise InvalidStatus(f"payment {self.payment_no} holds until {self.capture_before}")
+            raise InvalidStatus(f"payment {self.payment_no} holds until {self._held_until}")
         self._claim(HoldMove.VOID, 0, now)
         self.cancellation_reason = EXPIRED
 

@@ -11,6 +11,7 @@ from application.holding import MoveRecorder, channel_of
 from application.ports.channel import Channels
 from application.ports.platform import Clock
 from application.ports.storage import UnitOfWorkFactory
+from domain.money import Money
 from domain.operator import Action
 from domain.payment import Payment
 
@@ -45,6 +46,6 @@ class CapturePayment:
             await self.trail.record(
                 uow, command.actor, Action.PAYMENT_CAPTURE,
                 AuditObject("payment", payment.payment_no), before, payment.status,
-                f"capture {payment.pending_capture} {payment.currency} claimed")
+                f"capture {Money(payment.pending_capture, payment.currency)} claimed")
             await uow.commit()
         return await self.recorder.send(channel, payment)

@@ -59,7 +59,7 @@ class CreateRefund:
             await self.trail.record(
                 uow, command.actor, Action.PAYMENT_REFUND, AuditObject("refund", refund.refund_no),
                 None, refund.status,
-                f"{refund.amount.amount} {refund.amount.currency} of {payment.payment_no}"
+                f"{refund.amount} of {payment.payment_no}"  # major units, as in errors
                 + (f": {command.reason}" if command.reason else ""))
             await uow.commit()
         channel = self.channels.get(payment.channel)

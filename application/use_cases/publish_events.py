@@ -20,7 +20,7 @@ from application.fanout import Fanout
 from application.ports.events import Announced, Event
 from application.ports.platform import Clock, IdGenerator
 from application.ports.storage import UnitOfWork, UnitOfWorkFactory
-from application.views import rfc3339
+from domain.timestamps import rfc3339
 
 ROUNDS = 10  # batches per run at most, each its own transaction, while batches come full
 

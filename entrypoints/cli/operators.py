@@ -10,8 +10,9 @@ import click
 
 from application.pagination import decode_cursor, encode_cursor
 from application.ports.storage import AuditQuery
-from application.views import audit_view, rfc3339
+from application.views import audit_view
 from domain.operator import Operator, Role
+from domain.timestamps import rfc3339
 from entrypoints.cli.common import (
     emit,
     json_option,

@@ -74,9 +74,17 @@ ERROR_RESPONSES = {status: _documented(status) for status in sorted(set(STATUS_B
 class ApiError(Exception):
     """An error decided at the edge (authentication, rate limit) rather than by a use case."""
 
-    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.headers = code, message, headers or {}
+        self.details = details or []
 
 
 def error_body(
@@ -145,7 +153,8 @@ def make_exception_handlers(trace_id: TraceIdSource) -> dict[Any, Callable[..., 
         return Response(body, status_code=status, media_type="application/json")
 
     def on_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[bytes]:
-        return render(STATUS_BY_CODE[exc.code], exc.code, exc.message, headers=exc.headers)
+        return render(STATUS_BY_CODE[exc.code], exc.code, exc.message, exc.details,
+                      headers=exc.headers)
 
     def on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
         code, details = _validation_code(exc)

@@ -23,7 +23,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.ports.events import DeliveryStatus, Event, EventQuery, WebhookDelivery
 from application.use_cases.create_webhook_endpoint import CreateEndpointCommand, NewSecret
-from application.views import rfc3339
+from domain.timestamps import rfc3339
 from domain.webhook_endpoint import WebhookEndpoint
 from entrypoints.http.errors import ERROR_RESPONSES
 from entrypoints.http.event_schemas import (

@@ -159,6 +159,16 @@ class SettlementList(Struct):
     data: list[SettlementOut]
 
 
+AUDIT_BEFORE = "The object's status before the action (null when it had none)."
+AUDIT_AFTER = (
+    "The status the action left the object in when the row was written, in the action's "
+    "own transaction: not its final outcome. A capture or a cancel of an authorization "
+    "claims the hold, so `after` is `requires_capture` even when the channel then "
+    "captures or voids it; a refund is `pending`; an approved review is `processing`. "
+    "The outcome is the payment's or refund's own status and events."
+)
+
+
 class AuditEntryOut(Struct):
     id: str
     actor: str
@@ -166,8 +176,8 @@ class AuditEntryOut(Struct):
     action: str
     object: str
     object_type: str
-    before: str | None
-    after: str | None
+    before: Annotated[str | None, Meta(description=AUDIT_BEFORE)]
+    after: Annotated[str | None, Meta(description=AUDIT_AFTER)]
     reason: str | None
     trace_id: str | None
     created_at: str

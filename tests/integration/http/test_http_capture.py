@@ -193,8 +193,13 @@ class TestExpiry:
         held = await authorize(api, keys)
         clock.moment = held_until(held)
 
-        assert_error(await capture(api, keys, held["payment_no"]), 409, "authorization_expired")
+        error = assert_error(await capture(api, keys, held["payment_no"]), 409,
+                             "authorization_expired")
         assert await read(api, keys, held["payment_no"]) == held
+        # the payment's own timestamp, byte for byte: RFC 3339 UTC with milliseconds
+        assert error["details"] == [{"capture_before": held["capture_before"]}]
+        assert error["message"].endswith(f"expired at {held['capture_before']}")
+        assert held["capture_before"].endswith("Z")
 
     async def test_another_merchants_payment_is_not_found(self, api: Api, keys: Keys) -> None:
         held = await authorize(api, keys)

@@ -305,3 +305,15 @@ async def test_no_route_alters_the_trail(api: Api, method: str) -> None:
 
     assert await api.counts() == before
     assert await _trail(api) == [row]
+
+
+async def test_the_schema_says_an_audit_row_s_after_is_the_status_when_it_was_written(
+    api: Api
+) -> None:
+    """A capture's row says `requires_capture` after, though the capture went on to
+    succeed: the row is written with the claim, and the schema says so."""
+    schema = (await api.client.get("/schema/openapi.json")).json()
+    row = schema["components"]["schemas"]["AuditEntryOut"]["properties"]
+    assert "when the row was written" in row["after"]["description"]
+    assert "not its final outcome" in row["after"]["description"]
+    assert "before the action" in row["before"]["description"]

@@ -127,7 +127,7 @@ ACTIONS: dict[str, tuple[Setup, Run, Action, Role, str, str | None, str, str]] =
     "refund": (_paid, _refund, Action.PAYMENT_REFUND, Role.OPERATOR, "refund", None, "pending",
                "damaged"),
     "capture": (_authorized, _capture, Action.PAYMENT_CAPTURE, Role.OPERATOR, "payment",
-                "requires_capture", "requires_capture", "6000"),
+                "requires_capture", "requires_capture", "capture 60.00 USD claimed"),
     "cancel": (_authorized, _cancel, Action.PAYMENT_CANCEL, Role.OPERATOR, "payment",
                "requires_capture", "requires_capture", "out of stock"),
     "retry": (_dead_delivery, _retry, Action.WEBHOOK_RETRY, Role.OPERATOR, "event", "dead",
@@ -205,3 +205,27 @@ async def test_a_failure_at_commit_loses_the_change_and_its_row_together(
 async def test_disabling_an_unknown_operator_is_not_found(gateway: Gateway) -> None:
     with pytest.raises(NotFound):
         await gateway.services.disable_operator(BOOTSTRAP_ACTOR, "nobody")
+
+
+@pytest.mark.parametrize(("currency", "minor", "shown"), [
+    ("USD", 100, "1.00 USD"), ("BHD", 600, "0.600 BHD"), ("JPY", 100, "100 JPY"),
+    ("USD", 5, "0.05 USD"),
+])
+async def test_refund_and_capture_rows_give_the_amount_in_major_units(
+    gateway: Gateway, merchant_id: str, currency: str, minor: int, shown: str
+) -> None:
+    """The row is read by people investigating money movements: `100 USD` for a refund
+    of one dollar reads as a hundred dollars."""
+    paid = await gateway.pay(merchant_id, amount=10_000, currency=currency)
+    held = await gateway.authorize(merchant_id, amount=10_000, currency=currency)
+    already = len(gateway.db.audit)
+
+    refund = await gateway.create_refund(CreateRefundCommand(
+        payment_no=paid.payment_no, merchant_id=None, amount=minor, reason=None, actor=OTTO))
+    await gateway.capture_payment(CapturePaymentCommand(
+        payment_no=held.payment_no, merchant_id=None, amount=minor, actor=OTTO))
+
+    refunded, captured = gateway.db.audit[already:]
+    assert refunded.reason == f"{shown} of {paid.payment_no}"
+    assert captured.reason == f"capture {shown} claimed"
+    assert refund.refund.amount.amount == minor  # the API's amounts stay minor units

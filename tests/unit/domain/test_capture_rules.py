@@ -121,6 +121,17 @@ class TestCapture:
             payment, AuthorizationExpired, lambda: payment.begin_capture(None, HELD_UNTIL + late)
         )
         assert error.code == "authorization_expired"  # type: ignore[attr-defined]
+        # the payment's own format (docs/api-contract.md), not str(datetime)
+        assert error.details == {"capture_before": "2026-11-30T10:00:00.000Z"}  # type: ignore[attr-defined]
+        assert str(error).endswith("'s authorization expired at 2026-11-30T10:00:00.000Z")
+
+    def test_an_expired_hold_with_no_recorded_capture_before_says_null_as_the_payment_does(
+        self,
+    ) -> None:
+        payment = dataclasses.replace(
+            authorized(), capture_before=None, cancellation_reason=EXPIRED)
+        error = unchanged_by(payment, AuthorizationExpired, lambda: payment.begin_capture(None, T0))
+        assert error.details == {"capture_before": None}  # type: ignore[attr-defined]
 
     def test_a_capture_of_an_authorization_voided_on_expiry_is_authorization_expired(
         self,
@@ -263,7 +274,9 @@ class TestExpiry:
 
     def test_an_authorization_before_capture_before_cannot_be_expired(self) -> None:
         payment = authorized()
-        unchanged_by(payment, InvalidStatus, lambda: payment.begin_expiry(HELD_UNTIL - TICK))
+        error = unchanged_by(
+            payment, InvalidStatus, lambda: payment.begin_expiry(HELD_UNTIL - TICK))
+        assert str(error).endswith(" holds until 2026-11-30T10:00:00.000Z")
 
     def test_an_authorization_at_capture_before_is_claimed_for_its_void_as_expired(
         self,

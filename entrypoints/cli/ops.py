@@ -13,10 +13,11 @@ from rich.progress import Progress
 
 from application.commands import CreateMerchantCommand, SettleCommand
 from application.errors import NotFound, Unavailable
-from application.views import rfc3339, routing_view, settlement_view
+from application.views import routing_view, settlement_view
 from domain.errors import DomainError, InvalidChannel
 from domain.money import MAX_PAYMENT_MINOR_UNITS
 from domain.operator import Action
+from domain.timestamps import rfc3339
 from entrypoints.cli.common import (
     check_not_newer,
     emit,

@@ -59,8 +59,9 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
-def _retryable(exc: Exception) -> bool:
-    """A fast failure from an open breaker, or refused credentials, would fail again."""
+def _retryable(exc: BaseException) -> bool:
+    """A fast failure from an open breaker, or refused credentials, would fail again. Typed
+    for any exception, as stamina 26.2 types its `on` predicate."""
     return isinstance(exc, DependencyError) and not isinstance(
         exc, (CircuitOpen, CredentialsRefused))
 

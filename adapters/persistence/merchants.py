@@ -43,7 +43,9 @@ _INSERT = t.insert()
 _BY_ID = select(t).where(t.c.merchant_id == bindparam("m"))
 _BY_KEY = select(t).where(t.c.api_key == bindparam("k"))
 _SET_ACTIVE = update(t).where(t.c.merchant_id == bindparam("m")).values(active=bindparam("a"))
-_IDS = select(t.c.merchant_id).order_by(t.c.created_at, t.c.merchant_id)
+_OLDEST_FIRST = (t.c.created_at, t.c.merchant_id)
+_IDS = select(t.c.merchant_id).order_by(*_OLDEST_FIRST)
+_ALL = select(t).order_by(*_OLDEST_FIRST)
 
 
 class SqlMerchantRepository(Repository):
@@ -65,3 +67,6 @@ class SqlMerchantRepository(Repository):
 
     async def list_ids(self) -> list[str]:
         return list((await self._execute(_IDS)).scalars())
+
+    async def list_all(self) -> list[Merchant]:
+        return [merchant_from_row(row) for row in await self._execute(_ALL)]

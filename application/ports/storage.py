@@ -169,6 +169,10 @@ class MerchantRepository(Protocol):
         """Every merchant id, oldest first."""
         ...
 
+    async def list_all(self) -> builtins.list[Merchant]:
+        """Every merchant, oldest first, in one read."""
+        ...
+
 
 class OperatorRepository(Protocol):
     """Named operator credentials; a token is found by its hash, never kept in clear."""

@@ -20,12 +20,11 @@ class ListMerchantIds:
 
 @dataclass(frozen=True, slots=True)
 class ListMerchants:
-    """Every merchant, oldest first, read in one transaction (an operator's list: a few
-    merchants, not a page of payments)."""
+    """Every merchant, oldest first (an operator's list: a few merchants, not a page of
+    payments)."""
 
     uow: UnitOfWorkFactory
 
     async def __call__(self) -> list[Merchant]:
         async with self.uow(read_only=True) as uow:
-            found = [await uow.merchants.get(i) for i in await uow.merchants.list_ids()]
-            return [merchant for merchant in found if merchant is not None]
+            return await uow.merchants.list_all()

@@ -146,10 +146,13 @@ async def test_merchants_are_found_by_key_switched_off_and_listed_oldest_first(
     async with units(read_only=True) as uow:
         by_key = await uow.merchants.get_by_api_key("key_mer_a")
         ids = await uow.merchants.list_ids()
+        every = await uow.merchants.list_all()
 
     assert by_key is not None
     assert (by_key.merchant_id, by_key.active) == ("mer_a", False)
     assert ids == ["mer_c", "mer_a", "mer_b"]
+    assert [(m.merchant_id, m.active) for m in every] == [
+        ("mer_c", True), ("mer_a", False), ("mer_b", True)]
 
 
 def _delivery(

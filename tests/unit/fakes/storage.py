@@ -459,8 +459,11 @@ class FakeMerchantRepository:
         return True
 
     async def list_ids(self) -> builtins.list[str]:
+        return [m.merchant_id for m in await self.list_all()]
+
+    async def list_all(self) -> builtins.list[Merchant]:
         merchants = sorted(self._all().values(), key=lambda m: (m.created_at, m.merchant_id))
-        return [m.merchant_id for m in merchants]
+        return [dataclasses.replace(m) for m in merchants]
 
 
 class FakeOperatorRepository:

@@ -59,13 +59,19 @@ class TokenBucket:
         self._state: dict[str, tuple[float, float]] = {}
 
     def take(self, key: str, now: float) -> float:
-        """0 when allowed; else the seconds to wait."""
+        """0 when allowed; else the seconds to wait.
+
+        `now` is read before the request awaits its credentials, so a concurrent request
+        may arrive with an earlier reading than the last one taken: it refills nothing
+        and moves nothing back (a negative refill would drain the bucket by the lag)."""
         tokens, last = self._state.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if now > last:
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            last = now
         if tokens >= 1.0:
-            self._state[key] = (tokens - 1.0, now)
+            self._state[key] = (tokens - 1.0, last)
             return 0.0
-        self._state[key] = (tokens, now)
+        self._state[key] = (tokens, last)
         return (1.0 - tokens) / self.rate
 
 

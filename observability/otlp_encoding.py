@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
@@ -46,6 +46,10 @@ def _varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+# Every length below 4 KiB kept encoded: a span's length is written in front of it.
+_SMALL_SIZES = tuple(_varint(n) for n in range(4096))
 
 
 def _tag(field: int, wire_type: int) -> bytes:
@@ -122,7 +126,7 @@ def _grouped(
         if group is None:
             group = groups.setdefault(resource, {}).setdefault(scope, [])
             by_identity[id(resource), id(scope)] = group
-        group.append(_span(span))
+        group.append(_scope_span(span))
     return groups
 
 
@@ -139,7 +143,7 @@ def _resource_spans(
 
 def _scope_spans(scope: InstrumentationScope | None, spans: Iterable[bytes]) -> bytes:
     parts = [_field(_SCOPE, _scope(scope))]
-    parts += (_field(_SCOPE_SPAN, span) for span in spans)
+    parts += spans  # each a ScopeSpans.spans field already
     if scope is not None and scope.schema_url:
         parts.append(_field(_SCOPE_SCHEMA_URL, scope.schema_url.encode()))
     return b"".join(parts)
@@ -157,11 +161,11 @@ def _scope(scope: InstrumentationScope | None) -> bytes:
     return b"".join(parts)
 
 
-def _span(span: ReadableSpan) -> bytes:
-    """One Span message. Called for every span of every batch, so written flat: each
-    property of a finished span is read once, and the fields a service's spans share
-    (a name with its kind, an unset status) are kept encoded."""
-    context = cast(SpanContext, span.get_span_context())  # a finished span always has one
+def _scope_span(span: ReadableSpan) -> bytes:
+    """One Span message as a field of its ScopeSpans. Called for every span of every
+    batch, so written flat: each property of a finished span is read once, and the fields
+    a service's spans share (a name with its kind, an unset status) are kept encoded."""
+    context: SpanContext = span.get_span_context()  # type: ignore[assignment]  # a finished span has one
     parent = span.parent
     parts = [_SPAN_TRACE_ID, context.trace_id.to_bytes(16, "big"),
              _SPAN_ID, context.span_id.to_bytes(8, "big")]
@@ -170,7 +174,9 @@ def _span(span: ReadableSpan) -> bytes:
         parts.append(_field(_SPAN_TRACE_STATE, _trace_state(trace_state).encode()))
     if parent:
         parts += (_SPAN_PARENT_ID, parent.span_id.to_bytes(8, "big"))
-    parts.append(_name_and_kind(span.name, span.kind))
+    name, kind = span.name, span.kind
+    head = _span_heads.get(name)
+    parts.append(head[1] if head is not None and head[0] is kind else _name_and_kind(name, kind))
     start, end = span.start_time, span.end_time
     if start:
         parts += (_SPAN_START, _pack_fixed64(start))
@@ -196,22 +202,26 @@ def _span(span: ReadableSpan) -> bytes:
         parts += (_SPAN_DROPPED_LINKS, _varint(dropped))
     status = span.status  # a property: read once
     if status is not None:
-        parts.append(_span_status(status))
+        if status.status_code is StatusCode.UNSET and not status.description:
+            parts.append(_UNSET_STATUS)
+        else:
+            parts.append(_span_status(status))
     parts.append(_REMOTE_FLAGS if parent and parent.is_remote else _LOCAL_FLAGS)
-    return b"".join(parts)
+    body = b"".join(parts)
+    size = len(body)
+    return _SCOPE_SPAN + (_SMALL_SIZES[size] if size < 4096 else _varint(size)) + body
 
 
-_span_heads: dict[tuple[str, SpanKind], bytes] = {}
+# A span's name with its kind, encoded; a service has few span names.
+_span_heads: dict[str, tuple[SpanKind, bytes]] = {}
 
 
 def _name_and_kind(name: str, kind: SpanKind) -> bytes:
-    """The name and kind fields. A service has few span names: they are kept encoded."""
-    head = _span_heads.get((name, kind))
-    if head is None:
-        head = (_field(_SPAN_NAME, name.encode()) if name else b"") + _KINDS[kind.value]
-        if len(_span_heads) >= _PAIR_CACHE_SIZE:  # names made of raw paths would churn it
-            _span_heads.clear()
-        _span_heads[name, kind] = head
+    """The name and kind fields, kept for the next span of that name."""
+    head = (_field(_SPAN_NAME, name.encode()) if name else b"") + _KINDS[kind.value]
+    if len(_span_heads) >= _PAIR_CACHE_SIZE:  # names made of raw paths would churn it
+        _span_heads.clear()
+    _span_heads[name] = (kind, head)
     return head
 
 
@@ -219,10 +229,7 @@ _UNSET_STATUS = _field(_SPAN_STATUS, b"")
 
 
 def _span_status(status: Status) -> bytes:
-    code, description = status.status_code, status.description
-    if code is StatusCode.UNSET and not description:
-        return _UNSET_STATUS
-    return _field(_SPAN_STATUS, _status(code.value, description))
+    return _field(_SPAN_STATUS, _status(status.status_code.value, status.description))
 
 
 def _trace_state(trace_state: TraceState) -> str:
@@ -273,9 +280,21 @@ def _add_attributes(parts: list[bytes], tag: bytes, attributes: Mapping[str, Any
     """Each attribute as a KeyValue field; one that cannot be encoded is left out and
     logged, as the SDK does. Most attributes repeat from span to span (a route, a status,
     a currency, a merchant): the last few thousand strings, ints and bools are kept
-    encoded. (Not floats: 0.0 == -0.0, yet they encode differently.)"""
+    encoded. (Not floats: 0.0 == -0.0, yet they encode differently.)
+
+    A finished span's attributes are a read-only view of the SDK's `BoundedAttributes`,
+    whose iteration is Python's generic one: a locked copy of the keys, then a lookup per
+    key. The view's public `copy()` asks the mapping under it for its own, which
+    `BoundedAttributes` answers with a plain dict, iterated at C speed. Any other mapping
+    is iterated as it is."""
     pairs = _encoded_pairs
-    for key, value in _plain(attributes).items():
+    try:
+        plain = attributes.copy()  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):  # a mapping without a copy() of that shape
+        plain = attributes
+    if type(plain) is not dict:
+        plain = attributes
+    for key, value in plain.items():
         kind = type(value)
         try:
             if kind is str or kind is int or kind is bool:
@@ -288,19 +307,6 @@ def _add_attributes(parts: list[bytes], tag: bytes, attributes: Mapping[str, Any
             _log.exception("Failed to encode key %s: %s", key, error)
             continue
         parts += (tag, encoded)
-
-
-def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The attributes as a dict to iterate at C speed. A finished span's are a read-only
-    view of the SDK's `BoundedAttributes`, whose iteration is Python's generic one: a
-    locked copy of the keys, then a lookup per key. The view's public `copy()` asks the
-    mapping under it for its own, which `BoundedAttributes` answers with a plain dict.
-    Any other mapping is iterated as it is."""
-    try:
-        plain = attributes.copy()  # type: ignore[attr-defined]
-    except (AttributeError, TypeError):  # a mapping without a copy() of that shape
-        return attributes
-    return plain if type(plain) is dict else attributes
 
 
 def _remembered(key: str, kind: type, value: Any) -> bytes:

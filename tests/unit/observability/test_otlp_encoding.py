@@ -139,7 +139,27 @@ def explicit_times(recorder: Recorder) -> None:
     span.end(end_time=2**63 + 5)
 
 
+def one_name_every_kind(recorder: Recorder) -> None:
+    """The encoder keeps a name's field with its kind: the same name under each kind,
+    twice over, must keep each span's own kind."""
+    tracer = recorder.provider(Resource({"service.name": "paygate"})).get_tracer("paygate")
+    for _ in range(2):
+        for kind in SpanKind:
+            tracer.start_span("same name", kind=kind).end()
+
+
+def large_spans(recorder: Recorder) -> None:
+    """Spans around the sizes whose length prefix takes one, two and three bytes, and
+    every size across 4 KiB, where the encoder stops keeping lengths encoded."""
+    tracer = recorder.provider(Resource({"service.name": "paygate"})).get_tracer("paygate")
+    for size in (0, 60, 200, *range(3_980, 4_110), 5_000, 17_000):
+        span = tracer.start_span("sized")
+        span.set_attribute("padding", "p" * size)
+        span.end()
+
+
 SHAPES: dict[str, Callable[[Recorder], None]] = {
+    "one name, every kind": one_name_every_kind, "large spans": large_spans,
     "payment": payment_spans, "failed": failed_span, "remote parent and links":
     remote_parent_and_links, "every value type": every_value_type, "unencodable values":
     unencodable_values, "dropped counts": dropped_counts, "several resources and scopes":

@@ -31,6 +31,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench  # bench/run.py: database setup and signing
 
@@ -65,6 +67,7 @@ class Lifespan:
 
 
 async def post(app: Any, api_key: str, secret: bytes, path: str, body: bytes) -> int:
+    """The answer's status; its X-Trace-ID goes to TRACE_IDS."""
     stamp = str(int(time.time()))
     signature = bench.sign(secret, stamp, "POST", path, body)
     scope = {
@@ -91,6 +94,8 @@ async def post(app: Any, api_key: str, secret: bytes, path: str, body: bytes) ->
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+            TRACE_IDS.extend(int(value, 16) for name, value in message.get("headers", ())
+                             if name.lower() == b"x-trace-id")
         elif status >= 300 and len(ERRORS) < 5:
             ERRORS.append(message.get("body", b"").decode(errors="replace"))
 
@@ -113,6 +118,20 @@ async def drive(app: Any, merchant: dict[str, str], count: int, concurrency: int
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     database = (bench.postgres_ticks() - database) / os.sysconf("SC_CLK_TCK")
     return time.process_time() - cpu, time.perf_counter() - wall, database, statuses
+
+
+TRACE_IDS: list[int] = []  # of the answers, in order
+
+
+def sampled(trace_ids: list[int], ratio: float) -> int:
+    """How many of these requests a root sampler at `ratio` sampled: the SDK's
+    `TraceIdRatioBased` decides from the trace id alone, as the gateway's edge does. With
+    `--random-seed` the same requests are drawn in every run, but their number in a
+    window of a few hundred is binomial (±3 in 25), and what tracing at 10 % costs is
+    counted per sampled payment: this says how many there were."""
+    sampler = TraceIdRatioBased(ratio)
+    return sum(sampler.should_sample(None, trace_id, "payment").decision.is_sampled()
+               for trace_id in trace_ids)
 
 
 def package_of(filename: str) -> str:
@@ -176,6 +195,7 @@ async def measure(args: argparse.Namespace, env: dict[str, str],
         profile = cProfile.Profile() if args.profile else None
         if profile is not None:
             profile.enable()
+        TRACE_IDS.clear()
         cpu, wall, database, statuses = await drive(app, merchant, args.count, args.concurrency,
                                           str(int(time.time())))
         if profile is not None:
@@ -185,6 +205,9 @@ async def measure(args: argparse.Namespace, env: dict[str, str],
     print(f"{args.db} {args.obs}: {args.count} payments, {statuses.most_common()} statuses, "
           f"{cpu / args.count * 1e6:.0f} us CPU per payment, {args.count / wall:.0f}/s "
           f"({args.concurrency} concurrent, one process)")
+    ratio = bench.OBS[args.obs][2]
+    if bench.OBS[args.obs][1] and ratio is not None:
+        print(f"sampled: {sampled(TRACE_IDS, ratio)} of {len(TRACE_IDS)} requests")
     if args.db == "postgres":
         print(f"PostgreSQL: {database / args.count * 1e6:.0f} us CPU per payment "
               "(every postgres process on the machine)")

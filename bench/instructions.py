@@ -51,6 +51,9 @@ SETTINGS = ["none", "prom", "prom+trace10", "prom+trace100", "prom+trace0"]
 DEFAULT_SETTINGS = SETTINGS[:4]  # prom+trace0 (nothing sampled) only when asked for
 
 
+SAMPLED: dict[tuple[str, int], int] = {}  # (setting, payments) -> sampled, last run
+
+
 def instructions(db: str, obs: str, payments: int, settings: list[str],
                  code: Path | None = None, random_seed: int | None = None) -> int:
     """Instructions of one run of `code` (a checkout: its bench/inprocess.py, its packages
@@ -80,6 +83,9 @@ def instructions(db: str, obs: str, payments: int, settings: list[str],
         # a count of refusals is no count of payments (two runs of one tree at once share
         # its database directory: the second one's fresh database loses the first's merchant)
         raise RuntimeError(f"not every payment was created: {run.stdout[-2000:]}")
+    sampled = re.search(r"sampled: (\d+) of", run.stdout)
+    if sampled is not None:  # a checkout whose bench/inprocess.py counts them
+        SAMPLED[obs, payments] = int(sampled.group(1))
     return int(match.group(1))
 
 
@@ -110,6 +116,7 @@ def main() -> None:
         codes = [("before ", args.before.resolve()), ("", None)]
     per_payment: dict[str, list[float]] = {
         f"{label}{obs}": [] for obs in settings for label, _ in codes}
+    sampled_share: dict[str, list[float]] = {}
     for _ in range(args.repeats):
         for obs in settings:
             for label, code in codes:
@@ -118,8 +125,14 @@ def main() -> None:
                     - instructions(args.db, obs, args.small, args.set, code, args.random_seed))
                 name = f"{label}{obs}"
                 per_payment[name].append(counted / (args.large - args.small))
-                print(f"{name:22s} {per_payment[name][-1] / 1e6:.3f} M instructions per payment",
-                      flush=True)
+                share = ""
+                if (obs, args.large) in SAMPLED and (obs, args.small) in SAMPLED:
+                    window = SAMPLED.pop((obs, args.large)) - SAMPLED.pop((obs, args.small))
+                    sampled_share.setdefault(name, []).append(
+                        window / (args.large - args.small))
+                    share = f" ({window} of the {args.large - args.small} sampled)"
+                print(f"{name:22s} {per_payment[name][-1] / 1e6:.3f} M instructions per payment"
+                      f"{share}", flush=True)
     base_name = next((name for name in ("none", "prom") if name in per_payment), None)
     base = min(per_payment[base_name]) if base_name else float("nan")
     print(f"\nsetting                 M instructions per payment   over {base_name}")
@@ -136,6 +149,7 @@ def main() -> None:
         "random_seed": args.random_seed,
         "before": str(args.before) if args.before is not None else None,
         "instructions_per_payment": per_payment,
+        "sampled_share": sampled_share,
     }, indent=1) + "\n")
     shown = out.relative_to(BENCH.parent) if out.is_relative_to(BENCH.parent) else out
     print(f"\nwritten to {shown}")  # --out may be anywhere

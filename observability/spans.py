@@ -135,6 +135,8 @@ class BusinessSpan:
                     and under_unsampled_parent())):
             return call(*args, **kwargs)
         return self._run(call, args, kwargs)
+    # What follows runs for every recorded business span, four a sampled payment: the
+    # small steps (the first argument, a merge with nothing) are written out in place.
 
     async def _run(
         self, call: AsyncCallable[R], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -149,13 +151,14 @@ class BusinessSpan:
             finally:
                 otel_context.detach(token)
                 span.end()
-        # a sampler that samples under an unsampled parent: this span's children may be too
-        sampled = enter_unsampled(None)
+        # a sampler that samples under an unsampled parent: this span's children may be too.
+        # (Under a sampler that drops such children, `call` found no unsampled request.)
+        sampled = None if self._skip_under_unsampled else enter_unsampled(None)
         enclosing = _ENCLOSING.get()
         before: Attributes = {}
         inherited = None
         try:
-            before = self._before(first_argument(args, kwargs))
+            before = self._before(args[0] if args else next(iter(kwargs.values()), None))
             inherited = _ENCLOSING.set({**enclosing, **before} if enclosing else before)
             result = await call(*args, **kwargs)
         except BaseException as exc:  # cancelled too: the span still says what was asked
@@ -164,8 +167,9 @@ class BusinessSpan:
                 record_error(span, exc)
             raise
         else:
-            attributes = merged(before, self._after(result))
-            span.set_attributes(not_said_by(attributes, enclosing))
+            after = self._after(result)
+            attributes = merged(before, after) if after else before
+            span.set_attributes(not_said_by(attributes, enclosing) if enclosing else attributes)
             fault = fault_of(attributes)
             if fault is not None:
                 record_fault(span, fault)
@@ -173,6 +177,7 @@ class BusinessSpan:
         finally:
             if inherited is not None:
                 _ENCLOSING.reset(inherited)
-            leave_unsampled(sampled)
+            if sampled is not None:
+                leave_unsampled(sampled)
             otel_context.detach(token)
             span.end()

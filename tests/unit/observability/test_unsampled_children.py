@@ -30,7 +30,13 @@ from observability import spans as spans_module
 from observability.asgi import ObservabilityMiddleware
 from observability.asgi_types import Receive, Scope, Send
 from observability.decorators import traced_create_payment
-from observability.edge_sampling import EdgeIdGenerator
+from observability.edge_sampling import (
+    EdgeIdGenerator,
+    RequestIds,
+    current_unsampled,
+    enter_unsampled,
+    leave_unsampled,
+)
 from observability.logging import json_handler
 from observability.ports import traced_channel, traced_order, traced_risk
 from observability.spans import drops_children_of_unsampled
@@ -296,6 +302,27 @@ class TestWhenAChildIsStillStarted:
         await pay(payment_app(spans, seen))
         assert sorted(span.name for span in spans.finished()) == [
             "ChannelPayment", "CreateOrder", "CreatePayment", "RiskCheck"]
+
+    async def test_a_span_sampled_under_an_unsampled_request_speaks_for_its_calls(
+        self,
+    ) -> None:
+        """A business tracer whose sampler samples what the edge did not: inside its
+        span the calls see that span, not the unsampled request; after it, the request."""
+        spans = spans_with(ALWAYS_ON, CountingIds())
+        ids = RequestIds(trace_id=0xABC, span_id=0xDEF)
+        inside: list[object] = []
+
+        async def look(command: object) -> None:
+            inside.append(current_unsampled())
+
+        token = enter_unsampled(ids)
+        try:
+            await traced_create_payment(look, spans.provider.get_tracer("paygate"))(object())
+            assert current_unsampled() == ids
+        finally:
+            leave_unsampled(token)
+        assert inside == [None]
+        assert spans.named("CreatePayment").context.trace_id != ids.trace_id
 
     async def test_without_a_current_span_the_business_span_is_a_sampled_root(self) -> None:
         spans = spans_with_rate(1.0)

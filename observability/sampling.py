@@ -41,6 +41,10 @@ class ParentBasedShortcut(ParentBased):
         super().__init__(root, remote_parent_sampled, remote_parent_not_sampled,
                          local_parent_sampled, local_parent_not_sampled)
         self.samples_sampled_local_children = local_parent_sampled is ALWAYS_ON
+        # The last answer for a child with no attributes of its own, by its parent's trace
+        # state: the SDK only reads a result, so a request's spans can share one.
+        self._last_sampled_child: tuple[TraceState | None, SamplingResult] = (
+            None, SamplingResult(Decision.RECORD_AND_SAMPLE, None, None))
 
     def should_sample(
         self, parent_context: Context | None, trace_id: int, name: str,
@@ -51,7 +55,14 @@ class ParentBasedShortcut(ParentBased):
             parent = get_current_span(parent_context).get_span_context()
             if parent.is_valid and not parent.is_remote and parent.trace_flags.sampled:
                 # what ALWAYS_ON answers: sampled, the attributes, the parent's state
-                return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes,
-                                      parent.trace_state)
+                state = parent.trace_state
+                if attributes is not None:
+                    return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, state)
+                last = self._last_sampled_child  # one read: another thread may replace it
+                if last[0] is state:
+                    return last[1]
+                result = SamplingResult(Decision.RECORD_AND_SAMPLE, None, state)
+                self._last_sampled_child = (state, result)
+                return result
         return super().should_sample(parent_context, trace_id, name, kind, attributes,
                                      links, trace_state)

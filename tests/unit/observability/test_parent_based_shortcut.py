@@ -68,6 +68,26 @@ def test_every_decision_is_the_sdks(
     assert got.trace_state == expected.trace_state
 
 
+@pytest.mark.parametrize("delegates", DELEGATES.values(), ids=DELEGATES.keys())
+def test_one_sampler_asked_about_every_parent_in_turn_answers_as_the_sdk(
+    delegates: dict[str, Sampler],
+) -> None:
+    """The same sampler keeps its last answer for a sampled local parent's child: asked
+    about every parent, one after the other, in both orders and twice, it must never
+    hand one parent's answer to another."""
+    root = TraceIdRatioBased(0.5)
+    shortcut, sdk = ParentBasedShortcut(root, **delegates), ParentBased(root, **delegates)
+    other_state = parent(False, SAMPLED, TraceState([("vendor", "2")]))
+    contexts = [*PARENTS.values(), other_state]
+    for context in [*contexts, *reversed(contexts), *contexts]:
+        for attributes in (None, {"a": 1}, None):
+            got = shortcut.should_sample(context, LOW_ID, "RiskCheck", attributes=attributes)
+            expected = sdk.should_sample(context, LOW_ID, "RiskCheck", attributes=attributes)
+            assert got.decision is expected.decision
+            assert dict(got.attributes) == dict(expected.attributes)
+            assert got.trace_state == expected.trace_state
+
+
 def test_a_sampled_local_parents_child_is_sampled_with_its_state() -> None:
     result = ParentBasedShortcut(ALWAYS_OFF).should_sample(
         PARENTS["local sampled"], LOW_ID, "CreateOrder", attributes={"b": 2})

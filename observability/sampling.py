@@ -45,24 +45,39 @@ class ParentBasedShortcut(ParentBased):
         # state: the SDK only reads a result, so a request's spans can share one.
         self._last_sampled_child: tuple[TraceState | None, SamplingResult] = (
             None, SamplingResult(Decision.RECORD_AND_SAMPLE, None, None))
+        # The last root decision, by trace id. The edge asks about a request's trace id
+        # before its server span exists (docs/adr/0019), then the SDK asks again about the
+        # same id when it starts that span: the second time gets the first answer.
+        self._last_root: tuple[int, SamplingResult] = (0, self._last_sampled_child[1])
 
     def should_sample(
         self, parent_context: Context | None, trace_id: int, name: str,
         kind: SpanKind | None = None, attributes: Attributes = None,
         links: Sequence[Link] | None = None, trace_state: TraceState | None = None,
     ) -> SamplingResult:
-        if self.samples_sampled_local_children:
-            parent = get_current_span(parent_context).get_span_context()
-            if parent.is_valid and not parent.is_remote and parent.trace_flags.sampled:
-                # what ALWAYS_ON answers: sampled, the attributes, the parent's state
-                state = parent.trace_state
-                if attributes is not None:
-                    return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, state)
-                last = self._last_sampled_child  # one read: another thread may replace it
-                if last[0] is state:
-                    return last[1]
-                result = SamplingResult(Decision.RECORD_AND_SAMPLE, None, state)
-                self._last_sampled_child = (state, result)
-                return result
+        parent = get_current_span(parent_context).get_span_context()
+        if not parent.is_valid:
+            if attributes is not None or not trace_id:
+                return super().should_sample(parent_context, trace_id, name, kind, attributes,
+                                             links, trace_state)
+            last_root = self._last_root  # one read: another thread may replace it
+            if last_root[0] == trace_id:
+                return last_root[1]
+            result = super().should_sample(parent_context, trace_id, name, kind, None,
+                                           links, trace_state)
+            self._last_root = (trace_id, result)
+            return result
+        if (self.samples_sampled_local_children and not parent.is_remote
+                and parent.trace_flags.sampled):
+            # what ALWAYS_ON answers: sampled, the attributes, the parent's state
+            state = parent.trace_state
+            if attributes is not None:
+                return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, state)
+            last = self._last_sampled_child  # one read: another thread may replace it
+            if last[0] is state:
+                return last[1]
+            result = SamplingResult(Decision.RECORD_AND_SAMPLE, None, state)
+            self._last_sampled_child = (state, result)
+            return result
         return super().should_sample(parent_context, trace_id, name, kind, attributes,
                                      links, trace_state)

@@ -3,6 +3,8 @@ parent's child in one step."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -13,6 +15,7 @@ from opentelemetry.sdk.trace.sampling import (
     Decision,
     ParentBased,
     Sampler,
+    SamplingResult,
     TraceIdRatioBased,
 )
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags, TraceState
@@ -113,3 +116,61 @@ def test_it_describes_itself_as_parent_based_and_the_edge_still_trusts_it() -> N
     assert follows_parent(shortcut)
     assert drops_children_of_unsampled(shortcut)
     assert not follows_parent(ParentBasedShortcut(root, local_parent_sampled=ALWAYS_OFF))
+
+
+class Alternating(Sampler):
+    """A root sampler that answers the opposite each time it is asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+
+    def should_sample(self, parent_context: Context | None, trace_id: int, name: str,
+                      kind: SpanKind | None = None, attributes: Any = None,
+                      links: Any = None, trace_state: Any = None) -> SamplingResult:
+        self.asked.append(trace_id)
+        sampled = len(self.asked) % 2 == 1
+        return SamplingResult(Decision.RECORD_AND_SAMPLE if sampled else Decision.DROP,
+                              attributes)
+
+    def get_description(self) -> str:
+        return "Alternating"
+
+
+def test_a_root_asked_about_twice_in_a_row_gets_its_first_answer() -> None:
+    """The edge decides a request's trace id, then the SDK asks again when it starts the
+    server span: the root sampler is asked once, and both answers are the same."""
+    root = Alternating()
+    shortcut = ParentBasedShortcut(root)
+    first = shortcut.should_sample(None, LOW_ID, "POST", SpanKind.SERVER)
+    again = shortcut.should_sample(None, LOW_ID, "POST", SpanKind.SERVER, links=())
+    assert again is first
+    assert first.decision is Decision.RECORD_AND_SAMPLE
+    assert root.asked == [LOW_ID]
+    other = shortcut.should_sample(None, HIGH_ID, "POST", SpanKind.SERVER)
+    assert other.decision is Decision.DROP  # another trace id: asked anew
+    assert root.asked == [LOW_ID, HIGH_ID]
+
+
+def test_a_root_with_attributes_or_without_an_id_is_always_asked() -> None:
+    root = Alternating()
+    shortcut = ParentBasedShortcut(root)
+    shortcut.should_sample(None, LOW_ID, "POST")
+    with_attributes = shortcut.should_sample(None, LOW_ID, "POST", attributes={"a": 1})
+    assert root.asked == [LOW_ID, LOW_ID]
+    assert dict(with_attributes.attributes) == {"a": 1}
+    shortcut.should_sample(None, 0, "POST")
+    shortcut.should_sample(None, 0, "POST")
+    assert root.asked == [LOW_ID, LOW_ID, 0, 0]
+
+
+@pytest.mark.parametrize("trace_id", [0, LOW_ID, HIGH_ID], ids=["zero", "low", "high"])
+def test_root_answers_asked_twice_are_the_sdks(trace_id: int) -> None:
+    root = TraceIdRatioBased(0.5)
+    shortcut, sdk = ParentBasedShortcut(root), ParentBased(root)
+    for context in (None, PARENTS["invalid"], PARENTS["invalid, flagged sampled"]):
+        for _ in range(2):
+            got = shortcut.should_sample(context, trace_id, "POST", SpanKind.SERVER)
+            expected = sdk.should_sample(context, trace_id, "POST", SpanKind.SERVER)
+            assert got.decision is expected.decision
+            assert got.trace_state == expected.trace_state
+            assert dict(got.attributes) == dict(expected.attributes)

@@ -24,7 +24,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
-from opentelemetry.trace.span import TraceState
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE, TraceState
 
 _log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def _scope_span(span: ReadableSpan) -> bytes:
     parts = [_SPAN_TRACE_ID, context.trace_id.to_bytes(16, "big"),
              _SPAN_ID, context.span_id.to_bytes(8, "big")]
     trace_state = context.trace_state
-    if trace_state:
+    if trace_state is not DEFAULT_TRACE_STATE and trace_state:  # the shared empty one
         parts.append(_field(_SPAN_TRACE_STATE, _trace_state(trace_state).encode()))
     if parent:
         parts += (_SPAN_PARENT_ID, parent.span_id.to_bytes(8, "big"))
@@ -182,9 +182,7 @@ def _scope_span(span: ReadableSpan) -> bytes:
         parts += (_SPAN_START, _pack_fixed64(start))
     if end:
         parts += (_SPAN_END, _pack_fixed64(end))
-    attributes = span.attributes
-    if attributes:
-        _add_attributes(parts, _SPAN_ATTRIBUTE, attributes)
+    _add_attributes(parts, _SPAN_ATTRIBUTE, span.attributes)  # nothing for none
     dropped = span.dropped_attributes
     if dropped:
         parts += (_SPAN_DROPPED_ATTRIBUTES, _varint(dropped))
@@ -201,8 +199,11 @@ def _scope_span(span: ReadableSpan) -> bytes:
     if dropped:
         parts += (_SPAN_DROPPED_LINKS, _varint(dropped))
     status = span.status  # a property: read once
-    if status is not None:
-        if status.status_code is StatusCode.UNSET and not status.description:
+    if status is _unset_statuses[0]:  # the SDK's one default, most spans' status
+        parts.append(_UNSET_STATUS)
+    elif status is not None:
+        if status.status_code is StatusCode.UNSET:  # which has no description
+            _unset_statuses[0] = status
             parts.append(_UNSET_STATUS)
         else:
             parts.append(_span_status(status))
@@ -226,6 +227,10 @@ def _name_and_kind(name: str, kind: SpanKind) -> bytes:
 
 
 _UNSET_STATUS = _field(_SPAN_STATUS, b"")
+# The last unset status seen: a span whose status is never set shares the SDK's default
+# `Status` object, so it is known by identity, without reading its two properties. Kept
+# here, it cannot be freed and its identity cannot pass to another object.
+_unset_statuses: list[Status | None] = [None]
 
 
 def _span_status(status: Status) -> bytes:
@@ -276,7 +281,9 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     return b"".join(parts)
 
 
-def _add_attributes(parts: list[bytes], tag: bytes, attributes: Mapping[str, Any]) -> None:
+def _add_attributes(
+    parts: list[bytes], tag: bytes, attributes: Mapping[str, Any] | None
+) -> None:
     """Each attribute as a KeyValue field; one that cannot be encoded is left out and
     logged, as the SDK does. Most attributes repeat from span to span (a route, a status,
     a currency, a merchant): the last few thousand strings, ints and bools are kept
@@ -287,6 +294,8 @@ def _add_attributes(parts: list[bytes], tag: bytes, attributes: Mapping[str, Any
     key. The view's public `copy()` asks the mapping under it for its own, which
     `BoundedAttributes` answers with a plain dict, iterated at C speed. Any other mapping
     is iterated as it is."""
+    if attributes is None:
+        return
     pairs = _encoded_pairs
     try:
         plain = attributes.copy()  # type: ignore[attr-defined]

@@ -158,7 +158,31 @@ def large_spans(recorder: Recorder) -> None:
         span.end()
 
 
+def empty_trace_states(recorder: Recorder) -> None:
+    """Parents whose trace state is empty but not the SDK's shared default one."""
+    tracer = recorder.provider(Resource({"service.name": "paygate"})).get_tracer("paygate")
+    for state in (TraceState(), TraceState([]), None, TraceState([("k", "v")])):
+        ids = SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(1),
+                          trace_state=state)
+        tracer.start_span("child", context=trace.set_span_in_context(
+            NonRecordingSpan(ids))).end()
+
+
+def every_status(recorder: Recorder) -> None:
+    """The encoder knows the SDK's default status by identity: spans left unset, set to
+    a new unset status, OK, and ERROR with and without a description, in turn."""
+    tracer = recorder.provider(Resource({"service.name": "paygate"})).get_tracer("paygate")
+    for status in (None, Status(StatusCode.UNSET), None, Status(StatusCode.OK),
+                   Status(StatusCode.ERROR, "declined"), None, Status(StatusCode.ERROR),
+                   Status(StatusCode.UNSET), None):
+        span = tracer.start_span("status")
+        if status is not None:
+            span.set_status(status)
+        span.end()
+
+
 SHAPES: dict[str, Callable[[Recorder], None]] = {
+    "every status": every_status, "empty trace states": empty_trace_states,
     "one name, every kind": one_name_every_kind, "large spans": large_spans,
     "payment": payment_spans, "failed": failed_span, "remote parent and links":
     remote_parent_and_links, "every value type": every_value_type, "unencodable values":

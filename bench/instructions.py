@@ -55,7 +55,8 @@ SAMPLED: dict[tuple[str, int], int] = {}  # (setting, payments) -> sampled, last
 
 
 def instructions(db: str, obs: str, payments: int, settings: list[str],
-                 code: Path | None = None, random_seed: int | None = None) -> int:
+                 code: Path | None = None, random_seed: int | None = None,
+                 concurrency: int = 8) -> int:
     """Instructions of one run of `code` (a checkout: its bench/inprocess.py, its packages
     first on the path; this one by default). With `random_seed`, the process's `random`
     is seeded before anything runs (a `sitecustomize` first on the path), so that the
@@ -72,7 +73,7 @@ def instructions(db: str, obs: str, payments: int, settings: list[str],
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
              sys.executable, str(script), "--db", db, "--obs", obs,
-             "-n", str(payments), "--warmup", "20", "-c", "8",
+             "-n", str(payments), "--warmup", "20", "-c", str(concurrency),
              *(f"--set={setting}" for setting in settings)],
             capture_output=True, text=True, check=True, env=env)
     match = re.search(r"Collected : (\d+)", run.stderr)
@@ -104,6 +105,9 @@ def main() -> None:
     parser.add_argument("--random-seed", type=int, metavar="N",
                         help="seed each run's `random`: the same requests sampled at 10 %% "
                              "in every run, instead of a binomial draw per run")
+    parser.add_argument("-c", "--concurrency", type=int, default=8,
+                        help="payments in flight at once (8: as the other figures here; 1: "
+                             "no two payments wait on each other, which moves a count less)")
     parser.add_argument("--set", action="append", default=[], metavar="PAYGATE_X=VALUE",
                         help="a setting for the gateway (PAYGATE_LOG_LEVEL=INFO to count "
                              "the canonical log lines, which the benchmark's WARNING drops)")
@@ -121,8 +125,10 @@ def main() -> None:
         for obs in settings:
             for label, code in codes:
                 counted = (
-                    instructions(args.db, obs, args.large, args.set, code, args.random_seed)
-                    - instructions(args.db, obs, args.small, args.set, code, args.random_seed))
+                    instructions(args.db, obs, args.large, args.set, code, args.random_seed,
+                                 args.concurrency)
+                    - instructions(args.db, obs, args.small, args.set, code, args.random_seed,
+                                   args.concurrency))
                 name = f"{label}{obs}"
                 per_payment[name].append(counted / (args.large - args.small))
                 share = ""
@@ -147,6 +153,7 @@ def main() -> None:
         "payments": [args.small, args.large],
         "settings": args.set,
         "random_seed": args.random_seed,
+        "concurrency": args.concurrency,
         "before": str(args.before) if args.before is not None else None,
         "instructions_per_payment": per_payment,
         "sampled_share": sampled_share,

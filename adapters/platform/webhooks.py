@@ -16,8 +16,10 @@ however much later, and from whichever worker, the event goes out.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -58,12 +60,21 @@ def _address(host: str) -> Address | None:
         return None
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verification (certifi's roots, or SSL_CERT_FILE/SSL_CERT_DIR), read
+    once per process: loading the roots takes tens of milliseconds, and every container
+    makes a sender whether or not it ever delivers. One context serves many clients."""
+    return httpx.create_ssl_context()
+
+
 class HttpWebhookSender:
     def __init__(
         self, timeout: float = 10.0, client: httpx.AsyncClient | None = None, *,
         allow_private: bool = False, resolve: Resolver = resolve, tracer: Tracer | None = None,
     ) -> None:
-        self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = client or httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, verify=tls_context())
         self._allow_private, self._resolve = allow_private, resolve
         self._tracer = tracer or trace.get_tracer("paygate.webhooks")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["pytester"]
+PLUGINS = ("-p", "pytest_timeout", "-p", "pytest_asyncio.plugin")
 
 HANGING = '''
 import asyncio
@@ -22,12 +23,15 @@ async def test_waits_forever():
 
 
 def test_an_asyncio_test_that_waits_forever_fails_and_says_where_its_tasks_wait(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(test_hanging=HANGING)
     pytester.makeconftest((Path(__file__).parents[1] / "conftest.py").read_text())
+    # Only the two plugins the time limit is made of: loading every installed one
+    # (hypothesis, schemathesis, xdist, cov...) took the child seconds of CPU before it ran.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-o", "timeout=2", "-o", "asyncio_mode=auto",
+        *PLUGINS, "-p", "no:cacheprovider", "-o", "timeout=2", "-o", "asyncio_mode=auto",
         "-o", "asyncio_default_fixture_loop_scope=function", timeout=60)
 
     result.assert_outcomes(failed=1)

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 from gateway_client import ADMIN_TOKEN, SANDBOX_SECRET, Keys, encode
 from pg_rows import PgRows
+from pg_template import Statement, replay
 from process_harness import PaygateProcess, Processes
 
-from adapters.persistence import upgrade_database_async
 from entrypoints.cli.signing import signed_headers
 
 REQUEST_TIMEOUT = 30.0
@@ -48,10 +48,12 @@ class Fleet:
 
 
 async def start_fleet(
-    processes: Processes, tmp_path: Path, database_url: str, master_key: str
+    processes: Processes, tmp_path: Path, database_url: str, master_key: str,
+    migration: Sequence[Statement],
 ) -> Fleet:
-    """Migrated once up front, so the two servers never race to upgrade the schema."""
-    await upgrade_database_async(database_url)
+    """Brought to head once up front (the recorded migration statements, `pg_template`),
+    so the two servers never race to upgrade the schema."""
+    await replay(database_url, migration)
     env = postgres_env(database_url, master_key)
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()

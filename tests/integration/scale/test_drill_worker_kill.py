@@ -24,9 +24,8 @@ from fleet import new_merchant, postgres_env, spread
 from gateway_client import payment_body
 from in_process import MovableClock, paygate
 from pg_rows import PgRows
+from pg_template import Statement, replay
 from process_harness import Processes, wait_for
-
-from adapters.persistence import upgrade_database_async
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -69,9 +68,10 @@ def open_sockets(pid: int) -> int:
 
 
 async def test_a_worker_killed_mid_load_loses_nothing_and_charges_nothing_twice(
-    processes: Processes, tmp_path: Path, postgres_url: str, master_key: str
+    processes: Processes, tmp_path: Path, postgres_url: str, master_key: str,
+    postgres_migration_statements: list[Statement],
 ) -> None:
-    await upgrade_database_async(postgres_url)
+    await replay(postgres_url, postgres_migration_statements)
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     env = postgres_env(postgres_url, master_key, PAYGATE_SANDBOX_LATENCY_MS=str(CHANNEL_LATENCY_MS))

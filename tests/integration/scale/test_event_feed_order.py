@@ -21,6 +21,7 @@ import pytest
 from fleet import new_merchant, postgres_env, signed_call
 from gateway_client import Keys, gateway_env, payment_body
 from pg_rows import PgRows
+from pg_template import Statement, replay
 from process_harness import PaygateProcess, Processes, wait_for
 from webhook_receiver import WebhookReceiver, receiving
 
@@ -135,9 +136,9 @@ def start(processes: Processes, name: str, env: dict[str, str]) -> PaygateProces
 
 @pytest.mark.postgres
 async def test_two_gateways_on_postgresql_feed_a_reader_every_event_once_in_order(
-    processes: Processes, postgres_url: str
+    processes: Processes, postgres_url: str, postgres_migration_statements: list[Statement]
 ) -> None:
-    await upgrade_database_async(postgres_url)
+    await replay(postgres_url, postgres_migration_statements)
     env = postgres_env(postgres_url, base64.b64encode(os.urandom(32)).decode(),
                        PAYGATE_WORKER="on", PAYGATE_WEBHOOK_ALLOW_PRIVATE="on")
     gateways = [start(processes, f"gateway-{i}", env) for i in (1, 2)]

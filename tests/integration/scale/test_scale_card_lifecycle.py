@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fleet import Fleet, answered, codes, new_merchant, signed_call, spread, start_fleet
 from gateway_client import Keys, payment_body
+from pg_template import Statement
 from process_harness import Processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -22,12 +23,16 @@ PAYMENTS = "/api/v1/payments"
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory, module_postgres_url: str) -> Iterator[Fleet]:
+def fleet(
+    tmp_path_factory: pytest.TempPathFactory, module_postgres_url: str,
+    postgres_migration_statements: list[Statement],
+) -> Iterator[Fleet]:
     workdir = tmp_path_factory.mktemp("card-fleet")
     started = Processes(workdir)
     master_key = base64.b64encode(os.urandom(32)).decode()
     try:
-        yield asyncio.run(start_fleet(started, workdir, module_postgres_url, master_key))
+        yield asyncio.run(start_fleet(started, workdir, module_postgres_url, master_key,
+                                      postgres_migration_statements))
     finally:
         started.stop_all()
 

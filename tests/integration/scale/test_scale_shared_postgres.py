@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fleet import Fleet, answered, codes, new_merchant, signed_call, spread, start_fleet
 from gateway_client import Keys, encode, payment_body
+from pg_template import Statement
 from process_harness import Processes
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -24,13 +25,17 @@ PAYMENTS = "/api/v1/payments"
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory, module_postgres_url: str) -> Iterator[Fleet]:
+def fleet(
+    tmp_path_factory: pytest.TempPathFactory, module_postgres_url: str,
+    postgres_migration_statements: list[Statement],
+) -> Iterator[Fleet]:
     """One fleet for the module; each test makes a merchant of its own."""
     workdir = tmp_path_factory.mktemp("fleet")
     started = Processes(workdir)
     master_key = base64.b64encode(os.urandom(32)).decode()
     try:
-        yield asyncio.run(start_fleet(started, workdir, module_postgres_url, master_key))
+        yield asyncio.run(start_fleet(started, workdir, module_postgres_url, master_key,
+                                      postgres_migration_statements))
     finally:
         started.stop_all()
 

@@ -12,9 +12,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
-from adapters.persistence.engine import url_problem
 from adapters.platform.vault import decode_key
 from entrypoints.edge.canonical_log import AccessLogPolicy
 
@@ -84,6 +81,10 @@ class Settings:
     auto_upgrade: bool = True
 
     def __post_init__(self) -> None:
+        # Imported here, not above: `ConfigurationError` alone (every CLI command's) needs
+        # neither SQLAlchemy nor the persistence adapters.
+        from adapters.persistence.engine import url_problem
+
         _check_database_url(self.database_url)
         problem = url_problem(self.database_url, self.database_pooler)
         if problem is not None:
@@ -137,6 +138,8 @@ def _parse(name: str, kind: str, raw: str) -> Any:
 
 
 def _check_database_url(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
     example = "e.g. sqlite+aiosqlite:///./paygate.db or postgresql+asyncpg://user@host/db"
     try:
         driver = make_url(url).drivername

@@ -14,29 +14,25 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
 
-from adapters.persistence import create_engine
-from adapters.persistence.errors import translated
-from adapters.persistence.migrate import alembic_config
 from application.errors import Unavailable
 from domain.errors import DomainError
-from entrypoints.composition import Services
-from entrypoints.container import build_container, close_container, services_of
-from entrypoints.master_key import check_master_key
 from entrypoints.settings import ConfigurationError, Settings
-from entrypoints.wiring import make_vault
 from observability.logging import json_handler
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
+    from entrypoints.composition import Services
+
+# SQLAlchemy, alembic and the container are imported by the functions that use them: a
+# command that opens no database (`--help`, `sign`, a usage error) starts without them.
 
 T = TypeVar("T")
 
@@ -85,6 +81,9 @@ MIGRATION_LOGGER = "alembic.runtime.migration"
 def run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = None) -> T:
     """Build the container, run `work` with its use cases, close everything; a refused
     rule or an outage (DomainError, Unavailable) -> one line, exit 1."""
+    from entrypoints.container import build_container, close_container, services_of
+    from entrypoints.master_key import check_master_key
+    from entrypoints.wiring import make_vault
 
     async def main() -> T:
         settings_ = settings or Settings.from_env()
@@ -152,6 +151,8 @@ def fail(error: DomainError | Unavailable) -> NoReturn:
 
 def shown_url(url: str) -> str:
     """A database URL fit to print: its password, if it has one, masked."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL SQLAlchemy can read: say nothing of it
@@ -160,6 +161,8 @@ def shown_url(url: str) -> str:
 
 def _missing_sqlite_file(url: str) -> str | None:
     """The path of an SQLite database file that does not exist, else None."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     path = parsed.database
     if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
@@ -167,9 +170,18 @@ def _missing_sqlite_file(url: str) -> str | None:
     return None if path.startswith("file:") or Path(path).exists() else path
 
 
+def _migrations() -> ScriptDirectory:
+    """paygate's migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    from adapters.persistence.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def newest_revision(scripts: ScriptDirectory | None = None) -> str:
     """The schema revision this paygate's migrations end at."""
-    (head,) = (scripts or ScriptDirectory.from_config(alembic_config())).get_heads()
+    (head,) = (scripts or _migrations()).get_heads()
     return str(head)
 
 
@@ -182,7 +194,7 @@ async def check_schema(url: str, pooler: str = "none") -> None:
     current = await schema_revision(url, pooler)
     if current is None:
         raise Unavailable(f"the database has no paygate schema; create it with `{UPGRADE}`")
-    scripts = ScriptDirectory.from_config(alembic_config())
+    scripts = _migrations()
     head = newest_revision(scripts)
     if current != head and current in known_revisions(scripts):  # an unknown one is newer
         raise Unavailable(
@@ -193,7 +205,7 @@ async def check_schema(url: str, pooler: str = "none") -> None:
 
 def known_revisions(scripts: ScriptDirectory | None = None) -> set[str]:
     """Every schema revision this paygate's migrations know."""
-    scripts = scripts or ScriptDirectory.from_config(alembic_config())
+    scripts = scripts or _migrations()
     return {revision.revision for revision in scripts.walk_revisions()}
 
 
@@ -212,6 +224,13 @@ async def check_not_newer(url: str, pooler: str = "none") -> None:
 
 async def schema_revision(url: str, pooler: str = "none") -> str | None:
     """The database's schema revision, None when it has no paygate schema."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    from adapters.persistence import create_engine
+    from adapters.persistence.errors import translated
+
     engine = create_engine(url, poolclass=NullPool, pooler=pooler)
     try:
         with translated("reading the schema version"), _quiet(MIGRATION_LOGGER):

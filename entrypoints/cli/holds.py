@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +16,9 @@ from entrypoints.cli.common import (
     run,
     short_text,
 )
-from entrypoints.composition import Services
+
+if TYPE_CHECKING:
+    from entrypoints.composition import Services
 
 
 @click.command("capture")

@@ -20,9 +20,7 @@ from entrypoints.cli.common import (
     record_table,
     say_error,
 )
-from entrypoints.master_key import check_master_key, rotate_master_key, short
 from entrypoints.settings import Settings
-from entrypoints.wiring import make_vault
 
 T = TypeVar("T")
 
@@ -36,6 +34,9 @@ def keys() -> None:
 @json_option
 def show(as_json: bool) -> None:
     """The key the database's secrets are sealed with, and the keys this process holds."""
+    from entrypoints.master_key import check_master_key, short
+    from entrypoints.wiring import make_vault
+
     settings = Settings.from_env()
     vault = make_vault(settings)
     record = _run(check_master_key, settings)
@@ -55,6 +56,9 @@ def rotate(operator_name: str, as_json: bool) -> None:
     PAYGATE_PREVIOUS_MASTER_KEY first (they then open both), run this, then drop the old
     key. Running it again re-seals whatever was sealed under the old key meanwhile.
     """
+    from entrypoints.master_key import rotate_master_key
+    from entrypoints.wiring import make_vault
+
     settings = Settings.from_env()
     make_vault(settings)
     done = _run(lambda s: rotate_master_key(s, operator_name), settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -22,7 +22,9 @@ from entrypoints.cli.common import (
     short_text,
     table_of,
 )
-from entrypoints.composition import Services
+
+if TYPE_CHECKING:
+    from entrypoints.composition import Services
 
 PAYMENT_COLUMNS = (
     "payment_no",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,7 +23,9 @@ from entrypoints.cli.common import (
     short_text,
     table_of,
 )
-from entrypoints.composition import Services
+
+if TYPE_CHECKING:
+    from entrypoints.composition import Services
 
 OPERATOR_COLUMNS = ("name", "role", "status", "created_at", "disabled_at")
 AUDIT_COLUMNS = ("created_at", "actor", "role", "action", "object", "before", "after", "reason")

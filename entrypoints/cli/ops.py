@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
@@ -34,12 +34,11 @@ from entrypoints.cli.common import (
     shown_url,
     table_of,
 )
-from entrypoints.composition import Services
-from entrypoints.container import upgrade
 from entrypoints.http.schemas import RoutingIn
-from entrypoints.master_key import check_master_key
 from entrypoints.settings import Settings
-from entrypoints.wiring import make_vault
+
+if TYPE_CHECKING:
+    from entrypoints.composition import Services
 
 SETTLEMENT_COLUMNS = (
     "merchant_id",
@@ -64,6 +63,10 @@ def db() -> None:
 def db_upgrade(as_json: bool) -> None:
     """Create or migrate the database to the newest schema, and record (or check) the key
     its secrets are sealed with."""
+    from entrypoints.container import upgrade
+    from entrypoints.master_key import check_master_key
+    from entrypoints.wiring import make_vault
+
     settings = Settings.from_env()
     make_vault(settings)
     try:

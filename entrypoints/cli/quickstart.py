@@ -14,7 +14,6 @@ from rich.console import Console
 from adapters.platform.vault import create_key_file
 from entrypoints.cli.serving import host_option, port_option, prepare_database, serve_gateway
 from entrypoints.cli.signing import curl_command
-from entrypoints.container import ensure_demo_merchant
 from entrypoints.settings import Settings
 
 DEFAULT_KEY_FILE = "paygate.key"
@@ -49,6 +48,8 @@ def quickstart_key(settings: Settings) -> Settings:
 @port_option
 def quickstart(host: str, port: int) -> None:
     """Create/upgrade the SQLite database, make a demo merchant if there is none, and serve."""
+    from entrypoints.container import ensure_demo_merchant
+
     settings = quickstart_key(Settings.from_env())
     prepare_database(settings)
     created = asyncio.run(ensure_demo_merchant(settings))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
 
 from application.use_cases.reconcile import GRACE
 from entrypoints.cli.common import emit, json_option, run, table_of
-from entrypoints.composition import Services
+
+if TYPE_CHECKING:
+    from entrypoints.composition import Services
 
 GRACE_SECONDS = int(GRACE.total_seconds())
 

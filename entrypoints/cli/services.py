@@ -6,17 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-import uvicorn
 
 from entrypoints.cli.common import speak_json
 from entrypoints.cli.serving import host_option
-from entrypoints.container import upgrade
 from entrypoints.settings import Settings
-from entrypoints.telemetry import configure_process_logging
-from entrypoints.wiring import master_key_text
 
 
 def _serve(factory: str, host: str, port: int) -> None:
+    import uvicorn
+
+    from entrypoints.telemetry import configure_process_logging
+
     settings = Settings.from_env()
     configure_process_logging(settings)
     uvicorn.run(
@@ -39,6 +39,8 @@ def _port(default: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 @_port(8001)
 def serve_risk(host: str, port: int) -> None:
     """The built-in risk rules as a service (the gateway uses it via PAYGATE_RISK_URL)."""
+    from entrypoints.wiring import master_key_text
+
     speak_json()
     master_key_text(Settings.from_env())  # card fingerprints are keyed with it
     _serve("entrypoints.services.asgi:risk_from_env", host, port)
@@ -49,6 +51,9 @@ def serve_risk(host: str, port: int) -> None:
 @_port(8002)
 def serve_order(host: str, port: int) -> None:
     """The order book as a service (PAYGATE_ORDER_URL); it migrates its own database."""
+    from entrypoints.container import upgrade
+    from entrypoints.telemetry import configure_process_logging
+
     speak_json()
     settings = Settings.from_env()
     configure_process_logging(settings)  # the migration's lines are JSON too

@@ -7,20 +7,16 @@ import logging
 import signal
 
 import click
-import uvicorn
 
-from adapters.persistence import is_sqlite
 from application.errors import Unavailable
 from domain.errors import DomainError
 from entrypoints.cli.common import check_schema, fail, speak_json
-from entrypoints.container import build_container, close_container, upgrade
-from entrypoints.edge.slow_clients import PROTOCOL as SLOW_CLIENTS_PROTOCOL
-from entrypoints.master_key import check_master_key
 from entrypoints.settings import Settings
 from entrypoints.supervision import watch_workers
-from entrypoints.telemetry import configure_process_logging
-from entrypoints.wiring import make_vault
 from observability.multiprocess import prepare_multiprocess_dir
+
+# uvicorn, the container and the adapters are imported by the commands that serve: defining
+# these commands (for `paygate --help`, or any other command) needs none of them.
 
 ASGI_FACTORY = "entrypoints.http.asgi:create_app_from_env"
 WORKER_HEALTHCHECK_SECONDS = 30
@@ -52,6 +48,9 @@ def prepare_database(settings: Settings) -> None:
     reached yet does not stop a server that was told not to upgrade it (it starts unready,
     as before); its key is then checked by `/health/ready`.
     """
+    from entrypoints.container import upgrade
+    from entrypoints.wiring import make_vault
+
     make_vault(settings)
     if asyncio.run(_key_checked_if_current(settings)):
         return
@@ -67,6 +66,8 @@ def prepare_database(settings: Settings) -> None:
 
 
 async def _key_checked_if_current(settings: Settings) -> bool:
+    from entrypoints.master_key import check_master_key
+
     try:
         await check_schema(settings.database_url, settings.database_pooler)
     except (DomainError, Unavailable):  # no database yet, an older schema, or not reachable
@@ -76,11 +77,19 @@ async def _key_checked_if_current(settings: Settings) -> bool:
 
 
 async def _check_key(settings: Settings) -> None:
+    from entrypoints.master_key import check_master_key
+
     await check_schema(settings.database_url, settings.database_pooler)
     await check_master_key(settings)
 
 
 def serve_gateway(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from adapters.persistence import is_sqlite
+    from entrypoints.edge.slow_clients import PROTOCOL as SLOW_CLIENTS_PROTOCOL
+    from entrypoints.telemetry import configure_process_logging
+
     settings = Settings.from_env()
     configure_process_logging(settings)  # the supervisor's own lines are JSON too
     watch_workers()
@@ -124,6 +133,11 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.command()
 def worker() -> None:
     """Deliver webhooks and reconcile in-flight payments, without serving HTTP."""
+    from entrypoints.container import build_container, close_container
+    from entrypoints.master_key import check_master_key
+    from entrypoints.telemetry import configure_process_logging
+    from entrypoints.wiring import make_vault
+
     speak_json()
     settings = Settings.from_env()
     configure_process_logging(settings)

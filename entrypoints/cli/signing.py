@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import click
 
+from entrypoints.http.signature import signature
+
 # RFC 3986: what a path and a query may hold as they are (unreserved, sub-delims, ':' '@',
 # and '/' '?' in a query); '%' only as the start of an existing %XX.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -33,8 +35,6 @@ def encoded_target(target: str) -> str:
 def signed_headers(
     api_key: str, secret: str, method: str, target: str, body: bytes, timestamp: int | None = None
 ) -> dict[str, str]:
-    from entrypoints.http.auth import signature  # the server's own scheme (it needs Litestar)
-
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {
         "X-API-Key": api_key,

@@ -9,7 +9,6 @@ in memory.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ from litestar.handlers import BaseRouteHandler
 
 from entrypoints.edge.replay import ReplayGuard
 from entrypoints.http.errors import ApiError
+from entrypoints.http.signature import signature
 
 TOLERANCE_SECONDS = 300
 CACHE_SECONDS = 60.0
@@ -36,11 +36,6 @@ class MerchantCredentials:
 
 
 CredentialLookup = Callable[[str], Awaitable[MerchantCredentials | None]]
-
-
-def signature(secret: bytes, timestamp: str, method: str, target: str, body: bytes) -> str:
-    message = f"{timestamp}\n{method}\n{target}\n".encode() + body
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def request_target(scope: Any) -> str:

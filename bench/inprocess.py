@@ -31,8 +31,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench  # bench/run.py: database setup and signing
 
@@ -94,8 +92,8 @@ async def post(app: Any, api_key: str, secret: bytes, path: str, body: bytes) ->
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
-            TRACE_IDS.extend(int(value, 16) for name, value in message.get("headers", ())
-                             if name.lower() == b"x-trace-id")
+            TRACE_IDS.extend(value for name, value in message.get("headers", ())
+                             if name == b"x-trace-id")
         elif status >= 300 and len(ERRORS) < 5:
             ERRORS.append(message.get("body", b"").decode(errors="replace"))
 
@@ -120,18 +118,7 @@ async def drive(app: Any, merchant: dict[str, str], count: int, concurrency: int
     return time.process_time() - cpu, time.perf_counter() - wall, database, statuses
 
 
-TRACE_IDS: list[int] = []  # of the answers, in order
-
-
-def sampled(trace_ids: list[int], ratio: float) -> int:
-    """How many of these requests a root sampler at `ratio` sampled: the SDK's
-    `TraceIdRatioBased` decides from the trace id alone, as the gateway's edge does. With
-    `--random-seed` the same requests are drawn in every run, but their number in a
-    window of a few hundred is binomial (±3 in 25), and what tracing at 10 % costs is
-    counted per sampled payment: this says how many there were."""
-    sampler = TraceIdRatioBased(ratio)
-    return sum(sampler.should_sample(None, trace_id, "payment").decision.is_sampled()
-               for trace_id in trace_ids)
+TRACE_IDS: list[bytes] = []  # of the answers, in order, as sent (32 hex digits)
 
 
 def package_of(filename: str) -> str:
@@ -205,9 +192,6 @@ async def measure(args: argparse.Namespace, env: dict[str, str],
     print(f"{args.db} {args.obs}: {args.count} payments, {statuses.most_common()} statuses, "
           f"{cpu / args.count * 1e6:.0f} us CPU per payment, {args.count / wall:.0f}/s "
           f"({args.concurrency} concurrent, one process)")
-    ratio = bench.OBS[args.obs][2]
-    if bench.OBS[args.obs][1] and ratio is not None:
-        print(f"sampled: {sampled(TRACE_IDS, ratio)} of {len(TRACE_IDS)} requests")
     if args.db == "postgres":
         print(f"PostgreSQL: {database / args.count * 1e6:.0f} us CPU per payment "
               "(every postgres process on the machine)")
@@ -225,6 +209,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("-c", "--concurrency", type=int, default=32)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--trace-ids", metavar="FILE",
+                        help="write the measured answers' X-Trace-IDs there, one a line")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--set", action="append", default=[], metavar="PAYGATE_X=VALUE",
                         help="a setting for the gateway, over the benchmark's own")
@@ -240,6 +226,8 @@ def main() -> None:
     finally:
         if sink is not None:
             sink.terminate()
+    if args.trace_ids is not None:  # the reader counts the sampled ones, not this process
+        Path(args.trace_ids).write_bytes(b"\n".join(TRACE_IDS))
 
 
 if __name__ == "__main__":

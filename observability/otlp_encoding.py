@@ -29,17 +29,14 @@ from opentelemetry.trace.span import DEFAULT_TRACE_STATE, TraceState
 _log = logging.getLogger(__name__)
 
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
-_ONE_BYTE = tuple(bytes((n,)) for n in range(0x80))
 _INT64 = range(-(2**63), 2**63)
 _pack_fixed64 = struct.Struct("<Q").pack
 _pack_fixed32 = struct.Struct("<I").pack
 _pack_double = struct.Struct("<d").pack
 
 
-def _varint(value: int) -> bytes:
+def _base128(value: int) -> bytes:
     """An unsigned integer in base-128, low groups first."""
-    if value < 0x80:
-        return _ONE_BYTE[value]
     out = bytearray()
     while value >= 0x80:
         out.append(value & 0x7F | 0x80)
@@ -48,8 +45,12 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-# Every length below 4 KiB kept encoded: a span's length is written in front of it.
-_SMALL_SIZES = tuple(_varint(n) for n in range(4096))
+# Every value below 4 Ki kept encoded: tags, counts, and the length in front of each span.
+_SMALL_VARINTS = tuple(_base128(n) for n in range(4096))
+
+
+def _varint(value: int) -> bytes:
+    return _SMALL_VARINTS[value] if value < 4096 else _base128(value)
 
 
 def _tag(field: int, wire_type: int) -> bytes:
@@ -209,8 +210,7 @@ def _scope_span(span: ReadableSpan) -> bytes:
             parts.append(_span_status(status))
     parts.append(_REMOTE_FLAGS if parent and parent.is_remote else _LOCAL_FLAGS)
     body = b"".join(parts)
-    size = len(body)
-    return _SCOPE_SPAN + (_SMALL_SIZES[size] if size < 4096 else _varint(size)) + body
+    return _SCOPE_SPAN + _varint(len(body)) + body
 
 
 # A span's name with its kind, encoded; a service has few span names.

@@ -135,8 +135,6 @@ class BusinessSpan:
                     and under_unsampled_parent())):
             return call(*args, **kwargs)
         return self._run(call, args, kwargs)
-    # What follows runs for every recorded business span, four a sampled payment: the
-    # small steps (the first argument, a merge with nothing) are written out in place.
 
     async def _run(
         self, call: AsyncCallable[R], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -158,7 +156,7 @@ class BusinessSpan:
         before: Attributes = {}
         inherited = None
         try:
-            before = self._before(args[0] if args else next(iter(kwargs.values()), None))
+            before = self._before(first_argument(args, kwargs))
             inherited = _ENCLOSING.set({**enclosing, **before} if enclosing else before)
             result = await call(*args, **kwargs)
         except BaseException as exc:  # cancelled too: the span still says what was asked
@@ -167,9 +165,8 @@ class BusinessSpan:
                 record_error(span, exc)
             raise
         else:
-            after = self._after(result)
-            attributes = merged(before, after) if after else before
-            span.set_attributes(not_said_by(attributes, enclosing) if enclosing else attributes)
+            attributes = merged(before, self._after(result))
+            span.set_attributes(not_said_by(attributes, enclosing))
             fault = fault_of(attributes)
             if fault is not None:
                 record_fault(span, fault)

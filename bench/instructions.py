@@ -45,13 +45,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 BENCH = Path(__file__).resolve().parent
 SETTINGS = ["none", "prom", "prom+trace10", "prom+trace100", "prom+trace0"]
 DEFAULT_SETTINGS = SETTINGS[:4]  # prom+trace0 (nothing sampled) only when asked for
 
 
-SAMPLED: dict[tuple[str, int], int] = {}  # (setting, payments) -> sampled, last run
+class Run(NamedTuple):
+    instructions: int
+    sampled: int | None  # payments the ratio sampled; None: not traced, or not counted
+
+
 RATIOS = {"prom+trace10": 0.1, "prom+trace100": 1.0, "prom+trace0": 0.0}
 
 
@@ -71,7 +76,7 @@ def sampled(trace_ids: list[str], ratio: float) -> int:
 
 def instructions(db: str, obs: str, payments: int, settings: list[str],
                  code: Path | None = None, random_seed: int | None = None,
-                 concurrency: int = 8) -> int:
+                 concurrency: int = 8) -> Run:
     """Instructions of one run of `code` (a checkout: its bench/inprocess.py, its packages
     first on the path; this one by default). With `random_seed`, the process's `random`
     is seeded before anything runs (a `sitecustomize` first on the path), so that the
@@ -93,9 +98,8 @@ def instructions(db: str, obs: str, payments: int, settings: list[str],
              *(["--trace-ids", f"{out}/trace-ids"] if counts_sampled else []),
              *(f"--set={setting}" for setting in settings)],
             capture_output=True, text=True, check=True, env=env)
-        if counts_sampled:
-            SAMPLED[obs, payments] = sampled(
-                Path(out, "trace-ids").read_text().split(), RATIOS[obs])
+        counted = (sampled(Path(out, "trace-ids").read_text().split(), RATIOS[obs])
+                   if counts_sampled else None)
     match = re.search(r"Collected : (\d+)", run.stderr)
     if match is None:
         raise RuntimeError(f"no instruction count in callgrind's output:\n{run.stderr[-2000:]}")
@@ -104,7 +108,7 @@ def instructions(db: str, obs: str, payments: int, settings: list[str],
         # a count of refusals is no count of payments (two runs of one tree at once share
         # its database directory: the second one's fresh database loses the first's merchant)
         raise RuntimeError(f"not every payment was created: {run.stdout[-2000:]}")
-    return int(match.group(1))
+    return Run(int(match.group(1)), counted)
 
 
 def main() -> None:
@@ -141,19 +145,18 @@ def main() -> None:
     for _ in range(args.repeats):
         for obs in settings:
             for label, code in codes:
-                counted = (
-                    instructions(args.db, obs, args.large, args.set, code, args.random_seed,
-                                 args.concurrency)
-                    - instructions(args.db, obs, args.small, args.set, code, args.random_seed,
-                                   args.concurrency))
+                large = instructions(args.db, obs, args.large, args.set, code,
+                                     args.random_seed, args.concurrency)
+                small = instructions(args.db, obs, args.small, args.set, code,
+                                     args.random_seed, args.concurrency)
                 name = f"{label}{obs}"
-                per_payment[name].append(counted / (args.large - args.small))
+                payments = args.large - args.small
+                per_payment[name].append((large.instructions - small.instructions) / payments)
                 share = ""
-                if (obs, args.large) in SAMPLED and (obs, args.small) in SAMPLED:
-                    window = SAMPLED.pop((obs, args.large)) - SAMPLED.pop((obs, args.small))
-                    sampled_share.setdefault(name, []).append(
-                        window / (args.large - args.small))
-                    share = f" ({window} of the {args.large - args.small} sampled)"
+                if large.sampled is not None and small.sampled is not None:
+                    window = large.sampled - small.sampled
+                    sampled_share.setdefault(name, []).append(window / payments)
+                    share = f" ({window} of the {payments} sampled)"
                 print(f"{name:22s} {per_payment[name][-1] / 1e6:.3f} M instructions per payment"
                       f"{share}", flush=True)
     base_name = next((name for name in ("none", "prom") if name in per_payment), None)

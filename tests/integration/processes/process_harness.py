@@ -35,6 +35,10 @@ _INHERITED_PREFIXES = ("PAYGATE_", "OTEL_", "PROMETHEUS_MULTIPROC_DIR")
 _running: list[PaygateProcess] = []
 
 
+LISTENING = "Uvicorn running on"  # uvicorn's line once its socket is bound
+PORT_TAKEN = "Address already in use"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -63,6 +67,8 @@ class PaygateProcess:
     serves: bool = True
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    log_start: int = 0  # where this start's lines begin in the log
+    was_live: bool = False
 
     @property
     def base_url(self) -> str:
@@ -81,6 +87,7 @@ class PaygateProcess:
         command = [str(PAYGATE), *self.args]
         if self.serves:
             command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        self.log_start = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
                 command, cwd=self.workdir, env=self.env, stdout=sink, stderr=subprocess.STDOUT,
@@ -90,18 +97,35 @@ class PaygateProcess:
         return self
 
     def wait_live(self, timeout: float = START_TIMEOUT) -> PaygateProcess:
+        """Until this process answers /health/live on its port. `free_port` only finds a
+        port free for a moment: another test's server may take it first. A process that
+        has never been live and lost its port to another is started again on a new one;
+        and an answer counts only once this process says it listens, so that the other
+        server's answer is not taken for its."""
         assert self.process is not None, f"{self.name} was never started"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if not self.was_live and PORT_TAKEN in self._this_start():
+                    self.port = free_port()
+                    self.start()
+                    continue
                 pytest.fail(f"{self.describe()} exited with {self.process.returncode}")
             try:
-                if httpx.get(f"{self.base_url}/health/live", timeout=1).status_code == 200:
+                if (LISTENING in self._this_start() and httpx.get(
+                        f"{self.base_url}/health/live", timeout=1).status_code == 200):
+                    self.was_live = True
                     return self
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
         pytest.fail(f"{self.describe()} was not live after {timeout} s")
+
+    def _this_start(self) -> str:
+        """What this process wrote since it was last started."""
+        with self.log.open("rb") as lines:
+            lines.seek(self.log_start)
+            return lines.read().decode(errors="replace")
 
     def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after STOP_TIMEOUT; then SIGKILL to whatever of its process

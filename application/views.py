@@ -56,6 +56,16 @@ _IMPLICIT_OUTCOME = {
     PaymentStatus.PROCESSING: AttemptOutcome.UNKNOWN,
     PaymentStatus.FAILED: AttemptOutcome.FAILED,
 }
+# A payment that named its channel, by status: its one attempt's outcome (a plain str) and
+# whether that attempt's failure code is the payment's; None: never sent. Read by every
+# view of such a payment (its answer and each of its events), so looked up, not worked out.
+_IMPLICIT_ATTEMPT: dict[PaymentStatus, tuple[str, bool] | None] = {
+    status: None if status in _NEVER_SENT else (
+        str(_IMPLICIT_OUTCOME.get(status, AttemptOutcome.SUCCEEDED).value),
+        status is PaymentStatus.FAILED)
+    for status in PaymentStatus
+}
+_CANCELED = PaymentStatus.CANCELED
 
 
 def attempts_view(payment: Payment, created: str) -> list[dict[str, Any]]:
@@ -68,15 +78,15 @@ def attempts_view(payment: Payment, created: str) -> list[dict[str, Any]]:
              "started_at": rfc3339(a.started_at)}
             for a in payment.attempts
         ]
-    if payment.status in _NEVER_SENT or (
-        payment.status is PaymentStatus.CANCELED and payment.capture_before is None
-    ):
+    status = payment.status
+    implicit = _IMPLICIT_ATTEMPT[status]
+    if implicit is None or (status is _CANCELED and payment.capture_before is None):
         return []
-    outcome = _IMPLICIT_OUTCOME.get(payment.status, AttemptOutcome.SUCCEEDED)
+    outcome, failed = implicit
     return [{
         "channel": payment.channel,
-        "outcome": outcome.value,
-        "failure_code": payment.failure_code if outcome is AttemptOutcome.FAILED else None,
+        "outcome": outcome,
+        "failure_code": payment.failure_code if failed else None,
         "started_at": created,  # the payment's own `created_at`, as shown
     }]
 

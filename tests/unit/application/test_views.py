@@ -54,6 +54,38 @@ class TestViews:
             ["manual", 0, 0, "2026-11-30T10:00:00.000Z", "out of stock"],
         ]
 
+    def test_a_payment_that_named_its_channel_shows_its_one_attempt_by_its_status(
+        self,
+    ) -> None:
+        def attempts(status: PaymentStatus, held: bool | None = None) -> list[tuple[object, ...]]:
+            payment = payment_in(status)
+            payment.failure_code = "card_declined"
+            if held is not None:  # an authorization's expiry, or none (never authorized)
+                payment.capture_before = T0 if held else None
+            view = payment_view(payment)
+            return [(a["channel"], a["outcome"], a["failure_code"], a["started_at"] ==
+                     view["created_at"]) for a in view["attempts"]]
+
+        sent = {
+            PaymentStatus.PENDING: "pending",
+            PaymentStatus.PROCESSING: "unknown",
+            PaymentStatus.REQUIRES_CAPTURE: "succeeded",
+            PaymentStatus.SUCCEEDED: "succeeded",
+            PaymentStatus.PARTIALLY_REFUNDED: "succeeded",
+            PaymentStatus.REFUNDED: "succeeded",
+        }
+        for status, outcome in sent.items():
+            assert attempts(status) == [("sandbox", outcome, None, True)], status
+        assert attempts(PaymentStatus.FAILED) == [("sandbox", "failed", "card_declined", True)]
+        for never_sent in (PaymentStatus.REQUIRES_REVIEW, PaymentStatus.REJECTED):
+            assert attempts(never_sent) == [], never_sent
+            assert attempts(never_sent, held=True) == [], never_sent
+        assert attempts(PaymentStatus.CANCELED, held=False) == []  # in review: never sent
+        assert attempts(PaymentStatus.CANCELED, held=True) == [  # authorized, then voided
+            ("sandbox", "succeeded", None, True)]
+        assert all(type(a["outcome"]) is str for a in
+                   payment_view(payment_in(PaymentStatus.SUCCEEDED))["attempts"])
+
     def test_a_refund_view_carries_no_merchant_internals(self) -> None:
         payment = payment_in(PaymentStatus.SUCCEEDED)
         refund = payment.reserve_refund("ref_1", 250, T0, "damaged")

@@ -31,12 +31,17 @@ CONTRACT_TYPES = frozenset(
 )
 
 
+# Each status's event name, made once: a payment writes an event at every move.
+_PAYMENT_EVENTS = {status: f"payment.{status.value}" for status in PaymentStatus}
+_REFUND_EVENTS = {status: f"refund.{status.value}" for status in RefundStatus}
+
+
 def payment_event(status: PaymentStatus) -> str:
-    return f"payment.{status.value}"
+    return _PAYMENT_EVENTS[status]
 
 
 def refund_event(status: RefundStatus) -> str:
-    return f"refund.{status.value}"
+    return _REFUND_EVENTS[status]
 
 
 EVENT_TYPES = (

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from application.views import payment_view, refund_view, rfc3339, settlement_view
 from domain.money import Money
 from domain.payment import Payment, PaymentStatus
+from domain.risk import Verdict
 from domain.settlement import Settlement
 from tests.unit.domain.builders import authorized, payment_in
 from tests.unit.domain.builders import captured as captured_payment
@@ -85,6 +86,19 @@ class TestViews:
             ("sandbox", "succeeded", None, True)]
         assert all(type(a["outcome"]) is str for a in
                    payment_view(payment_in(PaymentStatus.SUCCEEDED))["attempts"])
+
+    def test_statuses_verdicts_and_capture_methods_are_shown_as_plain_strings(self) -> None:
+        for status in PaymentStatus:
+            view = payment_view(payment_in(status))
+            assert (type(view["status"]), view["status"]) == (str, status.value)
+            assert type(view["capture_method"]) is str
+            assert view["capture_method"] == (
+                "manual" if status in (PaymentStatus.REQUIRES_CAPTURE, PaymentStatus.CANCELED)
+                else "automatic")
+        for verdict, status in ((Verdict.REVIEW, "requires_review"), (Verdict.REJECT, "rejected")):
+            view = payment_view(payment_in(PaymentStatus[status.upper()]))
+            assert (type(view["risk"]["decision"]), view["risk"]["decision"]) == (
+                str, verdict.value)
 
     def test_a_refund_view_carries_no_merchant_internals(self) -> None:
         payment = payment_in(PaymentStatus.SUCCEEDED)

@@ -71,7 +71,7 @@ from typing import Any
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import (
     encode_spans as sdk_encode_spans,
 )
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,19 +219,30 @@ class CountingExporter(SpanExporter):
         return self.inner.force_flush(timeout_millis)
 
 
+class EndedSpans(SpanProcessor):
+    """Counts the sampled spans ended, through the SDK's public span-processor interface
+    (a processor is told of every span; the batch processor queues the sampled ones)."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context.trace_flags.sampled:
+            self.spans += 1
+
+
 @dataclass
 class Gateway:
     app: Any
     provider: TracerProvider | None = None
     exporter: CountingExporter | None = None
+    ended: EndedSpans | None = None
 
     def queued(self) -> int:
-        """Spans waiting for the exporter (the SDK's own deque; no public accessor)."""
-        if self.provider is None:
+        """Spans ended and not yet handed to the exporter: waiting in the batch processor."""
+        if self.ended is None or self.exporter is None:
             return 0
-        processors = self.provider._active_span_processor._span_processors
-        return sum(len(p._batch_processor._queue) for p in processors
-                   if isinstance(p, BatchSpanProcessor))
+        return self.ended.spans - self.exporter.spans
 
     def flush(self) -> None:
         if self.provider is not None:
@@ -255,7 +266,9 @@ def build_gateway(ratio: float | None, endpoint: str) -> Gateway:
         traced_risk(risk, tracer), traced_order(orders, tracer), traced_channel(channel, tracer)),
         tracer)
     app = ObservabilityMiddleware(payment_app(use_case), tracer_provider=provider)
-    return Gateway(app, provider, exporter)
+    ended = EndedSpans()
+    provider.add_span_processor(ended)
+    return Gateway(app, provider, exporter, ended)
 
 
 # -- driving it ------------------------------------------------------------------------------

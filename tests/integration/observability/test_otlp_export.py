@@ -184,13 +184,26 @@ class TestTheExporter:
             assert exporter.export(finished_spans()) is SpanExportResult.FAILURE
         assert received.requests == []
 
-    def test_tracing_settings_build_this_exporter(self) -> None:
-        provider = build_tracer_provider(TracingSettings(endpoint="http://127.0.0.1:9/v1/traces"))
-        try:
-            [processor] = provider._active_span_processor._span_processors  # type: ignore[attr-defined]
-            assert isinstance(processor.span_exporter, OTLPSpanExporter)
-        finally:
-            provider.shutdown()  # type: ignore[attr-defined]
+    def test_tracing_settings_build_this_exporter(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        built: list[OTLPSpanExporter] = []
+
+        def build(**kwargs: object) -> OTLPSpanExporter:
+            built.append(OTLPSpanExporter(**kwargs))  # type: ignore[arg-type]
+            return built[-1]
+
+        monkeypatch.setattr(otlp_export, "OTLPSpanExporter", build)
+        with otlp_receiver() as (url, received):
+            provider = build_tracer_provider(TracingSettings(endpoint=f"{url}/v1/traces"))
+            assert isinstance(provider, TracerProvider)
+            try:
+                provider.get_tracer("paygate").start_span("CreatePayment").end()
+                assert provider.force_flush()
+            finally:
+                provider.shutdown()
+        assert [exporter.endpoint for exporter in built] == [f"{url}/v1/traces"]
+        assert list(received.spans()) == ["CreatePayment"]
 
 
 def free_port() -> int:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine as sqlalchemy_create_async_engine
 
+from adapters.persistence import engine as engine_module
 from adapters.persistence.engine import create_engine, json_text
 
 
@@ -25,7 +29,14 @@ def test_json_text_refuses_what_json_cannot_hold() -> None:
 @pytest.mark.parametrize(
     "url", ["sqlite+aiosqlite:///./unused.db", "postgresql+asyncpg://u@127.0.0.1:1/unused"]
 )
-def test_both_engines_write_json_with_it(url: str) -> None:
-    engine = create_engine(url)  # nothing connects until a statement runs
+def test_both_engines_write_json_with_it(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[dict[str, Any]] = []
 
-    assert engine.dialect._json_serializer is json_text  # type: ignore[attr-defined]
+    def create_async_engine(url: object, **options: Any) -> AsyncEngine:
+        asked.append(options)
+        return sqlalchemy_create_async_engine(url, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_module, "create_async_engine", create_async_engine)
+    create_engine(url)  # nothing connects until a statement runs
+
+    assert [options["json_serializer"] for options in asked] == [json_text]

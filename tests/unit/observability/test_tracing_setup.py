@@ -1,50 +1,75 @@
-"""The process-wide provider: installed once per process, flushed at shutdown."""
+"""The process-wide provider: installed once per process, flushed at shutdown.
+
+The API takes one global provider per process and offers no public way to unset it, so
+each case runs in a fresh interpreter of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
-import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.util._once import Once
-
-from observability.tracing import TracingSettings, configure_tracing, shutdown_tracing
+ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture
-def fresh_global_provider() -> Iterator[None]:
-    """The API allows one global provider per process: put the unset state back after."""
-    saved = trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE
-    trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE = None, Once()
-    yield
-    trace._TRACER_PROVIDER, trace._TRACER_PROVIDER_SET_ONCE = saved
+def in_fresh_process(code: str) -> dict[str, object]:
+    """Run `code` in a new interpreter; it prints one JSON object, returned here."""
+    preamble = """
+        import json
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+            InMemorySpanExporter,
+        )
+        from observability.tracing import TracingSettings, configure_tracing, shutdown_tracing
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(preamble) + textwrap.dedent(code)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return answer
 
 
-@pytest.mark.usefixtures("fresh_global_provider")
 def test_configure_installs_one_provider_and_shutdown_flushes_it() -> None:
-    exporter = InMemorySpanExporter()
-    provider = configure_tracing(TracingSettings(service_name="paygate-test"), exporter)
-    assert configure_tracing(TracingSettings(service_name="other"), exporter) is provider
-    assert trace.get_tracer_provider() is provider
-    with trace.get_tracer("paygate").start_as_current_span("CreatePayment"):
-        pass
-    shutdown_tracing()
-    assert [span.name for span in exporter.get_finished_spans()] == ["CreatePayment"]
-    assert exporter.get_finished_spans()[0].resource.attributes["service.name"] == "paygate-test"
+    seen = in_fresh_process("""
+        exporter = InMemorySpanExporter()
+        provider = configure_tracing(TracingSettings(service_name="paygate-test"), exporter)
+        again = configure_tracing(TracingSettings(service_name="other"), exporter)
+        installed = trace.get_tracer_provider()
+        with trace.get_tracer("paygate").start_as_current_span("CreatePayment"):
+            pass
+        shutdown_tracing()
+        spans = exporter.get_finished_spans()
+        print(json.dumps({
+            "same": again is provider, "installed": installed is provider,
+            "names": [span.name for span in spans],
+            "service": [span.resource.attributes["service.name"] for span in spans],
+        }))
+    """)
+    assert seen == {"same": True, "installed": True, "names": ["CreatePayment"],
+                    "service": ["paygate-test"]}
 
 
-@pytest.mark.usefixtures("fresh_global_provider")
 def test_a_provider_inherited_from_the_parent_process_is_kept() -> None:
-    inherited = TracerProvider()
-    trace.set_tracer_provider(inherited)
-    assert configure_tracing(TracingSettings(), InMemorySpanExporter()) is inherited
-    shutdown_tracing()
+    seen = in_fresh_process("""
+        inherited = TracerProvider()
+        trace.set_tracer_provider(inherited)
+        kept = configure_tracing(TracingSettings(), InMemorySpanExporter()) is inherited
+        shutdown_tracing()
+        print(json.dumps({"kept": kept}))
+    """)
+    assert seen == {"kept": True}
 
 
-@pytest.mark.usefixtures("fresh_global_provider")
 def test_tracing_off_installs_the_no_op_provider() -> None:
-    provider = configure_tracing(TracingSettings(enabled=False))
-    assert isinstance(provider, trace.NoOpTracerProvider)
-    shutdown_tracing()
+    seen = in_fresh_process("""
+        provider = configure_tracing(TracingSettings(enabled=False))
+        installed = trace.get_tracer_provider()
+        shutdown_tracing()
+        print(json.dumps({"no_op": isinstance(provider, trace.NoOpTracerProvider),
+                          "installed": installed is provider}))
+    """)
+    assert seen == {"no_op": True, "installed": True}

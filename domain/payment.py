@@ -17,7 +17,7 @@ announced, one event per move.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -154,7 +154,18 @@ class Payment:
     def _freeze_last_move(self) -> None:
         """The previous move is complete (its failure code, capture time...): keep a copy."""
         if self.unannounced:
-            self.unannounced[-1] = replace(self, unannounced=[])
+            self.unannounced[-1] = self.snapshot()
+
+    def snapshot(self) -> Payment:
+        """This payment as it stands, without its moves not yet announced: a shallow copy
+        (lists and mappings shared, as `dataclasses.replace` shares them), made without
+        running `__init__` again. A payment takes about three a charge; `replace` spent
+        ~3 µs on each, matching every field to a keyword."""
+        copied = object.__new__(Payment)
+        for name in _SNAPSHOT_FIELDS:
+            setattr(copied, name, getattr(self, name))
+        copied.unannounced = []
+        return copied
 
     # -- risk and review -------------------------------------------------------------
     def apply_risk(self, decision: RiskDecision, now: datetime) -> None:
@@ -401,3 +412,7 @@ class Payment:
             raise AmountExceeded(
                 f"refund {refund.refund_no} was never reserved on {self.payment_no}"
             )
+
+
+# What a snapshot copies: every field but the moves not yet announced.
+_SNAPSHOT_FIELDS = tuple(f.name for f in fields(Payment) if f.name != "unannounced")

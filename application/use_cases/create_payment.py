@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from application.charging import ChargeRecorder, charge_safely
 from application.commands import CreatePaymentCommand
@@ -113,7 +113,7 @@ class CreatePayment:
                 break  # recorded below as the last attempt's failure, if it can be
             self.on_failover(payment.attempts[-2].channel, fallback, failure.value)
             result = await self._charge(self._channel(fallback), payment, command)
-        as_committed = replace(payment)  # the recorder moves `payment` before it commits
+        as_committed = payment.snapshot()  # the recorder moves `payment` before it commits
         try:
             return await self.recorder.record(payment, result)
         except Exception as error:  # of any kind: the payment is committed (docs/adr/0028)

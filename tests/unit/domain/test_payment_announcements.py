@@ -76,3 +76,30 @@ class TestUnannouncedMoves:
         assert moved == still
         assert "processing" in repr(moved)
         assert dataclasses.replace(moved).status is S.PROCESSING
+
+
+class TestSnapshot:
+    def test_a_snapshot_has_every_field_of_the_payment_and_no_moves(self) -> None:
+        payment = new_payment()
+        payment.begin_attempt("backup", T0)  # attempts are not compared: checked below
+        payment.start_processing(T0)
+        payment.succeed(LATER, "ch_1")
+        payment.metadata["cart"] = "42"
+
+        copied = payment.snapshot()
+
+        assert copied is not payment
+        for field in dataclasses.fields(payment):
+            if field.name != "unannounced":
+                assert getattr(copied, field.name) is getattr(payment, field.name), field.name
+        assert copied.unannounced == [] and payment.unannounced != []
+        assert copied == payment
+
+    def test_a_snapshot_stays_as_the_payment_stood(self) -> None:
+        payment = payment_in(S.PROCESSING)
+        copied = payment.snapshot()
+        payment.succeed(LATER, "ch_1")
+        assert (copied.status, copied.updated_at, copied.channel_reference) == (
+            S.PROCESSING, T0, None)
+        copied.unannounced.append(copied)
+        assert payment.take_moves()[-1].status is S.SUCCEEDED

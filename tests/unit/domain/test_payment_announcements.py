@@ -92,7 +92,8 @@ class TestSnapshot:
         for field in dataclasses.fields(payment):
             if field.name != "unannounced":
                 assert getattr(copied, field.name) is getattr(payment, field.name), field.name
-        assert copied.unannounced == [] and payment.unannounced != []
+        assert copied.unannounced == []
+        assert payment.unannounced != []
         assert copied == payment
 
     def test_a_snapshot_stays_as_the_payment_stood(self) -> None:

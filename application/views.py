@@ -7,20 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.authorization import CaptureMethod
+from domain import plain_values as plain
 from domain.operator import AuditEntry
 from domain.payment import Payment, PaymentStatus
 from domain.refund import Refund
-from domain.risk import Verdict
 from domain.routing import AttemptOutcome, RoutingRule
 from domain.settlement import Settlement
 from domain.timestamps import rfc3339
-
-# Each member's value, a plain str: a payment's every view reads three, and a lookup is
-# several times cheaper than an enum's `value` (a descriptor run in Python).
-_STATUS = {status: status.value for status in PaymentStatus}
-_VERDICT = {verdict: verdict.value for verdict in Verdict}
-_CAPTURE_METHOD = {method: method.value for method in CaptureMethod}
 
 
 def payment_view(payment: Payment) -> dict[str, Any]:
@@ -32,12 +25,12 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "amount": payment.amount.amount,
         "currency": payment.amount.currency,
         "channel": payment.channel,
-        "status": _STATUS[payment.status],
+        "status": plain.STATUS[payment.status],
         "refunded_amount": payment.refunded_amount,
         "risk": None
         if risk is None
         else {
-            "decision": _VERDICT[risk.verdict],
+            "decision": plain.VERDICT[risk.verdict],
             "score": risk.score,
             "reasons": list(risk.reasons),
         },
@@ -47,7 +40,7 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "description": payment.description,
         "notify_url": payment.notify_url,
         "metadata": payment.metadata,
-        "capture_method": _CAPTURE_METHOD[payment.capture_method],
+        "capture_method": plain.CAPTURE_METHOD[payment.capture_method],
         "amount_capturable": payment.amount_capturable,
         "amount_captured": payment.amount_captured,
         "capture_before": None if hold is None else rfc3339(hold),

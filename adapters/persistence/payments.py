@@ -23,6 +23,7 @@ from adapters.persistence.types import UtcDateTime
 from application.errors import ConcurrentUpdate
 from application.ports.events import OutboxEntry
 from application.ports.storage import Cursor, Page, PaymentQuery
+from domain import plain_values as plain
 from domain.authorization import CaptureMethod, HoldMove
 from domain.card import CardSummary
 from domain.errors import DuplicateOrder
@@ -55,12 +56,6 @@ MUTABLE = (
 )
 
 
-# Each member's value, a plain str, looked up: cheaper than an enum's `value`, and a
-# payment's row is made at its insert and at each update.
-_STATUS = {status: status.value for status in PaymentStatus}
-_VERDICT = {verdict: verdict.value for verdict in Verdict}
-_CAPTURE_METHOD = {method: method.value for method in CaptureMethod}
-
 
 def payment_to_row(p: Payment) -> dict[str, Any]:
     risk, card = p.risk, p.card
@@ -71,8 +66,8 @@ def payment_to_row(p: Payment) -> dict[str, Any]:
         "amount": p.amount.amount,
         "currency": p.amount.currency,
         "channel": p.channel,
-        "status": _STATUS[p.status],
-        "risk_verdict": _VERDICT[risk.verdict] if risk else None,
+        "status": plain.STATUS[p.status],
+        "risk_verdict": plain.VERDICT[risk.verdict] if risk else None,
         "risk_score": risk.score if risk else None,
         "risk_reasons": list(risk.reasons) if risk else None,
         "card_brand": card.brand if card else None,
@@ -91,7 +86,7 @@ def payment_to_row(p: Payment) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "version": p.version,
-        "capture_method": _CAPTURE_METHOD[p.capture_method],
+        "capture_method": plain.CAPTURE_METHOD[p.capture_method],
         "amount_captured": p.amount_captured,
         "capture_before": p.capture_before,
         "cancellation_reason": p.cancellation_reason,
